@@ -1,0 +1,86 @@
+"""Run configuration: everything a run needs, in one frozen, validated object.
+
+An agency describes its files in a YAML file (see `examples/agency.yaml`); relative paths
+are read relative to that file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from schemas.contract import ENTITIES
+
+
+class ConfigError(ValueError):
+    """The configuration file is wrong; the message says where and how."""
+
+
+class Source(BaseModel):
+    """One input file: its path and, for spreadsheets, the sheet to read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    path: Path
+    sheet: str | int | None = None
+
+
+class RunConfig(BaseModel):
+    """Settings of one evaluation run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = "MES impact report"
+    warehouse: Path = Field(description="DuckDB file of the warehouse (created if missing).")
+    out_dir: Path = Field(description="Folder for the report.")
+    sources: dict[str, Source] = Field(description="Input file per contract entity.")
+    price_base_year: int = Field(
+        2020, description="Money is reported in constant US dollars of this year."
+    )
+    outcomes: tuple[str, ...] = ("log_sales", "log_employment")
+    control_group: Literal["nevertreated", "notyettreated"] = "nevertreated"
+    synthetic: bool = Field(
+        False, description="Data are synthetic: the report says so on every page."
+    )
+    truth_dir: Path | None = Field(
+        None, description="Demo only: folder with the planted true effects."
+    )
+
+    @model_validator(mode="after")
+    def _entities_known_and_complete(self) -> RunConfig:
+        unknown = sorted(set(self.sources) - set(ENTITIES))
+        if unknown:
+            raise ValueError(
+                f"unknown entity {unknown[0]!r} in sources; known: {', '.join(ENTITIES)}"
+            )
+        missing = [e.name for e in ENTITIES.values() if e.required and e.name not in self.sources]
+        if missing:
+            raise ValueError(f"sources is missing the required entities: {', '.join(missing)}")
+        return self
+
+
+def load_config(path: Path) -> RunConfig:
+    """Read and validate a YAML run configuration, resolving paths relative to it."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    base = path.parent.resolve()
+    for key in ("warehouse", "out_dir", "truth_dir"):
+        if raw.get(key):
+            raw[key] = base / raw[key]
+    for entity, source in (raw.get("sources") or {}).items():
+        spec = source if isinstance(source, dict) else {"path": source}
+        spec["path"] = base / spec["path"]
+        raw["sources"][entity] = spec
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None

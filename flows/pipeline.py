@@ -1,0 +1,94 @@
+"""The evaluation run as a Prefect flow: ingest, build the warehouse, estimate, publish.
+
+Thin by design: each task is one call into `flows.steps`. The run is logged in the
+warehouse (`meta.runs`) with its parameters, and a failure records its reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+
+from flows import steps
+from flows.config import RunConfig
+from warehouse.db import open_warehouse
+from warehouse.load import LoadReport
+from warehouse.models import CheckResult
+from warehouse.runs import finish_run, start_run
+
+
+class DataCheckError(RuntimeError):
+    """A warehouse data check failed: the numbers would not be trustworthy."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did, for the CLI to print."""
+
+    run_id: str
+    loads: list[LoadReport]
+    checks: list[CheckResult]
+    estimates: steps.EstimateSummary
+    report: Path
+    warehouse: Path
+
+
+@task(name="ingest")
+def ingest(config: RunConfig, run_id: str) -> list[LoadReport]:
+    return steps.ingest_sources(config, run_id)
+
+
+@task(name="build-warehouse")
+def build_warehouse(config: RunConfig) -> list[CheckResult]:
+    return steps.build_warehouse(config)
+
+
+@task(name="estimate")
+def estimate(config: RunConfig, run_id: str) -> steps.EstimateSummary:
+    return steps.estimate(config, run_id)
+
+
+@task(name="publish")
+def publish(config: RunConfig, run_id: str) -> Path:
+    return steps.publish(config, run_id)
+
+
+@flow(name="evaluation-run")
+def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
+    """Run the whole chain on the files named in `config`."""
+    logger = get_run_logger()
+    run_id = run_id or uuid.uuid4().hex[:12]
+    with open_warehouse(config.warehouse) as con:
+        start_run(con, run_id, "evaluation-run", config.model_dump(mode="json"))
+    try:
+        loads = ingest(config, run_id)
+        for load in loads:
+            logger.info(
+                "%s: %d rows in, %d loaded, %d quarantined%s",
+                load.source_file,
+                load.rows_in,
+                load.rows_loaded,
+                load.rows_quarantined,
+                " (already loaded)" if load.skipped else "",
+            )
+        checks = build_warehouse(config)
+        failed = [c for c in checks if not c.passed]
+        if failed:
+            raise DataCheckError(
+                "; ".join(
+                    f"data check {c.name} failed on {c.failing_rows} rows, e.g. {c.sample[0]}"
+                    for c in failed
+                )
+            )
+        summary = estimate(config, run_id)
+        page = publish(config, run_id)
+    except Exception as exc:
+        with open_warehouse(config.warehouse) as con:
+            finish_run(con, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    with open_warehouse(config.warehouse) as con:
+        finish_run(con, run_id, "completed")
+    return RunSummary(run_id, loads, checks, summary, page, config.warehouse)

@@ -1,0 +1,30 @@
+"""Settings that let Prefect run offline, set by the project before Prefect is imported.
+
+Without a server, Prefect starts a temporary local one in each process. Offline it must
+not phone home, and it needs a generous start-up timeout on a 2-core machine. Values a
+user has already set in the environment win.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    """Folder for the project's local state (Prefect database, logs); MES_EVAL_HOME overrides."""
+    return Path(os.environ.get("MES_EVAL_HOME", ".mes-eval")).resolve()
+
+
+def configure() -> None:
+    """Set Prefect's offline settings in this process's environment."""
+    defaults = {
+        "PREFECT_HOME": str(home() / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_UI_ENABLED": "false",
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, value)

@@ -1,0 +1,108 @@
+"""Blank input templates and the data dictionary, generated from the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from schemas.contract import ENTITIES
+
+
+def _type_name(dtype: object) -> str:
+    text = str(dtype).lower()
+    for token, name in (("datetime", "date (yyyy-mm-dd)"), ("int", "integer"), ("float", "number")):
+        if token in text:
+            return name
+    return "text"
+
+
+def _rules(checks: list) -> str:
+    rules = []
+    for check in checks:
+        stats = check.statistics or {}
+        if check.name == "isin":
+            rules.append("one of: " + ", ".join(map(str, stats.get("allowed_values", []))))
+        elif check.name == "str_matches":
+            rules.append(f"matches {stats.get('pattern')}")
+        elif check.name == "greater_than_or_equal_to":
+            rules.append(f">= {stats.get('min_value')}")
+        elif check.name == "greater_than":
+            rules.append(f"> {stats.get('min_value')}")
+        elif check.name == "less_than_or_equal_to":
+            rules.append(f"<= {stats.get('max_value')}")
+        elif check.name == "in_range":
+            rules.append(f"{stats.get('min_value')} to {stats.get('max_value')}")
+        elif check.name == "str_length":
+            rules.append("not empty")
+        else:
+            rules.append(check.name)
+    return "; ".join(rules)
+
+
+def data_dictionary() -> pd.DataFrame:
+    """One row per entity and column: type, whether required, allowed values, meaning."""
+    rows = []
+    for entity in ENTITIES.values():
+        schema = entity.schema
+        for name, column in schema.columns.items():
+            rows.append(
+                {
+                    "entity": entity.name,
+                    "entity_required": entity.required,
+                    "column": name,
+                    "type": _type_name(column.dtype),
+                    "column_required": column.required,
+                    "may_be_empty": column.nullable,
+                    "rules": _rules(column.checks),
+                    "in_key": name in entity.key,
+                    "description": column.description or "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def write_templates(out_dir: Path) -> list[Path]:
+    """Write a blank CSV per entity plus the data dictionary (CSV and Markdown)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dictionary = data_dictionary()
+    written = []
+    for entity in ENTITIES.values():
+        path = out_dir / f"{entity.name}.csv"
+        pd.DataFrame(columns=list(entity.schema.columns)).to_csv(path, index=False)
+        written.append(path)
+    csv_path = out_dir / "data_dictionary.csv"
+    dictionary.to_csv(csv_path, index=False)
+    md_path = out_dir / "data_dictionary.md"
+    md_path.write_text(_markdown(dictionary), encoding="utf-8")
+    return [*written, csv_path, md_path]
+
+
+def _markdown(dictionary: pd.DataFrame) -> str:
+    lines = ["# Data dictionary: data contract v1", ""]
+    for entity in ENTITIES.values():
+        need = "required" if entity.required else "optional"
+        lines += [
+            f"## `{entity.name}` ({need})",
+            "",
+            entity.description,
+            "",
+            f"Key: {', '.join(entity.key)}.",
+            "",
+        ]
+        if entity.references:
+            refs = ", ".join(
+                f"`{col}` must exist in `{target}`" for col, target in entity.references
+            )
+            lines += [f"References: {refs}.", ""]
+        lines += [
+            "| column | type | required | may be empty | rules | description |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in dictionary[dictionary["entity"] == entity.name].itertuples():
+            lines.append(
+                f"| `{row.column}` | {row.type} | {'yes' if row.column_required else 'no'} | "
+                f"{'yes' if row.may_be_empty else 'no'} | {row.rules} | {row.description} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""Row-level validation of an agency's file against the contract.
+
+`validate_rows` runs the entity's pandera model lazily, so all failures are collected at
+once, and splits the input into rows that pass and a quarantine with one record per
+failure (row, column, rule, offending value, reason). Problems that concern the whole
+file (a missing or misspelt column) raise `ContractError` with a one-line message instead.
+Nothing is dropped silently: every input row ends up in exactly one of the two outputs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+
+from schemas.contract import ENTITIES
+
+ROW = "_row_number"  # row as a spreadsheet shows it: the header is row 1, data start at 2
+QUARANTINE_COLUMNS = ["row_number", "column_name", "rule", "value", "reason"]
+# pandera re-runs after dropping failing rows: a value that failed to parse hides the
+# range checks of its column, so a few passes are needed to see every failure.
+MAX_PASSES = 5
+# dataframe-wide rules and the columns they are about (duplicate keys use the entity key)
+ROW_RULE_COLUMNS: dict[str, tuple[str, ...]] = {"end_before_start": ("start_date", "end_date")}
+
+
+class ContractError(ValueError):
+    """The file as a whole does not fit the contract; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class RowValidation:
+    """Result of validating one file: typed valid rows and the quarantine records."""
+
+    valid: pd.DataFrame  # contract columns, coerced to their types, plus _row_number
+    quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one record per failure
+    rows_in: int
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.quarantine["row_number"].nunique())
+
+
+def check_columns(frame: pd.DataFrame, entity: str, source: str) -> None:
+    """Raise ContractError naming the file and column if a required column is missing."""
+    schema = ENTITIES[entity].schema
+    present = [c for c in frame.columns if c != ROW]
+    for name, column in schema.columns.items():
+        if column.required and name not in present:
+            unknown = [c for c in present if c not in schema.columns]
+            close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
+            hint = f" (found '{close[0]}': misspelt?)" if close else ""
+            raise ContractError(f"{source}: missing required column '{name}' for {entity}{hint}")
+
+
+def describe_rule(check: str, entity: str) -> tuple[str, str]:
+    """Turn a pandera check name into (rule, reason) a user understands."""
+    key = ", ".join(ENTITIES[entity].key)
+    patterns: list[tuple[str, str, str]] = [
+        # pandera reports a value that does not parse twice: coerce_dtype(...) and dtype(...)
+        (r"dtype\('(float|int|Int)", "not_a_number", "not a number"),
+        (r"dtype\('datetime", "not_a_date", "not a date (expected yyyy-mm-dd)"),
+        (r"dtype\(", "wrong_type", "value of the wrong type"),
+        (r"not_nullable", "missing_value", "required value is missing"),
+        (r"greater_than_or_equal_to\((.*)\)", "out_of_range", "must be >= {0}"),
+        (r"greater_than\((.*)\)", "out_of_range", "must be > {0}"),
+        (r"less_than_or_equal_to\((.*)\)", "out_of_range", "must be <= {0}"),
+        (r"isin\((.*)\)", "not_allowed", "not one of the allowed values {0}"),
+        (r"str_matches\('(.*)'\)", "bad_format", "does not match the format {0}"),
+        (r"str_length", "missing_value", "empty value"),
+        (
+            r"field_uniqueness|multiple_fields_uniqueness",
+            "duplicate_key",
+            f"duplicate key ({key}): every row of a duplicated key is quarantined",
+        ),
+        (r"end_after_start", "end_before_start", "end_date is before start_date"),
+    ]
+    for pattern, rule, reason in patterns:
+        match = re.search(pattern, check)
+        if match:
+            return rule, reason.format(*match.groups())
+    return "contract_check", check
+
+
+def validate_rows(frame: pd.DataFrame, entity: str, source: str) -> RowValidation:
+    """Validate a text frame (with a _row_number column) against the entity's contract."""
+    check_columns(frame, entity, source)
+    schema: pa.DataFrameSchema = ENTITIES[entity].schema
+    columns = [c for c in schema.columns if c in frame.columns]
+    pending = frame.set_index(ROW)[columns]
+    records: list[pd.DataFrame] = []
+    for _ in range(MAX_PASSES):
+        try:
+            valid = schema.validate(pending, lazy=True)
+            break
+        except pandera.errors.SchemaErrors as exc:
+            failures = exc.failure_cases
+            row_failures = failures[failures["index"].notna()]
+            if row_failures.empty:
+                raise ContractError(f"{source}: {_file_level_message(failures)}") from None
+            records.append(_quarantine_records(row_failures, entity))
+            pending = pending.drop(index=row_failures["index"].astype("int64").unique())
+    else:  # pragma: no cover - each pass removes rows, so this needs > MAX_PASSES layers
+        raise ContractError(f"{source}: validation did not settle after {MAX_PASSES} passes")
+    quarantine = (
+        pd.concat(records, ignore_index=True)
+        if records
+        else pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
+    )
+    return RowValidation(valid=valid.reset_index(), quarantine=quarantine, rows_in=len(frame))
+
+
+def _quarantine_records(failures: pd.DataFrame, entity: str) -> pd.DataFrame:
+    described = [describe_rule(str(c), entity) for c in failures["check"]]
+    records = pd.DataFrame(
+        {
+            "row_number": failures["index"].astype("int64").to_numpy(),
+            "column_name": failures["column"].astype("object").to_numpy(),
+            "rule": [rule for rule, _ in described],
+            "value": failures["failure_case"].astype("string").astype("object").to_numpy(),
+            "reason": [reason for _, reason in described],
+        }
+    )
+    # rules over several columns are reported once per column: fold them into one record
+    multi = records["rule"].isin(ROW_RULE_COLUMNS) | (records["rule"] == "duplicate_key")
+    folded = [
+        _fold(group, ENTITIES[entity].key if rule == "duplicate_key" else ROW_RULE_COLUMNS[rule])
+        for (_, rule), group in records[multi].groupby(["row_number", "rule"], sort=False)
+    ]
+    single = records[~multi].drop_duplicates(["row_number", "column_name", "rule"])
+    single = single.assign(reason=single["column_name"] + ": " + single["reason"])
+    return pd.concat([single, *folded], ignore_index=True).sort_values(
+        ["row_number", "column_name"], ignore_index=True
+    )
+
+
+def _fold(group: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    values = dict(zip(group["column_name"], group["value"], strict=False))
+    first = group.iloc[0]
+    return pd.DataFrame(
+        {
+            "row_number": [first["row_number"]],
+            "column_name": [", ".join(columns)],
+            "rule": [first["rule"]],
+            "value": [", ".join(f"{c}={values.get(c)}" for c in columns)],
+            "reason": [first["reason"]],
+        }
+    )
+
+
+def _file_level_message(failures: pd.DataFrame) -> str:
+    first = failures.iloc[0]
+    column = first["column"]
+    where = f"column '{column}': " if isinstance(column, str) else ""
+    return f"{where}{first['check']} failed ({first['failure_case']})"

@@ -1,0 +1,241 @@
+"""Warehouse: migrations, loads that reconcile, references, models and data checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from schemas.contract import ENTITIES
+from warehouse.db import WarehouseError, connect, migrate, migration_files, open_warehouse
+from warehouse.load import load_file
+from warehouse.models import build_models, load_models, run_checks
+
+from .conftest import write_csv
+
+PROGRAM_HEADER = list(ENTITIES["programs"].schema.columns)
+
+
+def load_registry(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """Macro, one program and three firms: what participations and outcomes refer to."""
+    rows = [
+        ["CHL", y, 1e6 * (1 + y - 2019), 100 + 5 * (y - 2019), 800 + 10 * (y - 2019)]
+        for y in range(2019, 2023)
+    ]
+    load_file(
+        con,
+        write_csv(
+            tmp_path / "macro.csv", ["country", "year", "gdp", "deflator", "lcu_per_usd"], rows
+        ),
+        "macro",
+    )
+    program = [
+        "P1",
+        "Agency",
+        "CHL",
+        "Program one",
+        "productivity",
+        "technical_assistance",
+        "CLP",
+        2015,
+        None,
+        "information",
+        "SMEs",
+        "s",
+        "m",
+        "l",
+    ]
+    load_file(con, write_csv(tmp_path / "programs.csv", PROGRAM_HEADER, [program]), "programs")
+    firms = [
+        ["F1", "CHL", "Biobío", "1071", 1990],
+        ["F2", "CHL", None, "2511", None],
+        ["F3", "CHL", None, "4711", 2001],
+    ]
+    load_file(
+        con,
+        write_csv(
+            tmp_path / "firms.csv", ["firm_id", "country", "region", "isic4", "founded_year"], firms
+        ),
+        "firms",
+    )
+
+
+def test_migrations_are_recorded_and_not_reapplied(tmp_path: Path) -> None:
+    con = connect(tmp_path / "w.duckdb")
+    assert migrate(con) == [name for name, _ in migration_files()]
+    assert migrate(con) == []
+    con.close()
+
+
+def test_raw_tables_match_the_contract(fresh_db: duckdb.DuckDBPyConnection) -> None:
+    for name, entity in ENTITIES.items():
+        columns = [r[0] for r in fresh_db.execute(f"describe raw.{name}").fetchall()]
+        assert columns == [*entity.schema.columns, "_load_id", "_row_number"], name
+
+
+def test_a_locked_warehouse_gives_a_clear_error(tmp_path: Path) -> None:
+    # DuckDB locks across processes, not within one; a second process is what users hit
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.duckdb"
+    with open_warehouse(path):
+        code = (
+            "from warehouse.db import connect, WarehouseError\n"
+            f"try:\n    connect({str(path)!r})\nexcept WarehouseError as e:\n    print(e)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+    assert "in use by another process" in out.stdout
+
+
+def test_read_only_on_a_missing_warehouse(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="no warehouse here yet"):
+        connect(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_load_reconciles_quarantines_unknown_references_and_skips_reloads(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_registry(fresh_db, tmp_path)
+    header = list(ENTITIES["participations"].schema.columns)
+    rows = [
+        ["F1", "P1", "audit", "2020-03-01", "2020-09-01", 5_000_000, 500_000],
+        ["F2", "P9", "audit", "2020-03-01", None, 5_000_000, None],  # unknown program
+        ["F9", "P1", "audit", "2021-03-01", None, 5_000_000, None],  # unknown firm
+        ["F3", "P1", "audit", "2021-03-01", None, "cinco", None],  # text in numeric
+    ]
+    path = write_csv(tmp_path / "participations.csv", header, rows)
+    report = load_file(fresh_db, path, "participations")
+    assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (4, 1, 3)
+    quarantine = fresh_db.execute(
+        "select row_number, rule, column_name, value from meta.quarantine where entity = 'participations' order by 1"
+    ).fetchall()
+    assert quarantine == [
+        (3, "unknown_program", "program_id", "P9"),
+        (4, "unknown_firm", "firm_id", "F9"),
+        (5, "not_a_number", "public_cost", "cinco"),
+    ]
+    assert fresh_db.execute("select firm_id, _row_number from raw.participations").fetchall() == [
+        ("F1", 2)
+    ]
+    again = load_file(fresh_db, path, "participations")
+    assert again.skipped and again.rows_loaded == 1
+    assert fresh_db.execute("select count(*) from raw.participations").fetchone() == (1,)
+    assert fresh_db.execute(
+        "select count(*) from meta.loads where entity = 'participations'"
+    ).fetchone() == (1,)
+
+
+def test_a_failed_load_leaves_nothing_behind(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch
+) -> None:
+    load_registry(fresh_db, tmp_path)
+    header = [
+        "firm_id",
+        "year",
+        "employment",
+        "sales",
+        "wage_bill",
+        "exports",
+        "value_added",
+        "rd_spend",
+        "training_spend",
+        "capital",
+    ]
+    path = write_csv(
+        tmp_path / "outcomes.csv",
+        header,
+        [["F1", 2020, 5, 100, 1, 0, 50, 0, 0, 10], ["F2", 2020, -1, 1, 1, 1, 1, 1, 1, 1]],
+    )
+    before = fresh_db.execute("select count(*) from meta.loads").fetchone()
+
+    import warehouse.load as load_module
+
+    def broken_now(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load_module, "datetime", type("D", (), {"now": staticmethod(broken_now)}))
+    with pytest.raises(RuntimeError, match="disk full"):
+        load_file(fresh_db, path, "outcomes")
+    assert fresh_db.execute("select count(*) from raw.outcomes").fetchone() == (0,)
+    assert fresh_db.execute(
+        "select count(*) from meta.quarantine where entity = 'outcomes'"
+    ).fetchone() == (0,)
+    assert fresh_db.execute("select count(*) from meta.loads").fetchone() == before
+
+
+def test_every_declared_model_has_sql_and_documentation() -> None:
+    models = load_models()
+    assert [m.layer for m in models] == sorted(
+        (m.layer for m in models), key=["staging", "marts"].index
+    )
+    for model in models:
+        assert model.description, model.name
+        assert "select * from final" in model.sql, f"{model.name}: end with `select * from final`"
+    files = {p.stem for p in (Path(__file__).parents[1] / "warehouse" / "models").rglob("*.sql")}
+    assert files == {m.name for m in models}, "every .sql model is declared in models.yml"
+
+
+def test_marts_match_a_pandas_computation(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_registry(fresh_db, tmp_path)
+    header = list(ENTITIES["participations"].schema.columns)
+    rows = [
+        ["F1", "P1", "audit", "2020-03-01", None, 1_000_000, 100_000],
+        ["F1", "P1", "training", "2021-03-01", None, 2_000_000, None],
+        ["F2", "P1", "audit", "2021-05-01", None, 3_000_000, 0],
+    ]
+    load_file(fresh_db, write_csv(tmp_path / "participations.csv", header, rows), "participations")
+    outcome_header = list(ENTITIES["outcomes"].schema.columns)[:10]
+    outcome_rows = [
+        [f, y, 10 + i, 1000 * (1 + i), 1, 0, 1, 0, 0, 1]
+        for i, f in enumerate(["F1", "F2", "F3"])
+        for y in range(2019, 2023)
+    ]
+    load_file(
+        fresh_db, write_csv(tmp_path / "outcomes.csv", outcome_header, outcome_rows), "outcomes"
+    )
+    build_models(fresh_db, {"price_base_year": 2020})
+    assert all(c.passed for c in run_checks(fresh_db)), run_checks(fresh_db)
+
+    # constant 2020 USD: deflate to 2020 prices, convert at the 2020 rate
+    macro = pd.DataFrame({"year": range(2019, 2023)})
+    macro["deflator"] = 100 + 5 * (macro["year"] - 2019)
+    factor = {int(r.year): (105 / r.deflator) / 810 for r in macro.itertuples()}
+    costs = pd.DataFrame(rows, columns=header)
+    costs["usd"] = costs["public_cost"] * costs["start_date"].str[:4].astype(int).map(factor)
+    spending = fresh_db.sql("select * from marts.mart_program_spending").df().iloc[0]
+    assert spending["firms_served"] == 2 and spending["services"] == 3
+    assert spending["public_cost_usd"] == pytest.approx(costs["usd"].sum(), rel=1e-12)
+    assert spending["public_cost_per_firm_usd"] == pytest.approx(costs["usd"].sum() / 2, rel=1e-12)
+
+    reach = fresh_db.sql(
+        "select year, firms_entering, firms_served_to_date, manufacturing_firms from marts.mart_program_reach"
+    ).df()
+    got = reach.set_index("year").loc[[2020, 2021]]
+    # F3 is ISIC 4711 (retail): not in the manufacturing population
+    assert got.to_dict("index") == {
+        2020: {"firms_entering": 1, "firms_served_to_date": 1, "manufacturing_firms": 2},
+        2021: {"firms_entering": 1, "firms_served_to_date": 2, "manufacturing_firms": 2},
+    }
+    panel = fresh_db.sql(
+        "select firm_id, min(cohort) c, count(*) n from marts.mart_evaluation_panel group by 1 order by 1"
+    ).fetchall()
+    assert panel == [("F1", 2020, 4), ("F2", 2021, 4)]  # no comparison sample loaded
+
+
+def test_data_checks_catch_a_broken_identity(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_registry(fresh_db, tmp_path)
+    build_models(fresh_db, {"price_base_year": 2020})
+    fresh_db.execute(
+        "update meta.loads set rows_loaded = rows_loaded - 1, rows_quarantined = rows_quarantined + 1 where entity = 'firms'"
+    )
+    failed = {c.name for c in run_checks(fresh_db) if not c.passed}
+    assert failed == {"loads_reconcile"}

@@ -1,0 +1,88 @@
+"""The DuckDB warehouse: one file, created and upgraded by named migrations.
+
+DuckDB allows one read-write process per file, so every command opens the warehouse,
+does its work and closes it; nothing holds it open between steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS = resources.files("warehouse") / "migrations"
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse problem a user can act on (file locked, wrong DuckDB version...)."""
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (schema, table or column name) for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file, translating DuckDB's lock and version errors into one line."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"{path}: no warehouse here yet; run `mes-eval demo` or `mes-eval run` first"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(
+                f"{path}: the warehouse is in use by another process; wait for it to finish"
+            ) from exc
+        raise WarehouseError(f"{path}: cannot open the warehouse: {exc}") from exc
+
+
+@contextlib.contextmanager
+def open_warehouse(
+    path: Path | str, *, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Context manager: a migrated connection to the warehouse, closed on exit."""
+    con = connect(path, read_only=read_only)
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """(name, sql) of every migration, in the order they apply (by file name)."""
+    files = sorted(
+        (f for f in MIGRATIONS.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name
+    )
+    return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction. Returns their names."""
+    con.execute(
+        "create table if not exists main.schema_migrations ("
+        " name varchar primary key, applied_at timestamp not null default current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("select name from main.schema_migrations").fetchall()}
+    applied = []
+    for name, sql in migration_files():
+        if name in done:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(sql)
+            con.execute("insert into main.schema_migrations (name) values (?)", [name])
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+        applied.append(name)
+    return applied

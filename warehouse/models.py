@@ -1,0 +1,97 @@
+"""Build the warehouse's SQL models in their declared order, and run its data checks.
+
+Models live in `models/<layer>/<name>.sql`, one `select` each; `models/models.yml` declares
+their order and documents their columns. Staging models become views, marts become tables.
+Checks live in `checks/*.sql`: each is a query that must return zero rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import duckdb
+import yaml
+
+from warehouse.db import quote_ident
+
+ROOT = resources.files("warehouse")
+MATERIALIZATION = {"staging": "view", "marts": "table"}
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: its name, layer, documentation and query."""
+
+    name: str
+    layer: str
+    description: str
+    columns: dict[str, str]
+    sql: str
+    materialized: str  # view | table
+
+    @property
+    def relation(self) -> str:
+        return f"{self.layer}.{quote_ident(self.name)}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A data check and the rows that break it (zero rows means it passed)."""
+
+    name: str
+    failing_rows: int
+    sample: list[tuple[Any, ...]]
+
+    @property
+    def passed(self) -> bool:
+        return self.failing_rows == 0
+
+
+def load_models() -> list[Model]:
+    """The models declared in models.yml, in build order, with their SQL."""
+    declared = yaml.safe_load((ROOT / "models" / "models.yml").read_text(encoding="utf-8"))
+    return [
+        Model(
+            name=m["name"],
+            layer=m["layer"],
+            description=m.get("description", ""),
+            columns=m.get("columns", {}),
+            sql=(ROOT / "models" / m["layer"] / f"{m['name']}.sql").read_text(encoding="utf-8"),
+            materialized=m.get("materialized", MATERIALIZATION[m["layer"]]),
+        )
+        for m in declared["models"]
+    ]
+
+
+def set_variables(con: duckdb.DuckDBPyConnection, variables: dict[str, Any]) -> None:
+    """Bind run settings (e.g. price_base_year) as DuckDB variables the SQL reads."""
+    for name, value in variables.items():
+        con.execute(f"set variable {quote_ident(name)} = ?", [value])
+
+
+def build_models(con: duckdb.DuckDBPyConnection, variables: dict[str, Any]) -> list[Model]:
+    """Create or replace every model, in order, in one transaction."""
+    set_variables(con, variables)
+    models = load_models()
+    con.execute("begin transaction")
+    try:
+        for model in models:
+            con.execute(f"create or replace {model.materialized} {model.relation} as\n{model.sql}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return models
+
+
+def run_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Run every data check; a check passes when its query returns no rows."""
+    results = []
+    for path in sorted((ROOT / "checks").iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".sql"):
+            continue
+        rows = con.execute(path.read_text(encoding="utf-8")).fetchall()
+        results.append(CheckResult(path.name.removesuffix(".sql"), len(rows), rows[:5]))
+    return results

@@ -1,0 +1,17 @@
+with firms as (
+    select * from raw.firms
+),
+
+final as (
+    select
+        firm_id,
+        country,
+        region,
+        isic4,
+        cast(left(isic4, 2) as integer) as isic_division,
+        cast(left(isic4, 2) as integer) between 10 and 33 as is_manufacturing,
+        founded_year
+    from firms
+)
+
+select * from final

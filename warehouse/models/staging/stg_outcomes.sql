@@ -1,0 +1,44 @@
+-- The firm-year panel in constant US dollars, with the log outcomes the estimators use.
+-- Logs are missing where the level is missing or not positive.
+with outcomes as (
+    select * from raw.outcomes
+),
+
+firms as (
+    select * from staging.stg_firms
+),
+
+macro as (
+    select * from staging.stg_macro
+),
+
+converted as (
+    select
+        outcomes.firm_id,
+        outcomes.year,
+        firms.country,
+        firms.isic_division,
+        firms.is_manufacturing,
+        outcomes.employment,
+        outcomes.sales * macro.usd_constant_factor as sales_usd,
+        outcomes.wage_bill * macro.usd_constant_factor as wage_bill_usd,
+        outcomes.exports * macro.usd_constant_factor as exports_usd,
+        outcomes.value_added * macro.usd_constant_factor as value_added_usd,
+        outcomes.rd_spend * macro.usd_constant_factor as rd_spend_usd,
+        outcomes.training_spend * macro.usd_constant_factor as training_spend_usd,
+        outcomes.capital * macro.usd_constant_factor as capital_usd
+    from outcomes
+    inner join firms using (firm_id)
+    left join macro on macro.country = firms.country and macro.year = outcomes.year
+),
+
+final as (
+    select
+        *,
+        case when sales_usd > 0 then ln(sales_usd) end as log_sales,
+        case when employment > 0 then ln(employment) end as log_employment,
+        exports_usd > 0 as is_exporter
+    from converted
+)
+
+select * from final
