@@ -48,7 +48,6 @@ def demo(
 ) -> None:
     """Generate synthetic agency files and run the whole evaluation chain on them."""
     from evaluation.synthetic import generate_demo
-
     from flows.demo_files import write_demo_files
 
     started = time.perf_counter()

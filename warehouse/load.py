@@ -106,7 +106,14 @@ def load_file(
     if seen:
         rows_in, rows_loaded, rows_quarantined = map(int, seen)
         return LoadReport(
-            entity, path.name, sha, rows_in, rows_loaded, rows_quarantined, load_id=None, skipped=True
+            entity,
+            path.name,
+            sha,
+            rows_in,
+            rows_loaded,
+            rows_quarantined,
+            load_id=None,
+            skipped=True,
         )
 
     checked = check_references(
