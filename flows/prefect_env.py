@@ -23,7 +23,10 @@ def configure() -> None:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
+        # run logs (tracebacks included) go to Prefect's database, where `prefect flow-run
+        # logs` shows them; the console is the CLI's, which prints one line per problem
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
         "PREFECT_UI_ENABLED": "false",
     }
     for name, value in defaults.items():

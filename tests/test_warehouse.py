@@ -124,10 +124,10 @@ def test_load_reconciles_quarantines_unknown_references_and_skips_reloads(
     ]
     again = load_file(fresh_db, path, "participations")
     assert again.skipped and again.rows_loaded == 1
-    assert fresh_db.execute("select count(*) from raw.participations").fetchone() == (1,)
+    assert fresh_db.execute("select count(*) from raw.participations").fetchall()[0] == (1,)
     assert fresh_db.execute(
         "select count(*) from meta.loads where entity = 'participations'"
-    ).fetchone() == (1,)
+    ).fetchall()[0] == (1,)
 
 
 def test_a_failed_load_leaves_nothing_behind(
@@ -151,7 +151,7 @@ def test_a_failed_load_leaves_nothing_behind(
         header,
         [["F1", 2020, 5, 100, 1, 0, 50, 0, 0, 10], ["F2", 2020, -1, 1, 1, 1, 1, 1, 1, 1]],
     )
-    before = fresh_db.execute("select count(*) from meta.loads").fetchone()
+    before = fresh_db.execute("select count(*) from meta.loads").fetchall()[0]
 
     import warehouse.load as load_module
 
@@ -161,11 +161,11 @@ def test_a_failed_load_leaves_nothing_behind(
     monkeypatch.setattr(load_module, "datetime", type("D", (), {"now": staticmethod(broken_now)}))
     with pytest.raises(RuntimeError, match="disk full"):
         load_file(fresh_db, path, "outcomes")
-    assert fresh_db.execute("select count(*) from raw.outcomes").fetchone() == (0,)
+    assert fresh_db.execute("select count(*) from raw.outcomes").fetchall()[0] == (0,)
     assert fresh_db.execute(
         "select count(*) from meta.quarantine where entity = 'outcomes'"
-    ).fetchone() == (0,)
-    assert fresh_db.execute("select count(*) from meta.loads").fetchone() == before
+    ).fetchall()[0] == (0,)
+    assert fresh_db.execute("select count(*) from meta.loads").fetchall()[0] == before
 
 
 def test_every_declared_model_has_sql_and_documentation() -> None:

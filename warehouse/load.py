@@ -102,9 +102,9 @@ def load_file(
     seen = con.execute(
         "select rows_in, rows_loaded, rows_quarantined from meta.loads where entity = ? and content_sha256 = ?",
         [entity, sha],
-    ).fetchone()
+    ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
     if seen:
-        rows_in, rows_loaded, rows_quarantined = map(int, seen)
+        rows_in, rows_loaded, rows_quarantined = map(int, seen[0])
         return LoadReport(
             entity,
             path.name,

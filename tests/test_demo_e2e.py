@@ -1,0 +1,183 @@
+"""End to end: `mes-eval demo` on a small synthetic portfolio, through the real CLI,
+Prefect, DuckDB file and a real browser.
+
+What it must show: every input row is loaded or quarantined (and exactly the planted bad
+rows are quarantined), the estimates recover the planted effects, and the report renders
+offline.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from .browser import render
+
+pytestmark = pytest.mark.e2e
+
+MES_EVAL = str(Path(sys.executable).with_name("mes-eval"))
+# 3,000 firms keep the run short; each program still has ~80-120 beneficiaries
+FIRMS, SEED = 3000, 11
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([MES_EVAL, *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    done = run_cli("demo", "--out", str(out), "--firms", str(FIRMS), "--seed", str(SEED))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Warehouse: {out / 'warehouse.duckdb'}" in done.stdout.replace("\n", "")
+    assert "index.html" in done.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(demo / "warehouse.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def count_rows(path: Path) -> int:
+    """Data rows in an input file, counted independently of the loader."""
+    if path.suffix == ".xlsx":
+        return len(pd.read_excel(path, dtype=str))
+    return len(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
+def test_every_input_row_is_loaded_or_quarantined(
+    demo: Path, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    config = yaml.safe_load((demo / "config.yaml").read_text())
+    loads = warehouse.sql("select * from meta.loads").df().set_index("entity")
+    assert set(loads.index) == set(config["sources"])
+    for entity, source in config["sources"].items():
+        load = loads.loc[entity]
+        in_raw = warehouse.execute(f"select count(*) from raw.{entity}").fetchall()[0][0]
+        quarantined = warehouse.execute(
+            "select count(distinct row_number) from meta.quarantine where entity = ?", [entity]
+        ).fetchall()[0][0]
+        assert load["rows_in"] == count_rows(demo / source), entity
+        assert load["rows_in"] == in_raw + quarantined, entity
+        assert load["rows_loaded"] == in_raw and load["rows_quarantined"] == quarantined
+
+
+def test_exactly_the_planted_bad_rows_are_quarantined(
+    demo: Path, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    planted = pd.read_csv(demo / "data" / "planted_invalid.csv")
+    assert len(planted) > 50 and planted["kind"].nunique() >= 6
+    expected = {
+        (e, int(r) + 2) for e, r in zip(planted["entity"], planted["row"], strict=True)
+    }  # header is row 1
+    quarantined = set(
+        warehouse.sql("select distinct entity, row_number from meta.quarantine").fetchall()
+    )
+    assert quarantined == expected
+    # and each under the rule of the kind that was planted
+    rules = warehouse.sql("select entity, row_number, rule from meta.quarantine").df()
+    merged = planted.assign(row_number=planted["row"] + 2).merge(rules, on=["entity", "row_number"])
+    kind_to_rule = {
+        "not_a_number": "not_a_number",
+        "negative": "out_of_range",
+        "duplicate_key": "duplicate_key",
+        "unknown_firm": "unknown_firm",
+        "unknown_program": "unknown_program",
+        "end_before_start": "end_before_start",
+        "bad_country": "bad_format",
+    }
+    assert (merged["kind"].map(kind_to_rule) == merged["rule"]).all(), merged[
+        merged["kind"].map(kind_to_rule) != merged["rule"]
+    ]
+
+
+def test_estimates_recover_the_planted_effects(
+    demo: Path, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    truth = pd.read_csv(demo / "data" / "true_att_simple.csv")
+    estimates = warehouse.sql(
+        "select program_id, outcome, estimate, std_error from results.estimates where aggregation = 'simple'"
+    ).df()
+    both = truth.merge(estimates, on=["program_id", "outcome"], validate="one_to_one")
+    assert len(both) == 6  # three programs x two outcomes
+    # Tolerance: 4 standard errors. A correct estimator misses by more with probability
+    # 6e-5 per estimate; the data are seeded, so the test is deterministic. The standard
+    # errors must be small enough (< 0.05) for this to be a real check.
+    assert (both["std_error"] < 0.05).all(), both
+    assert ((both["estimate"] - both["att"]).abs() <= 4 * both["std_error"]).all(), both
+
+
+def test_a_naive_comparison_would_have_been_wrong(warehouse: duckdb.DuckDBPyConnection) -> None:
+    # beneficiaries are selected on size: comparing their post-entry levels with the
+    # comparison group overstates the effect by far more than the DID estimate's error
+    naive = warehouse.sql(
+        """
+        select program_id,
+               avg(log_sales) filter (where cohort > 0 and year >= cohort)
+               - avg(log_sales) filter (where cohort = 0) as gap
+        from marts.mart_evaluation_panel group by program_id
+        """
+    ).df()
+    assert (naive["gap"] > 0.3).all(), naive
+
+
+def test_the_run_is_logged_with_its_data_version(warehouse: duckdb.DuckDBPyConnection) -> None:
+    runs = warehouse.sql("select run_id, status from meta.runs").fetchall()
+    assert len(runs) == 1 and runs[0][1] == "completed"
+    versions = warehouse.sql(
+        "select distinct run_id, data_version from results.estimates"
+    ).fetchall()
+    assert versions and versions[0][0] == runs[0][0] and len(versions[0][1]) == 16
+
+
+def test_the_report_is_offline_and_renders_in_a_browser(demo: Path) -> None:
+    report = demo / "report"
+    page = report / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "Synthetic demo data" in html
+    assert sorted(p.name for p in report.iterdir()) == ["index.html", "plotly.min.js", "report.css"]
+    # nothing is fetched from another host: every src and href is a local file or an anchor
+    links = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert links and all(not re.match(r"^(https?:)?//", link) for link in links), links
+    dom, log = render(page)
+    charts = dom.count('class="plotly-graph-div')
+    assert charts >= 5
+    # each chart that plotly draws gets an svg of class main-svg
+    assert dom.count('class="main-svg"') >= charts
+    console = [line for line in log.splitlines() if ":CONSOLE" in line]
+    assert console == []
+
+
+def test_a_misspelt_column_is_a_one_line_error(demo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    config = yaml.safe_load((demo / "config.yaml").read_text())
+    for entity, source in config["sources"].items():
+        target = data / Path(source).name
+        target.write_bytes((demo / source).read_bytes())
+        config["sources"][entity] = f"data/{target.name}"
+    outcomes = data / "outcomes.csv"
+    text = outcomes.read_text(encoding="utf-8")
+    outcomes.write_text(text.replace("employment", "employmnet", 1), encoding="utf-8")
+    config.update(warehouse="w.duckdb", out_dir="report", truth_dir=None)
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(config))
+    done = run_cli("run", "--config", str(tmp_path / "agency.yaml"))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: outcomes.csv: missing required column 'employment' for outcomes (found 'employmnet': misspelt?)"
+    ]
+    assert "Traceback" not in done.stdout + done.stderr
+    # the failed run is on record with its reason
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        status, message = con.sql("select status, message from meta.runs").fetchall()[0]
+    assert status == "failed" and "employmnet" in message
