@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pandas as pd
 import typer
 import yaml
 from rich.console import Console
@@ -13,6 +15,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows import prefect_env
+
+if TYPE_CHECKING:
+    from flows.pipeline import RunSummary
 
 prefect_env.configure()  # before anything imports prefect
 
@@ -122,13 +127,16 @@ def _run(config_path: Path, started: float) -> None:
         except (ContractError, WarehouseError, DataCheckError) as exc:
             progress.stop()
             raise _fail(str(exc)) from None
-    _print_summary(summary, time.perf_counter() - started)
+    truth = None
+    if config.truth_dir is not None:
+        truth = pd.read_csv(config.truth_dir / "true_att_simple.csv")
+    _print_summary(summary, time.perf_counter() - started, truth)
 
 
-def _print_summary(summary, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | None) -> None:
     loads = Table(title="Loads: every input row is loaded or quarantined", title_justify="left")
     for column in ("entity", "file", "rows in", "loaded", "quarantined"):
-        loads.add_column(column, justify="right" if column not in ("entity", "file") else "left")
+        loads.add_column(column, justify="left" if column in ("entity", "file") else "right")
     for load in summary.loads:
         note = " (unchanged, skipped)" if load.skipped else ""
         loads.add_row(
@@ -139,34 +147,39 @@ def _print_summary(summary, seconds: float) -> None:  # type: ignore[no-untyped-
             f"{load.rows_quarantined:,}",
         )
     console.print(loads)
+    if any(load.rows_quarantined for load in summary.loads):
+        console.print("Quarantined rows and their reasons: table meta.quarantine in the warehouse.")
     failed = [c.name for c in summary.checks if not c.passed]
     console.print(
         f"Data checks: {len(summary.checks) - len(failed)} of {len(summary.checks)} passed"
     )
     effects = Table(
-        title="Average effect on the treated (Callaway-Sant'Anna, simple)", title_justify="left"
+        title="Average effect on the treated, log points (Callaway-Sant'Anna 2021, simple)",
+        title_justify="left",
     )
-    for column in (
-        "program",
-        "outcome",
-        "ATT (log points)",
-        "95% CI",
-        "in %",
-        "firms treated / comparison",
-    ):
-        effects.add_column(column)
+    columns = ["program", "outcome", "ATT [95% CI]", "in %", "firms T/C"]
+    if truth is not None:
+        columns.append("planted")
+    for column in columns:
+        effects.add_column(column, no_wrap=True)
+    planted = (
+        {} if truth is None else {(t.program_id, t.outcome): t.att for t in truth.itertuples()}
+    )
     for row in summary.estimates.simple.itertuples():
-        effects.add_row(
-            row.program_id,
-            row.outcome,
-            f"{row.estimate:+.3f}",
-            f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}]",
+        cells = [
+            str(row.program_id),
+            str(row.outcome).removeprefix("log_"),
+            f"{row.estimate:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]",
             f"{100 * math.expm1(row.estimate):+.1f}%",
             f"{row.n_treated:,} / {row.n_control:,}",
-        )
+        ]
+        if truth is not None:
+            true_att = planted.get((row.program_id, row.outcome))
+            cells.append("" if true_att is None else f"{true_att:+.3f}")
+        effects.add_row(*cells)
     console.print(effects)
-    console.print(f"Warehouse: [bold]{summary.warehouse}[/]")
-    console.print(f"Report:    [bold]{summary.report}[/]")
+    console.print(f"Warehouse: [bold]{summary.warehouse}[/]", soft_wrap=True)
+    console.print(f"Report:    [bold]{summary.report}[/]", soft_wrap=True)
     console.print(f"Run {summary.run_id} finished in {seconds:.1f} s")
 
 

@@ -1,0 +1,45 @@
+"""The CLI's quick paths: templates, configuration errors, documented commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from schemas.contract import ENTITIES
+
+runner = CliRunner()
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_templates_writes_one_file_per_entity_and_the_dictionary(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["templates", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "t").iterdir()}
+    assert names == {f"{e}.csv" for e in ENTITIES} | {"data_dictionary.csv", "data_dictionary.md"}
+
+
+def test_a_config_missing_a_required_entity_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "agency.yaml"
+    config.write_text("warehouse: w.duckdb\nout_dir: r\nsources:\n  firms: firms.csv\n")
+    result = runner.invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "sources is missing the required entities: macro, programs" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_entity_and_a_missing_config_are_clear(tmp_path: Path) -> None:
+    config = tmp_path / "agency.yaml"
+    config.write_text("warehouse: w.duckdb\nout_dir: r\nsources:\n  beneficiaries: b.csv\n")
+    result = runner.invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 1 and "unknown entity 'beneficiaries'" in result.output
+    result = runner.invoke(app, ["run", "--config", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 1 and "config file not found" in result.output
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert sorted(commands) == ["demo", "run", "templates"]
+    for command in commands:
+        assert f"mes-eval {command}" in README, command
