@@ -83,6 +83,11 @@ class AggregateATT:
     table: pd.DataFrame
     ci_low: float
     ci_high: float
+    # unit-level influence functions (rows as in GroupTimeATT.influence): of the overall
+    # estimate, and of each key of ``table`` (columns in table order); they let callers
+    # combine estimates (horizons, ROI, Wald tests) with correct standard errors
+    influence: np.ndarray | None = None
+    table_influence: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -424,7 +429,7 @@ def aggregate(
         if not post.any():
             return AggregateATT(kind, math.nan, math.nan, empty, math.nan, math.nan)
         est, inf = weighted(post)
-        return _finish(kind, est, inf, n, empty)
+        return _finish(kind, est, inf, n, empty, None)
 
     if kind == "group":
         k = len(uniq_groups)
@@ -443,7 +448,7 @@ def aggregate(
         inf = g_inf[:, valid] @ w + _weight_if_times_att(
             unit_gidx, pg_by_group, np.flatnonzero(valid), g_att[valid]
         )
-        return _finish(kind, est, inf, n, table)
+        return _finish(kind, est, inf, n, table, g_inf)
 
     if kind == "dynamic":
         event = times - groups  # event time on the original scale, as did
@@ -463,7 +468,7 @@ def aggregate(
     # Overall = simple mean of the per-key effects; their IFs already carry wif.
     est = float(np.mean(est_k[overall]))
     inf = inf_k[:, overall].mean(axis=1)
-    return _finish(kind, est, inf, n, table)
+    return _finish(kind, est, inf, n, table, inf_k)
 
 
 def _by_key(
@@ -486,6 +491,13 @@ def _masked_se(inf: np.ndarray, est: np.ndarray, n: int) -> np.ndarray:
     return np.where(np.isnan(est), np.nan, se)
 
 
-def _finish(kind: str, est: float, inf: np.ndarray, n: int, table: pd.DataFrame) -> AggregateATT:
+def _finish(
+    kind: str,
+    est: float,
+    inf: np.ndarray,
+    n: int,
+    table: pd.DataFrame,
+    table_inf: np.ndarray | None,
+) -> AggregateATT:
     se = float(_se(inf[:, None], n)[0])
-    return AggregateATT(kind, est, se, table, est - _Z_95 * se, est + _Z_95 * se)
+    return AggregateATT(kind, est, se, table, est - _Z_95 * se, est + _Z_95 * se, inf, table_inf)
