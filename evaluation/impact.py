@@ -1,90 +1,281 @@
-"""Impact estimates per program: Callaway and Sant'Anna (2021) on each program's panel.
+"""The evaluation design of record, per program: effects, horizons, subgroups, ROI.
 
-Pure functions from the evaluation panel (one row per program, firm and year with the
-firm's entry cohort, 0 for the comparison group) to tidy tables of estimates that the
-warehouse stores and the reports read.
+For each program and outcome, Callaway and Sant'Anna (2021) group-time effects and their
+four aggregations (simple, by entry cohort, by years since entry, by calendar year), the
+report's horizons (short: 0-1, medium: 2-3, long: 4+ years since entry), a Wald pre-trend
+test, and the headline effects by size class, sector and region (new samples, to see
+whether to re-target). Level effects on value added, sales and employment give the
+return per public dollar and the cost per job (`evaluation.roi`).
+
+Pure functions from the evaluation panel (one row per program, firm and year; cohort 0 =
+comparison firm) to tidy tables that the warehouse stores and the reports read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from evaluation.did import aggregate, att_gt
+from evaluation import roi
+from evaluation.diagnostics import pretrend_test
+from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 
 ESTIMATOR = "callaway_santanna_2021"
-DEFAULT_OUTCOMES = ("log_sales", "log_employment")
-AGGREGATIONS = ("simple", "dynamic")
+# outcome column of the evaluation panel -> what it measures
+OUTCOMES: dict[str, str] = {
+    "log_sales": "sales (log points)",
+    "log_employment": "employment (log points)",
+    "log_wage_per_worker": "wage per worker (log points)",
+    "log_va_per_worker": "value added per worker (log points)",
+    "exporter": "export propensity (share of firms exporting)",
+    "rd_intensity": "R&D intensity (R&D / sales)",
+    "employment": "jobs (employees, levels)",
+}
+HEADLINE_OUTCOMES = ("log_sales", "log_employment")
+SUBGROUPS = ("size_class", "sector", "region")
+# endnote 121 (ii): short, medium and long run, in years since entry
+HORIZONS: dict[str, tuple[int, float]] = {"short": (0, 1), "medium": (2, 3), "long": (4, math.inf)}
+AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    """How programs are evaluated; stored with every estimate so it can be re-run."""
+
+    outcomes: tuple[str, ...] = tuple(OUTCOMES)
+    control_group: str = "nevertreated"
+    base_period: str = "varying"
+    anticipation: int = 0
+    subgroups: tuple[str, ...] = SUBGROUPS
+    # below this many beneficiaries a subgroup estimate is not attempted
+    min_subgroup_beneficiaries: int = 30
+    displacement: float = 0.0
+    deadweight: float = 0.0
+    pretrend_level: float = 0.05
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
 
 
 @dataclass(frozen=True)
 class ProgramImpact:
-    """Estimates for every program and outcome, as two tidy tables."""
+    """Estimates for every program, as three tidy tables."""
 
-    estimates: pd.DataFrame  # program_id, outcome, aggregation, key, estimate, std_error, ci_low, ci_high, n_treated, n_control
-    att_gt: pd.DataFrame  # program_id, outcome, cohort, year, event_time, base_period, att, std_error, n_treated, n_control
+    estimates: pd.DataFrame
+    att_gt: pd.DataFrame
+    roi: pd.DataFrame
+
+
+def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
+    return att_gt(
+        panel,
+        unit="firm_id",
+        time="year",
+        cohort="cohort",
+        outcome=outcome,
+        control_group=spec.control_group,
+        base_period=spec.base_period,
+        anticipation=spec.anticipation,
+    )
+
+
+def _row(est: float, se: float, **labels: object) -> dict[str, object]:
+    z = roi.Z_95
+    return {
+        **labels,
+        "estimate": est,
+        "std_error": se,
+        "ci_low": est - z * se,
+        "ci_high": est + z * se,
+    }
+
+
+def horizon_effects(dynamic: AggregateATT, n_units: int) -> list[tuple[str, float, float]]:
+    """Mean event-time effect within each horizon, with SEs from the influence functions."""
+    assert dynamic.table_influence is not None
+    keys = dynamic.table["key"].to_numpy()
+    att = dynamic.table["att"].to_numpy()
+    out = []
+    for name, (low, high) in HORIZONS.items():
+        mask = (keys >= low) & (keys <= high) & ~np.isnan(att)
+        if mask.any():
+            influence = dynamic.table_influence[:, mask].mean(axis=1)
+            se = float(np.sqrt(np.sum(influence**2)) / n_units)
+            out.append((name, float(att[mask].mean()), se))
+    return out
+
+
+def _outcome_rows(gt: GroupTimeATT, spec: EvaluationSpec) -> list[dict[str, object]]:
+    n_treated = int(np.sum(gt.unit_cohort > 0))
+    n_control = int(np.sum(gt.unit_cohort == 0))
+    aggs = {kind: aggregate(gt, kind) for kind in AGGREGATIONS}
+    pre = pretrend_test(aggs["dynamic"], gt.n_units, level=spec.pretrend_level)
+    common = {
+        "n_treated": n_treated,
+        "n_control": n_control,
+        "pretrend_pvalue": pre.pvalue,
+        "pretrend_passes": pre.passes,
+    }
+    rows = []
+    for kind, agg in aggs.items():
+        rows.append(_row(agg.overall_att, agg.overall_se, aggregation=kind, key=None, **common))
+        rows += [
+            _row(r.att, r.se, aggregation=kind, key=int(r.key), **common)
+            for r in agg.table.itertuples()
+        ]
+    rows += [
+        _row(est, se, aggregation="horizon", key=None, label=name, **common)
+        for name, est, se in horizon_effects(aggs["dynamic"], gt.n_units)
+    ]
+    return rows
+
+
+def _subgroup_rows(panel: pd.DataFrame, spec: EvaluationSpec) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for dimension in spec.subgroups:
+        for value, sub in panel.groupby(dimension, sort=True):
+            beneficiaries = sub.loc[sub["cohort"] > 0, "firm_id"].nunique()
+            for outcome in HEADLINE_OUTCOMES:
+                labels = {
+                    "outcome": outcome,
+                    "aggregation": "simple",
+                    "key": None,
+                    "subgroup": dimension,
+                    "subgroup_value": str(value),
+                }
+                if beneficiaries < spec.min_subgroup_beneficiaries:
+                    rows.append(
+                        {
+                            **labels,
+                            "label": f"not estimated: {beneficiaries} beneficiaries",
+                            "n_treated": beneficiaries,
+                        }
+                    )
+                    continue
+                try:
+                    gt = _group_time(sub, outcome, spec)
+                except ValueError as exc:  # e.g. no comparison firm in this region
+                    rows.append(
+                        {**labels, "label": f"not estimated: {exc}", "n_treated": beneficiaries}
+                    )
+                    continue
+                simple = aggregate(gt, "simple")
+                rows.append(
+                    {
+                        **_row(simple.overall_att, simple.overall_se, **labels),
+                        "n_treated": int(np.sum(gt.unit_cohort > 0)),
+                        "n_control": int(np.sum(gt.unit_cohort == 0)),
+                    }
+                )
+    return rows
+
+
+def _cost_of(gt: GroupTimeATT, unit_cost: pd.Series) -> float:
+    """Public cost of the beneficiaries in the cohorts with post-entry effects."""
+    assert gt.unit_ids is not None
+    cohorts = gt.cells.loc[gt.cells["time"] >= gt.cells["group"], "group"].unique()
+    ids = gt.unit_ids[np.isin(gt.unit_cohort, cohorts)]
+    return float(unit_cost.reindex(ids).sum())
+
+
+def _roi_rows(
+    panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None
+) -> list[dict[str, object]]:
+    unit_cost = panel.groupby("firm_id")["public_cost_usd"].first()
+    ratios: list[tuple[roi.Ratio, int]] = []
+    for outcome, metric in (
+        ("value_added_usd", "value_added_per_dollar"),
+        ("sales_usd", "sales_per_dollar"),
+    ):
+        gt = _group_time(panel, outcome, spec)
+        total = roi.incremental_total(gt)
+        cost = _cost_of(gt, unit_cost)
+        ratios.append(
+            (
+                roi.return_per_dollar(total, cost, metric=metric, displacement=spec.displacement),
+                total.beneficiaries,
+            )
+        )
+    gt = _group_time(panel, "employment", spec)
+    jobs = roi.jobs_in_last_year(gt)
+    ratios.append(
+        (
+            roi.cost_per_job(jobs, _cost_of(gt, unit_cost), displacement=spec.displacement),
+            jobs.beneficiaries,
+        )
+    )
+    if survey is not None:
+        respondents = int(survey["respondents"])
+        ratios += [
+            (r, respondents)
+            for r in roi.self_reported(
+                survey, deadweight=spec.deadweight, displacement=spec.displacement
+            )
+        ]
+    return [
+        {
+            "metric": r.metric,
+            "basis": r.basis,
+            "estimate": r.estimate,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "numerator": r.numerator,
+            "public_cost_usd": r.public_cost_usd,
+            "beneficiaries": n,
+            "displacement": spec.displacement,
+            "deadweight": spec.deadweight,
+        }
+        for r, n in ratios
+    ]
+
+
+def evaluate_program(
+    panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None = None
+) -> ProgramImpact:
+    """Every estimate of the evaluation design for one program's panel."""
+    estimates, cells = [], []
+    for outcome in spec.outcomes:
+        gt = _group_time(panel, outcome, spec)
+        estimates += [{**row, "outcome": outcome} for row in _outcome_rows(gt, spec)]
+        cells.append(
+            gt.cells.rename(columns={"group": "cohort", "time": "year", "se": "std_error"}).assign(
+                outcome=outcome
+            )
+        )
+    estimates += _subgroup_rows(panel, spec)
+    return ProgramImpact(
+        estimates=pd.DataFrame(estimates),
+        att_gt=pd.concat(cells, ignore_index=True),
+        roi=pd.DataFrame(_roi_rows(panel, spec, survey)),
+    )
 
 
 def estimate_impacts(
-    panel: pd.DataFrame,
-    *,
-    outcomes: tuple[str, ...] = DEFAULT_OUTCOMES,
-    control_group: str = "nevertreated",
+    panel: pd.DataFrame, spec: EvaluationSpec, self_reported: pd.DataFrame | None = None
 ) -> ProgramImpact:
-    """Group-time effects and their simple and event-time aggregations, per program and outcome."""
-    estimates, cells = [], []
+    """Evaluate every program in the panel; see the module docstring."""
+    results = []
+    surveys = self_reported.set_index("program_id") if self_reported is not None else None
     for program_id, program_panel in panel.groupby("program_id", sort=True):
-        for outcome in outcomes:
-            gt = att_gt(
-                program_panel,
-                unit="firm_id",
-                time="year",
-                cohort="cohort",
-                outcome=outcome,
-                control_group=control_group,
-            )
-            labels = {"program_id": program_id, "outcome": outcome}
-            cells.append(
-                gt.cells.rename(
-                    columns={"group": "cohort", "time": "year", "se": "std_error"}
-                ).assign(**labels)
-            )
-            n_treated = int(np.sum(gt.unit_cohort > 0))
-            n_control = int(np.sum(gt.unit_cohort == 0))
-            for kind in AGGREGATIONS:
-                agg = aggregate(gt, kind)
-                rows = [
-                    {
-                        "key": None,
-                        "estimate": agg.overall_att,
-                        "std_error": agg.overall_se,
-                        "ci_low": agg.ci_low,
-                        "ci_high": agg.ci_high,
-                    }
-                ]
-                if kind != "simple":
-                    rows += [
-                        {
-                            "key": int(r.key),
-                            "estimate": r.att,
-                            "std_error": r.se,
-                            "ci_low": r.ci_low,
-                            "ci_high": r.ci_high,
-                        }
-                        for r in agg.table.itertuples()
-                    ]
-                estimates += [
-                    {
-                        **labels,
-                        "aggregation": kind,
-                        **row,
-                        "n_treated": n_treated,
-                        "n_control": n_control,
-                    }
-                    for row in rows
-                ]
+        survey = (
+            surveys.loc[program_id] if surveys is not None and program_id in surveys.index else None
+        )
+        one = evaluate_program(program_panel, spec, survey)
+        results.append(
+            tuple(t.assign(program_id=program_id) for t in (one.estimates, one.att_gt, one.roi))
+        )
+    estimates, cells, ratios = (
+        pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
+    )
+    estimates = estimates.assign(
+        estimator=ESTIMATOR, comparison_group=spec.control_group, specification=spec.to_json()
+    )
+    for column, default in (("subgroup", "all"), ("subgroup_value", "all")):
+        estimates[column] = estimates[column].fillna(default) if column in estimates else default
     columns = [
         "program_id",
         "outcome",
@@ -98,8 +289,7 @@ def estimate_impacts(
         "n_control",
     ]
     return ProgramImpact(
-        estimates=pd.DataFrame(estimates).assign(
-            estimator=ESTIMATOR, comparison_group=control_group
-        ),
-        att_gt=pd.concat(cells, ignore_index=True)[columns].assign(comparison_group=control_group),
+        estimates=estimates,
+        att_gt=cells[columns].assign(comparison_group=spec.control_group),
+        roi=ratios,
     )

@@ -200,14 +200,14 @@ COUNTRIES = (
          "Los Lagos"),
         (0.45, 0.15, 0.15, 0.1, 0.08, 0.07),
         (0.03, 0.05), (620.0, 880.0), (600.0, 900.0), 111e12, 0.025,
-        45e6, 6.5e6, "tax", "SYN-CHL-PROFO",
+        22e6, 6.5e6, "tax", "SYN-CHL-PROFO",
     ),
     _Country(
         "PER", "PEN", "Perú", 0.25,
         ("Lima", "Arequipa", "La Libertad", "Piura", "Cusco", "Junín"),
         (0.5, 0.14, 0.12, 0.1, 0.07, 0.07),
         (0.03, 0.045), (2.85, 3.75), (3.0, 4.0), 420e9, 0.035,
-        120e3, 14e3, "survey", "SYN-PER-CITE",
+        75e3, 14e3, "survey", "SYN-PER-CITE",
     ),
     _Country(
         "BRA", "BRL", "Brasil", 0.40,
@@ -215,7 +215,7 @@ COUNTRIES = (
          "Pernambuco"),
         (0.35, 0.15, 0.13, 0.12, 0.11, 0.07, 0.07),
         (0.045, 0.08), (1.9, 5.3), (2.0, 5.5), 3.9e12, 0.012,
-        160e3, 30e3, "registry", "SYN-BRA-PRIME",
+        80e3, 22e3, "registry", "SYN-BRA-PRIME",
     ),
 )  # fmt: skip
 
@@ -258,7 +258,7 @@ PROGRAMS = (
         cohort_window=(2, 4),
         cohort_slope=-0.04,
         treated_share=0.09,
-        cost_median=9e6,
+        cost_median=27e6,
         cost_decimals=0,
         contribution_share=(0.3, 0.7),
         services=(
@@ -290,7 +290,7 @@ PROGRAMS = (
         cohort_window=(3, 2),
         cohort_slope=0.05,
         treated_share=0.11,
-        cost_median=9e3,
+        cost_median=25e3,
         cost_decimals=2,
         contribution_share=(0.1, 0.3),
         services=(
@@ -321,7 +321,7 @@ PROGRAMS = (
         cohort_window=(2, 2),
         cohort_slope=0.0,
         treated_share=0.10,
-        cost_median=15e3,
+        cost_median=35e3,
         cost_decimals=2,
         contribution_share=(0.25, 0.55),
         services=(

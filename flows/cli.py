@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows import prefect_env
+from flows.summary import print_evaluation, print_headline, print_loads
 
 if TYPE_CHECKING:
     from flows.pipeline import RunSummary
@@ -26,7 +27,12 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Monitoring and evaluation of manufacturing extension services (MES) programs.",
 )
-console = Console()
+# a log file or a CI job is no terminal: give tables room instead of rich's 80 columns
+console = Console(width=None if sys.stdout.isatty() else 120)
+FLOW_STEPS = {
+    "evaluation_run": "Evaluation run: ingest, validate, load, build marts, estimate, publish",
+    "estimate_run": "Estimate run: build marts, estimate every program",
+}
 err = Console(stderr=True)
 
 
@@ -97,6 +103,100 @@ def run(
 
 
 @app.command()
+def evaluate(
+    config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
+) -> None:
+    """Re-estimate every program on the data already loaded, and print the evaluation."""
+    started = time.perf_counter()
+    summary = _flow(config, "estimate_run")
+    impact = summary.estimates.impact
+    print_evaluation(console, impact.estimates, impact.roi)
+    console.print(f"Run {summary.run_id} finished in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def ingest(
+    file: Path = typer.Argument(
+        ..., help="The agency's file (CSV, XLSX, Parquet).", exists=True, dir_okay=False
+    ),
+    entity: str = typer.Option(
+        ..., "--entity", "-e", help="Contract entity the file holds (e.g. outcomes)."
+    ),
+    warehouse: Path = typer.Option(
+        Path("warehouse.duckdb"), "--warehouse", "-w", help="The warehouse file."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet", help="Sheet to read from a spreadsheet."),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", help="File with the pseudonymization key."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would load and be quarantined; write nothing."
+    ),
+) -> None:
+    """Validate and load one file, or with --dry-run report what would happen."""
+    from schemas.contract import ENTITIES
+    from schemas.pseudonym import PseudonymKeyError, resolve_key
+    from schemas.validate import ContractError
+    from warehouse.db import WarehouseError
+
+    if entity not in ENTITIES:
+        raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
+    try:
+        key = resolve_key(key_file)
+    except PseudonymKeyError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        if dry_run:
+            _dry_run(file, entity, warehouse, sheet, key)
+            return
+        from flows.pipeline import ingest_file
+
+        with _progress() as progress:
+            progress.add_task(f"Loading {file.name} as {entity}", total=None)
+            report = ingest_file(file, entity, warehouse, key=key, sheet=sheet)
+    except (ContractError, WarehouseError) as exc:
+        raise _fail(str(exc)) from None
+    print_loads(console, [report])
+    if report.rows_superseded:
+        console.print(
+            f"{report.rows_superseded:,} earlier rows of the same keys superseded (kept in history)."
+        )
+
+
+def _dry_run(file: Path, entity: str, warehouse: Path, sheet: str | None, key: bytes) -> None:
+    import contextlib
+
+    import duckdb
+
+    from warehouse.db import migrate, open_warehouse
+    from warehouse.load import prepare_load
+
+    with contextlib.ExitStack() as stack:
+        if warehouse.exists():
+            con = stack.enter_context(open_warehouse(warehouse, read_only=True))
+        else:  # nothing loaded yet: check against an empty warehouse in memory
+            con = stack.enter_context(contextlib.closing(duckdb.connect()))
+            migrate(con)
+            console.print(
+                f"{warehouse} does not exist yet: references are checked against nothing."
+            )
+        checked = prepare_load(con, file, entity, key=key, sheet=sheet)
+    console.print(
+        f"Dry run of {file.name} as {entity}: {checked.rows_in:,} rows in, {len(checked.valid):,} would load, "
+        f"{checked.rows_quarantined:,} would be quarantined. Nothing was written."
+    )
+    if len(checked.quarantine):
+        table = Table(title="Would be quarantined (first 20)", title_justify="left")
+        for column in ("row", "column", "rule", "value", "reason"):
+            table.add_column(column)
+        for q in checked.quarantine.head(20).itertuples():
+            table.add_row(str(q.row_number), str(q.column_name), q.rule, str(q.value), q.reason)
+        console.print(table)
+        counts = checked.quarantine.groupby("rule")["row_number"].nunique()
+        console.print("Rows by rule: " + ", ".join(f"{rule} {n:,}" for rule, n in counts.items()))
+
+
+@app.command()
 def templates(
     out_dir: Path = typer.Argument(..., help="Folder to write the templates into."),
 ) -> None:
@@ -107,26 +207,34 @@ def templates(
         console.print(f"wrote {path}")
 
 
-def _run(config_path: Path, started: float) -> None:
+def _flow(config_path: Path, name: str) -> RunSummary:
+    """Run one of the pipeline's flows with a spinner; user errors become one line."""
     from flows.config import ConfigError, load_config
     from schemas.validate import ContractError
     from warehouse.db import WarehouseError
 
     try:
         config = load_config(config_path)
+        config.pseudonym_key()  # fail before the run starts if there is no key
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     with _progress() as progress:
-        progress.add_task(
-            "Evaluation run: ingest, validate, load, build marts, estimate, publish", total=None
-        )
-        from flows.pipeline import DataCheckError, evaluation_run
+        progress.add_task(FLOW_STEPS[name], total=None)
+        from flows import pipeline
 
         try:
-            summary = evaluation_run(config)
-        except (ContractError, WarehouseError, DataCheckError) as exc:
+            summary: RunSummary = getattr(pipeline, name)(config)
+        except (ContractError, WarehouseError, pipeline.DataCheckError) as exc:
             progress.stop()
             raise _fail(str(exc)) from None
+    return summary
+
+
+def _run(config_path: Path, started: float) -> None:
+    from flows.config import load_config
+
+    summary = _flow(config_path, "evaluation_run")
+    config = load_config(config_path)
     truth = None
     if config.truth_dir is not None:
         truth = pd.read_csv(config.truth_dir / "true_att_simple.csv")
@@ -134,52 +242,16 @@ def _run(config_path: Path, started: float) -> None:
 
 
 def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | None) -> None:
-    loads = Table(title="Loads: every input row is loaded or quarantined", title_justify="left")
-    for column in ("entity", "file", "rows in", "loaded", "quarantined"):
-        loads.add_column(column, justify="left" if column in ("entity", "file") else "right")
-    for load in summary.loads:
-        note = " (unchanged, skipped)" if load.skipped else ""
-        loads.add_row(
-            load.entity,
-            load.source_file + note,
-            f"{load.rows_in:,}",
-            f"{load.rows_loaded:,}",
-            f"{load.rows_quarantined:,}",
-        )
-    console.print(loads)
-    if any(load.rows_quarantined for load in summary.loads):
-        console.print("Quarantined rows and their reasons: table meta.quarantine in the warehouse.")
+    if summary.loads:
+        print_loads(console, summary.loads)
     failed = [c.name for c in summary.checks if not c.passed]
     console.print(
         f"Data checks: {len(summary.checks) - len(failed)} of {len(summary.checks)} passed"
     )
-    effects = Table(
-        title="Average effect on the treated, log points (Callaway-Sant'Anna 2021, simple)",
-        title_justify="left",
-    )
-    columns = ["program", "outcome", "ATT [95% CI]", "in %", "firms T/C"]
-    if truth is not None:
-        columns.append("planted")
-    for column in columns:
-        effects.add_column(column, no_wrap=True)
-    planted = (
-        {} if truth is None else {(t.program_id, t.outcome): t.att for t in truth.itertuples()}
-    )
-    for row in summary.estimates.simple.itertuples():
-        cells = [
-            str(row.program_id),
-            str(row.outcome).removeprefix("log_"),
-            f"{row.estimate:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]",
-            f"{100 * math.expm1(row.estimate):+.1f}%",
-            f"{row.n_treated:,} / {row.n_control:,}",
-        ]
-        if truth is not None:
-            true_att = planted.get((row.program_id, row.outcome))
-            cells.append("" if true_att is None else f"{true_att:+.3f}")
-        effects.add_row(*cells)
-    console.print(effects)
+    print_headline(console, summary.estimates.simple, truth)
     console.print(f"Warehouse: [bold]{summary.warehouse}[/]", soft_wrap=True)
-    console.print(f"Report:    [bold]{summary.report}[/]", soft_wrap=True)
+    if summary.report is not None:
+        console.print(f"Report:    [bold]{summary.report}[/]", soft_wrap=True)
     console.print(f"Run {summary.run_id} finished in {seconds:.1f} s")
 
 

@@ -12,7 +12,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from evaluation.impact import OUTCOMES, SUBGROUPS, EvaluationSpec
 from schemas.contract import ENTITIES
+from schemas.pseudonym import DEMO_KEY, PseudonymKeyError, resolve_key
 
 
 class ConfigError(ValueError):
@@ -27,6 +29,40 @@ class Source(BaseModel):
     sheet: str | int | None = None
 
 
+class EvaluationSettings(BaseModel):
+    """How impacts are estimated (see evaluation.impact.EvaluationSpec)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    outcomes: tuple[str, ...] = tuple(OUTCOMES)
+    control_group: Literal["nevertreated", "notyettreated"] = "nevertreated"
+    base_period: Literal["varying", "universal"] = "varying"
+    anticipation: int = Field(
+        0, ge=0, le=5, description="Years before entry that effects may start."
+    )
+    subgroups: tuple[Literal["size_class", "sector", "region"], ...] = SUBGROUPS  # type: ignore[assignment]
+    min_subgroup_beneficiaries: int = Field(30, ge=2)
+    displacement: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Share of gains taken from other domestic firms."
+    )
+    deadweight: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Share of self-reported gains that would have happened anyway.",
+    )
+    pretrend_level: float = Field(0.05, gt=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _outcomes_known(self) -> EvaluationSettings:
+        unknown = [o for o in self.outcomes if o not in OUTCOMES]
+        if unknown:
+            raise ValueError(f"unknown outcome {unknown[0]!r}; known: {', '.join(OUTCOMES)}")
+        return self
+
+    def to_spec(self) -> EvaluationSpec:
+        return EvaluationSpec(**self.model_dump())
+
+
 class RunConfig(BaseModel):
     """Settings of one evaluation run."""
 
@@ -39,14 +75,26 @@ class RunConfig(BaseModel):
     price_base_year: int = Field(
         2020, description="Money is reported in constant US dollars of this year."
     )
-    outcomes: tuple[str, ...] = ("log_sales", "log_employment")
-    control_group: Literal["nevertreated", "notyettreated"] = "nevertreated"
+    evaluation: EvaluationSettings = EvaluationSettings()
     synthetic: bool = Field(
         False, description="Data are synthetic: the report says so on every page."
     )
     truth_dir: Path | None = Field(
         None, description="Demo only: folder with the planted true effects."
     )
+    pseudonym_key_file: Path | None = Field(
+        None,
+        description="File holding the key that pseudonymizes firm identifiers (keep it outside the repository).",
+    )
+
+    def pseudonym_key(self) -> bytes:
+        """The key for firm pseudonyms: the public demo key for synthetic data only."""
+        if self.synthetic:
+            return DEMO_KEY
+        try:
+            return resolve_key(self.pseudonym_key_file)
+        except PseudonymKeyError as exc:
+            raise ConfigError(str(exc)) from None
 
     @model_validator(mode="after")
     def _entities_known_and_complete(self) -> RunConfig:
@@ -71,7 +119,7 @@ def load_config(path: Path) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     base = path.parent.resolve()
-    for key in ("warehouse", "out_dir", "truth_dir"):
+    for key in ("warehouse", "out_dir", "truth_dir", "pseudonym_key_file"):
         if raw.get(key):
             raw[key] = base / raw[key]
     for entity, source in (raw.get("sources") or {}).items():

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation.impact import estimate_impacts
+from evaluation.impact import ProgramImpact, estimate_impacts
 from flows.config import RunConfig
 from reports.site import build_report, read_inputs
 from schemas.contract import ENTITIES
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
-from warehouse.results import read_evaluation_panel, store_estimates
+from warehouse.results import read_evaluation_panel, read_self_reported, store_estimates
 
 
 @dataclass(frozen=True)
@@ -28,22 +28,33 @@ class EstimateSummary:
     estimates: int
     data_version: str
     simple: pd.DataFrame  # the simple ATT per program and outcome
+    impact: ProgramImpact  # everything estimated, for printing
 
 
 def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
     """Validate and load every configured file, in the contract's load order."""
+    key = config.pseudonym_key()
     with open_warehouse(config.warehouse) as con:
         return [
             load_file(
                 con,
                 config.sources[name].path,
                 name,
+                key=key,
                 run_id=run_id,
                 sheet=config.sources[name].sheet,
             )
             for name in ENTITIES
             if name in config.sources
         ]
+
+
+def ingest_file(
+    path: Path, entity: str, warehouse: Path, *, key: bytes, sheet: str | None = None
+) -> LoadReport:
+    """Validate and load one file into the warehouse (the `mes-eval ingest` command)."""
+    with open_warehouse(warehouse) as con:
+        return load_file(con, path, entity, key=key, sheet=sheet)
 
 
 def build_warehouse(config: RunConfig) -> list[CheckResult]:
@@ -57,12 +68,13 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
     """Estimate each program's impact and store the results with the data version."""
     with open_warehouse(config.warehouse) as con:
         impact = estimate_impacts(
-            read_evaluation_panel(con), outcomes=config.outcomes, control_group=config.control_group
+            read_evaluation_panel(con), config.evaluation.to_spec(), read_self_reported(con)
         )
         version = data_version(con)
         count = store_estimates(con, impact, run_id=run_id, data_version=version)
-    simple = impact.estimates[impact.estimates["aggregation"] == "simple"]
-    return EstimateSummary(count, version, simple.reset_index(drop=True))
+    est = impact.estimates
+    headline = est[(est["aggregation"] == "simple") & (est["subgroup"] == "all")]
+    return EstimateSummary(count, version, headline.reset_index(drop=True), impact)
 
 
 def publish(config: RunConfig, run_id: str) -> Path:

@@ -46,7 +46,9 @@ def read_inputs(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportInputs:
         spending=con.sql("select * from marts.mart_program_spending").df(),
         reach=con.sql("select * from marts.mart_program_reach").df(),
         growth=con.sql("select * from marts.mart_outcome_growth").df(),
-        estimates=con.execute("select * from results.estimates where run_id = ?", [run_id]).df(),
+        estimates=con.execute(
+            "select * from results.estimates where run_id = ? and subgroup = 'all'", [run_id]
+        ).df(),
         loads=con.sql(
             "select entity, source_file, rows_in, rows_loaded, rows_quarantined from meta.loads order by loaded_at"
         ).df(),

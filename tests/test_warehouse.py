@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from schemas.contract import ENTITIES
+from schemas.pseudonym import pseudonym
 from warehouse.db import WarehouseError, connect, migrate, migration_files, open_warehouse
 from warehouse.load import load_file
 from warehouse.models import build_models, load_models, run_checks
@@ -16,6 +17,12 @@ from warehouse.models import build_models, load_models, run_checks
 from .conftest import write_csv
 
 PROGRAM_HEADER = list(ENTITIES["programs"].schema.columns)
+KEY = b"a test key of sufficient length"
+
+
+def pid(raw: str) -> str:
+    """The pseudonym a raw firm identifier gets in the warehouse."""
+    return pseudonym(raw, KEY)
 
 
 def load_registry(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -30,6 +37,7 @@ def load_registry(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
             tmp_path / "macro.csv", ["country", "year", "gdp", "deflator", "lcu_per_usd"], rows
         ),
         "macro",
+        key=KEY,
     )
     program = [
         "P1",
@@ -47,7 +55,9 @@ def load_registry(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
         "m",
         "l",
     ]
-    load_file(con, write_csv(tmp_path / "programs.csv", PROGRAM_HEADER, [program]), "programs")
+    load_file(
+        con, write_csv(tmp_path / "programs.csv", PROGRAM_HEADER, [program]), "programs", key=KEY
+    )
     firms = [
         ["F1", "CHL", "Biobío", "1071", 1990],
         ["F2", "CHL", None, "2511", None],
@@ -59,6 +69,7 @@ def load_registry(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
             tmp_path / "firms.csv", ["firm_id", "country", "region", "isic4", "founded_year"], firms
         ),
         "firms",
+        key=KEY,
     )
 
 
@@ -72,7 +83,9 @@ def test_migrations_are_recorded_and_not_reapplied(tmp_path: Path) -> None:
 def test_raw_tables_match_the_contract(fresh_db: duckdb.DuckDBPyConnection) -> None:
     for name, entity in ENTITIES.items():
         columns = [r[0] for r in fresh_db.execute(f"describe raw.{name}").fetchall()]
-        assert columns == [*entity.schema.columns, "_load_id", "_row_number"], name
+        assert columns == [*entity.schema.columns, "_load_id", "_row_number", "_superseded_by"], (
+            name
+        )
 
 
 def test_a_locked_warehouse_gives_a_clear_error(tmp_path: Path) -> None:
@@ -109,20 +122,20 @@ def test_load_reconciles_quarantines_unknown_references_and_skips_reloads(
         ["F3", "P1", "audit", "2021-03-01", None, "cinco", None],  # text in numeric
     ]
     path = write_csv(tmp_path / "participations.csv", header, rows)
-    report = load_file(fresh_db, path, "participations")
+    report = load_file(fresh_db, path, "participations", key=KEY)
     assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (4, 1, 3)
     quarantine = fresh_db.execute(
         "select row_number, rule, column_name, value from meta.quarantine where entity = 'participations' order by 1"
     ).fetchall()
     assert quarantine == [
         (3, "unknown_program", "program_id", "P9"),
-        (4, "unknown_firm", "firm_id", "F9"),
+        (4, "unknown_firm", "firm_id", pid("F9")),
         (5, "not_a_number", "public_cost", "cinco"),
     ]
     assert fresh_db.execute("select firm_id, _row_number from raw.participations").fetchall() == [
-        ("F1", 2)
+        (pid("F1"), 2)
     ]
-    again = load_file(fresh_db, path, "participations")
+    again = load_file(fresh_db, path, "participations", key=KEY)
     assert again.skipped and again.rows_loaded == 1
     assert fresh_db.execute("select count(*) from raw.participations").fetchall()[0] == (1,)
     assert fresh_db.execute(
@@ -160,7 +173,7 @@ def test_a_failed_load_leaves_nothing_behind(
 
     monkeypatch.setattr(load_module, "datetime", type("D", (), {"now": staticmethod(broken_now)}))
     with pytest.raises(RuntimeError, match="disk full"):
-        load_file(fresh_db, path, "outcomes")
+        load_file(fresh_db, path, "outcomes", key=KEY)
     assert fresh_db.execute("select count(*) from raw.outcomes").fetchall()[0] == (0,)
     assert fresh_db.execute(
         "select count(*) from meta.quarantine where entity = 'outcomes'"
@@ -190,7 +203,12 @@ def test_marts_match_a_pandas_computation(
         ["F1", "P1", "training", "2021-03-01", None, 2_000_000, None],
         ["F2", "P1", "audit", "2021-05-01", None, 3_000_000, 0],
     ]
-    load_file(fresh_db, write_csv(tmp_path / "participations.csv", header, rows), "participations")
+    load_file(
+        fresh_db,
+        write_csv(tmp_path / "participations.csv", header, rows),
+        "participations",
+        key=KEY,
+    )
     outcome_header = list(ENTITIES["outcomes"].schema.columns)[:10]
     outcome_rows = [
         [f, y, 10 + i, 1000 * (1 + i), 1, 0, 1, 0, 0, 1]
@@ -198,7 +216,10 @@ def test_marts_match_a_pandas_computation(
         for y in range(2019, 2023)
     ]
     load_file(
-        fresh_db, write_csv(tmp_path / "outcomes.csv", outcome_header, outcome_rows), "outcomes"
+        fresh_db,
+        write_csv(tmp_path / "outcomes.csv", outcome_header, outcome_rows),
+        "outcomes",
+        key=KEY,
     )
     build_models(fresh_db, {"price_base_year": 2020})
     assert all(c.passed for c in run_checks(fresh_db)), run_checks(fresh_db)
@@ -226,7 +247,9 @@ def test_marts_match_a_pandas_computation(
     panel = fresh_db.sql(
         "select firm_id, min(cohort) c, count(*) n from marts.mart_evaluation_panel group by 1 order by 1"
     ).fetchall()
-    assert panel == [("F1", 2020, 4), ("F2", 2021, 4)]  # no comparison sample loaded
+    assert sorted(panel) == sorted(
+        [(pid("F1"), 2020, 4), (pid("F2"), 2021, 4)]
+    )  # no comparison sample loaded
 
 
 def test_data_checks_catch_a_broken_identity(
@@ -239,3 +262,112 @@ def test_data_checks_catch_a_broken_identity(
     )
     failed = {c.name for c in run_checks(fresh_db) if not c.passed}
     assert failed == {"loads_reconcile"}
+
+
+OUTCOME_HEADER = list(ENTITIES["outcomes"].schema.columns)[:10]
+
+
+def outcome_row(firm: str, year: int, sales: float) -> list[object]:
+    return [firm, year, 10, sales, 1, 0, 1, 0, 0, 1]
+
+
+def test_a_correction_supersedes_rows_and_keeps_history(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from warehouse.history import current_sequence, state_as_of
+
+    load_registry(fresh_db, tmp_path)
+    first = write_csv(
+        tmp_path / "outcomes_2021.csv",
+        OUTCOME_HEADER,
+        [outcome_row("F1", 2020, 100), outcome_row("F1", 2021, 110), outcome_row("F2", 2020, 50)],
+    )
+    load_file(fresh_db, first, "outcomes", key=KEY)
+    before = current_sequence(fresh_db)
+    state_before = state_as_of(fresh_db, "outcomes", before)
+    correction = write_csv(
+        tmp_path / "outcomes_2021_corrected.csv",
+        OUTCOME_HEADER,
+        [outcome_row("F1", 2021, 111), outcome_row("F3", 2020, 70)],
+    )
+    report = load_file(fresh_db, correction, "outcomes", key=KEY)
+    assert report.rows_superseded == 1
+    current = fresh_db.execute(
+        "select firm_id, year, sales from raw.outcomes where _superseded_by is null order by all"
+    ).fetchall()
+    assert current == sorted(
+        [
+            (pid("F1"), 2020, 100.0),
+            (pid("F1"), 2021, 111.0),
+            (pid("F2"), 2020, 50.0),
+            (pid("F3"), 2020, 70.0),
+        ]
+    )
+    # history: the superseded row is kept, and the earlier state can be rebuilt exactly
+    assert fresh_db.execute("select count(*) from raw.outcomes").fetchall()[0] == (5,)
+    pd.testing.assert_frame_equal(state_as_of(fresh_db, "outcomes", before), state_before)
+    assert len(state_as_of(fresh_db, "outcomes", current_sequence(fresh_db))) == 4
+    # re-ingesting the first file (same content) changes nothing
+    again = load_file(fresh_db, first, "outcomes", key=KEY)
+    assert again.skipped
+    assert fresh_db.execute("select count(*) from raw.outcomes").fetchall()[0] == (5,)
+    assert len(state_as_of(fresh_db, "outcomes", current_sequence(fresh_db))) == 4
+
+
+KILL_SCRIPT = """
+import sys, time
+from pathlib import Path
+from warehouse.db import open_warehouse
+from warehouse.load import load_file
+
+class PausingConnection:
+    # forwards to DuckDB, but stops dead right before COMMIT so the parent can kill us
+    def __init__(self, con):
+        self._con = con
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+    def execute(self, sql, *args):
+        if sql.strip().lower() == "commit":
+            Path(sys.argv[3]).write_text("in transaction")
+            time.sleep(600)
+        return self._con.execute(sql, *args)
+
+with open_warehouse(sys.argv[1]) as con:
+    load_file(PausingConnection(con), Path(sys.argv[2]), "outcomes", key=b"a test key of sufficient length")
+"""
+
+
+def test_a_process_killed_during_a_load_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "w.duckdb"
+    with open_warehouse(path) as con:
+        load_registry(con, tmp_path)
+        load_file(
+            con,
+            write_csv(tmp_path / "o1.csv", OUTCOME_HEADER, [outcome_row("F1", 2020, 100)]),
+            "outcomes",
+            key=KEY,
+        )
+        before = {
+            t: con.execute(f"select * from {t} order by all").fetchall()
+            for t in ("raw.outcomes", "meta.loads", "meta.quarantine")
+        }
+    rows = [outcome_row(f, y, 100 + y) for f in ("F1", "F2", "F3") for y in range(2019, 2023)]
+    rows.append(outcome_row("F1", 2020, -5))  # a quarantined row too
+    big = write_csv(tmp_path / "o2.csv", OUTCOME_HEADER, rows)
+    marker = tmp_path / "marker"
+    child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(path), str(big), str(marker)])
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert child.poll() is None, "the loader exited before reaching its commit"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)  # inserts done, commit not yet: the worst moment
+    child.wait()
+    with open_warehouse(path) as con:  # readable, and exactly as before
+        after = {t: con.execute(f"select * from {t} order by all").fetchall() for t in before}
+    assert after == before

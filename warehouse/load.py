@@ -3,7 +3,12 @@
 A load is one file for one entity. It runs in a single transaction: the valid rows go to
 `raw.<entity>`, every failing row to `meta.quarantine` with its reason, and one record to
 `meta.loads` whose counts must reconcile (rows in = loaded + quarantined; the table has a
-check constraint). A file whose content was already loaded for the entity is skipped.
+check constraint). Firm identifiers are pseudonymized before anything else sees them.
+
+Loads are versioned: a file whose content was already loaded for the entity is skipped;
+a corrected re-submission supersedes the current rows of the keys it covers (they keep
+their data and get `_superseded_by`), so every earlier state can be rebuilt from the
+load sequence (`warehouse.history`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from schemas.contract import ENTITIES
+from schemas.pseudonym import pseudonymize
 from schemas.readers import read_source
 from schemas.validate import QUARANTINE_COLUMNS, ROW, RowValidation, validate_rows
 from warehouse.db import quote_ident
@@ -37,6 +43,7 @@ class LoadReport:
     rows_quarantined: int
     load_id: str | None  # None when the same content had been loaded before
     skipped: bool = False
+    rows_superseded: int = 0  # earlier rows of the same keys this load replaced
 
 
 def file_sha256(path: Path) -> str:
@@ -52,7 +59,8 @@ def known_keys(con: duckdb.DuckDBPyConnection, entity: str) -> set[str]:
     """Identifiers already loaded for a referenced entity (firms or programs)."""
     column = ENTITIES[entity].key[0]
     rows = con.execute(
-        f"select distinct {quote_ident(column)} from raw.{quote_ident(entity)}"
+        f"select distinct {quote_ident(column)} from raw.{quote_ident(entity)} "
+        "where _superseded_by is null"
     ).fetchall()
     return {row[0] for row in rows}
 
@@ -88,19 +96,36 @@ def check_references(
     )
 
 
+def prepare_load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: str,
+    *,
+    key: bytes,
+    sheet: str | int | None = None,
+) -> RowValidation:
+    """Read, pseudonymize, validate and check references: what a load would do, writing nothing."""
+    frame = read_source(path, sheet=sheet)
+    if "firm_id" in frame.columns:
+        frame["firm_id"] = pseudonymize(frame["firm_id"], key)
+    return check_references(con, validate_rows(frame, entity, path.name), entity)
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     entity: str,
     *,
+    key: bytes,
     run_id: str | None = None,
     sheet: str | int | None = None,
 ) -> LoadReport:
-    """Read, validate and load one agency file for `entity`; see the module docstring."""
+    """Load one agency file for `entity` in one transaction; see the module docstring."""
     path = Path(path)
     sha = file_sha256(path)
     seen = con.execute(
-        "select rows_in, rows_loaded, rows_quarantined from meta.loads where entity = ? and content_sha256 = ?",
+        "select rows_in, rows_loaded, rows_quarantined from meta.loads "
+        "where entity = ? and content_sha256 = ?",
         [entity, sha],
     ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
     if seen:
@@ -116,39 +141,33 @@ def load_file(
             skipped=True,
         )
 
-    checked = check_references(
-        con, validate_rows(read_source(path, sheet=sheet), entity, path.name), entity
-    )
+    checked = prepare_load(con, path, entity, key=key, sheet=sheet)
     load_id = uuid.uuid4().hex
-    report = LoadReport(
-        entity=entity,
-        source_file=path.name,
-        content_sha256=sha,
-        rows_in=checked.rows_in,
-        rows_loaded=len(checked.valid),
-        rows_quarantined=checked.rows_quarantined,
-        load_id=load_id,
-    )
     rows = checked.valid.rename(columns={ROW: "_row_number"}).assign(_load_id=load_id)
     quarantine = checked.quarantine.assign(load_id=load_id, entity=entity, source_file=path.name)
+    table = f"raw.{quote_ident(entity)}"
     con.execute("begin transaction")
     try:
         con.register("incoming_rows", rows)
-        con.execute(f"insert into raw.{quote_ident(entity)} by name select * from incoming_rows")
+        con.execute(f"insert into {table} by name select * from incoming_rows")
+        superseded = _supersede(con, table, ENTITIES[entity].key, load_id)
         con.register("incoming_quarantine", quarantine)
         con.execute("insert into meta.quarantine by name select * from incoming_quarantine")
         con.execute(
-            "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into meta.loads (load_id, run_id, entity, source_file, content_sha256, rows_in, "
+            "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded) "
+            "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ? from meta.loads",
             [
                 load_id,
                 run_id,
                 entity,
                 path.name,
                 sha,
-                report.rows_in,
-                report.rows_loaded,
-                report.rows_quarantined,
+                checked.rows_in,
+                len(checked.valid),
+                checked.rows_quarantined,
                 datetime.now(UTC).replace(tzinfo=None),
+                superseded,
             ],
         )
         con.execute("commit")
@@ -158,7 +177,30 @@ def load_file(
     finally:
         con.unregister("incoming_rows")
         con.unregister("incoming_quarantine")
-    return report
+    return LoadReport(
+        entity=entity,
+        source_file=path.name,
+        content_sha256=sha,
+        rows_in=checked.rows_in,
+        rows_loaded=len(checked.valid),
+        rows_quarantined=checked.rows_quarantined,
+        load_id=load_id,
+        rows_superseded=superseded,
+    )
+
+
+def _supersede(
+    con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], load_id: str
+) -> int:
+    """Mark the current rows whose key the new load covers as superseded by it."""
+    same_key = " and ".join(f"new.{quote_ident(c)} = old.{quote_ident(c)}" for c in key)
+    rows = con.execute(
+        f"update {table} as old set _superseded_by = ? "
+        f"where old._superseded_by is null and old._load_id != ? and exists "
+        f"(select 1 from {table} as new where new._load_id = ? and {same_key})",
+        [load_id, load_id, load_id],
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> str:

@@ -1,6 +1,7 @@
 -- Program budgets as a share of GDP (the report compares Brazil 0.084%, Mexico 0.061%...).
 with budgets as (
     select * from raw.program_budgets
+    where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
 ),
 
 programs as (

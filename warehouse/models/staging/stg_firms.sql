@@ -1,5 +1,6 @@
 with firms as (
     select * from raw.firms
+    where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
 ),
 
 final as (

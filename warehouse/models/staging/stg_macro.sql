@@ -2,6 +2,7 @@
 -- of the price base year: deflate to base-year prices, then convert at the base-year rate.
 with macro as (
     select * from raw.macro
+    where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
 ),
 
 base as (

@@ -2,6 +2,7 @@
 -- Logs are missing where the level is missing or not positive.
 with outcomes as (
     select * from raw.outcomes
+    where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
 ),
 
 firms as (

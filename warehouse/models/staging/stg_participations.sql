@@ -2,6 +2,7 @@
 -- the macro row of the program's country in the year the service started.
 with participations as (
     select * from raw.participations
+    where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
 ),
 
 programs as (

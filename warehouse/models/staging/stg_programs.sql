@@ -1,5 +1,6 @@
 with programs as (
     select * from raw.programs
+    where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
 ),
 
 final as (
