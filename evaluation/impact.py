@@ -23,8 +23,12 @@ import pandas as pd
 from evaluation import roi
 from evaluation.diagnostics import pretrend_test
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
+from evaluation.matching import match, matched_did
 
 ESTIMATOR = "callaway_santanna_2021"
+MATCHING_ESTIMATOR = "matching_did"
+# pre-treatment characteristics beneficiaries are matched on (baseline values)
+MATCHING_COVARIATES = ("log_employment", "log_sales", "log_va_per_worker")
 # outcome column of the evaluation panel -> what it measures
 OUTCOMES: dict[str, str] = {
     "log_sales": "sales (log points)",
@@ -56,6 +60,9 @@ class EvaluationSpec:
     displacement: float = 0.0
     deadweight: float = 0.0
     pretrend_level: float = 0.05
+    matching: bool = True
+    matching_caliper: float = 0.2
+    bootstrap_seed: int = 20240101
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -63,11 +70,12 @@ class EvaluationSpec:
 
 @dataclass(frozen=True)
 class ProgramImpact:
-    """Estimates for every program, as three tidy tables."""
+    """Estimates for every program, as tidy tables."""
 
     estimates: pd.DataFrame
     att_gt: pd.DataFrame
     roi: pd.DataFrame
+    balance: pd.DataFrame  # matching balance table (empty when matching is off)
 
 
 def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
@@ -233,6 +241,80 @@ def _roi_rows(
     ]
 
 
+def baseline_firms(panel: pd.DataFrame) -> pd.DataFrame:
+    """One row per firm with its baseline covariates: the first year it is observed,
+    which for a beneficiary must come before entry (firms without one are left out)."""
+    first = panel.sort_values("year").groupby("firm_id", as_index=False).first()
+    first = first[(first["cohort"] == 0) | (first["year"] < first["cohort"])]
+    first = first.dropna(subset=list(MATCHING_COVARIATES))
+    return first.assign(treated=(first["cohort"] > 0).astype(int))
+
+
+def _matching_rows(
+    panel: pd.DataFrame, spec: EvaluationSpec
+) -> tuple[list[dict[str, object]], pd.DataFrame]:
+    """Matching on baseline size and productivity, exact on sector, then DID on the matches."""
+    firms = baseline_firms(panel)
+    matched = match(
+        firms,
+        unit="firm_id",
+        treated="treated",
+        covariates=list(MATCHING_COVARIATES),
+        exact=("sector",),
+        caliper=spec.matching_caliper,
+        on_empty_cell="drop",
+    )
+    counts = {
+        "n_treated": matched.n_treated,
+        "n_matched": matched.n_matched,
+        "n_dropped_support": matched.n_dropped_support,
+        "n_dropped_caliper": matched.n_dropped_caliper,
+    }
+    balance = matched.balance.assign(**counts)
+    rows: list[dict[str, object]] = []
+    for outcome in HEADLINE_OUTCOMES:
+        did = matched_did(
+            matched,
+            panel,
+            unit="firm_id",
+            time="year",
+            cohort="cohort",
+            outcome=outcome,
+            seed=spec.bootstrap_seed,
+        )
+        labels = {
+            "outcome": outcome,
+            "estimator": MATCHING_ESTIMATOR,
+            "n_treated": did.n_treated,
+            "n_control": did.n_controls,
+        }
+        rows.append(
+            {
+                **labels,
+                "aggregation": "simple",
+                "key": None,
+                "label": "post 0-3 vs pre -3..-1",
+                "estimate": did.overall_att,
+                "std_error": did.overall_se,
+                "ci_low": did.ci_low,
+                "ci_high": did.ci_high,
+            }
+        )
+        rows += [
+            {
+                **labels,
+                "aggregation": "dynamic",
+                "key": int(r.event_time),
+                "estimate": r.att,
+                "std_error": r.se,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+            }
+            for r in did.table.itertuples()
+        ]
+    return rows, balance
+
+
 def evaluate_program(
     panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None = None
 ) -> ProgramImpact:
@@ -247,10 +329,15 @@ def evaluate_program(
             )
         )
     estimates += _subgroup_rows(panel, spec)
+    balance = pd.DataFrame()
+    if spec.matching:
+        matching_rows, balance = _matching_rows(panel, spec)
+        estimates += matching_rows
     return ProgramImpact(
         estimates=pd.DataFrame(estimates),
         att_gt=pd.concat(cells, ignore_index=True),
         roi=pd.DataFrame(_roi_rows(panel, spec, survey)),
+        balance=balance,
     )
 
 
@@ -266,13 +353,21 @@ def estimate_impacts(
         )
         one = evaluate_program(program_panel, spec, survey)
         results.append(
-            tuple(t.assign(program_id=program_id) for t in (one.estimates, one.att_gt, one.roi))
+            tuple(
+                t.assign(program_id=program_id)
+                for t in (one.estimates, one.att_gt, one.roi, one.balance)
+            )
         )
-    estimates, cells, ratios = (
+    estimates, cells, ratios, balance = (
         pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
     )
+    if "estimator" not in estimates:
+        estimates["estimator"] = None
+    matching = estimates["estimator"] == MATCHING_ESTIMATOR
     estimates = estimates.assign(
-        estimator=ESTIMATOR, comparison_group=spec.control_group, specification=spec.to_json()
+        estimator=estimates["estimator"].where(matching, ESTIMATOR),
+        comparison_group=np.where(matching, "matched_nevertreated", spec.control_group),
+        specification=spec.to_json(),
     )
     for column, default in (("subgroup", "all"), ("subgroup_value", "all")):
         estimates[column] = estimates[column].fillna(default) if column in estimates else default
@@ -292,4 +387,5 @@ def estimate_impacts(
         estimates=estimates,
         att_gt=cells[columns].assign(comparison_group=spec.control_group),
         roi=ratios,
+        balance=balance,
     )

@@ -19,6 +19,7 @@ from flows.summary import print_evaluation, print_headline, print_loads
 
 if TYPE_CHECKING:
     from flows.pipeline import RunSummary
+    from schemas.mapping import Mapping
 
 prefect_env.configure()  # before anything imports prefect
 
@@ -126,6 +127,9 @@ def ingest(
         Path("warehouse.duckdb"), "--warehouse", "-w", help="The warehouse file."
     ),
     sheet: str | None = typer.Option(None, "--sheet", help="Sheet to read from a spreadsheet."),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", "-m", help="YAML mapping of the agency's headers and codes.", exists=True
+    ),
     key_file: Path | None = typer.Option(
         None, "--key-file", help="File with the pseudonymization key."
     ),
@@ -135,6 +139,7 @@ def ingest(
 ) -> None:
     """Validate and load one file, or with --dry-run report what would happen."""
     from schemas.contract import ENTITIES
+    from schemas.mapping import load_mapping
     from schemas.pseudonym import PseudonymKeyError, resolve_key
     from schemas.validate import ContractError
     from warehouse.db import WarehouseError
@@ -146,14 +151,17 @@ def ingest(
     except PseudonymKeyError as exc:
         raise _fail(str(exc)) from None
     try:
+        source_mapping = load_mapping(mapping) if mapping else None
         if dry_run:
-            _dry_run(file, entity, warehouse, sheet, key)
+            _dry_run(file, entity, warehouse, sheet, key, source_mapping)
             return
         from flows.pipeline import ingest_file
 
         with _progress() as progress:
             progress.add_task(f"Loading {file.name} as {entity}", total=None)
-            report = ingest_file(file, entity, warehouse, key=key, sheet=sheet)
+            report = ingest_file(
+                file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping
+            )
     except (ContractError, WarehouseError) as exc:
         raise _fail(str(exc)) from None
     print_loads(console, [report])
@@ -163,7 +171,9 @@ def ingest(
         )
 
 
-def _dry_run(file: Path, entity: str, warehouse: Path, sheet: str | None, key: bytes) -> None:
+def _dry_run(
+    file: Path, entity: str, warehouse: Path, sheet: str | None, key: bytes, mapping: Mapping | None
+) -> None:
     import contextlib
 
     import duckdb
@@ -180,7 +190,7 @@ def _dry_run(file: Path, entity: str, warehouse: Path, sheet: str | None, key: b
             console.print(
                 f"{warehouse} does not exist yet: references are checked against nothing."
             )
-        checked = prepare_load(con, file, entity, key=key, sheet=sheet)
+        checked = prepare_load(con, file, entity, key=key, sheet=sheet, mapping=mapping)
     console.print(
         f"Dry run of {file.name} as {entity}: {checked.rows_in:,} rows in, {len(checked.valid):,} would load, "
         f"{checked.rows_quarantined:,} would be quarantined. Nothing was written."

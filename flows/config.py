@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from evaluation.impact import OUTCOMES, SUBGROUPS, EvaluationSpec
 from schemas.contract import ENTITIES
+from schemas.mapping import Mapping, load_mapping
 from schemas.pseudonym import DEMO_KEY, PseudonymKeyError, resolve_key
+from schemas.validate import ContractError
 
 
 class ConfigError(ValueError):
@@ -27,6 +29,16 @@ class Source(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     path: Path
     sheet: str | int | None = None
+    mapping: Path | None = None  # YAML mapping of the agency's headers and codes
+
+    def load_mapping(self) -> Mapping | None:
+        """The source's mapping, validated (None for files already in contract form)."""
+        if self.mapping is None:
+            return None
+        try:
+            return load_mapping(self.mapping)
+        except ContractError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 class EvaluationSettings(BaseModel):
@@ -51,6 +63,13 @@ class EvaluationSettings(BaseModel):
         description="Share of self-reported gains that would have happened anyway.",
     )
     pretrend_level: float = Field(0.05, gt=0.0, lt=1.0)
+    matching: bool = Field(
+        True, description="Also estimate matching + DID on the headline outcomes."
+    )
+    matching_caliper: float = Field(
+        0.2, gt=0.0, description="Caliper in pooled SDs of the logit score."
+    )
+    bootstrap_seed: int = Field(20240101, description="Seed of every bootstrap draw.")
 
     @model_validator(mode="after")
     def _outcomes_known(self) -> EvaluationSettings:
@@ -125,6 +144,8 @@ def load_config(path: Path) -> RunConfig:
     for entity, source in (raw.get("sources") or {}).items():
         spec = source if isinstance(source, dict) else {"path": source}
         spec["path"] = base / spec["path"]
+        if spec.get("mapping"):
+            spec["mapping"] = base / spec["mapping"]
         raw["sources"][entity] = spec
     try:
         return RunConfig.model_validate(raw)

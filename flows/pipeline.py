@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 
 from flows import steps
 from flows.config import RunConfig
+from schemas.mapping import Mapping
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport
 from warehouse.models import CheckResult
@@ -111,10 +112,16 @@ def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
 
 @flow(name="ingest-file")
 def ingest_file(
-    path: Path, entity: str, warehouse: Path, *, key: bytes, sheet: str | None = None
+    path: Path,
+    entity: str,
+    warehouse: Path,
+    *,
+    key: bytes,
+    sheet: str | None = None,
+    mapping: Mapping | None = None,
 ) -> LoadReport:
     """Validate and load one agency file into the warehouse."""
-    return steps.ingest_file(path, entity, warehouse, key=key, sheet=sheet)
+    return steps.ingest_file(path, entity, warehouse, key=key, sheet=sheet, mapping=mapping)
 
 
 @flow(name="estimate-run")

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation.impact import ProgramImpact, estimate_impacts
+from evaluation.impact import ESTIMATOR, ProgramImpact, estimate_impacts
 from flows.config import RunConfig
 from reports.site import build_report, read_inputs
 from schemas.contract import ENTITIES
+from schemas.mapping import Mapping
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
@@ -34,6 +35,7 @@ class EstimateSummary:
 def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
     """Validate and load every configured file, in the contract's load order."""
     key = config.pseudonym_key()
+    mappings = {name: source.load_mapping() for name, source in config.sources.items()}
     with open_warehouse(config.warehouse) as con:
         return [
             load_file(
@@ -43,6 +45,7 @@ def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
                 key=key,
                 run_id=run_id,
                 sheet=config.sources[name].sheet,
+                mapping=mappings[name],
             )
             for name in ENTITIES
             if name in config.sources
@@ -50,11 +53,17 @@ def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
 
 
 def ingest_file(
-    path: Path, entity: str, warehouse: Path, *, key: bytes, sheet: str | None = None
+    path: Path,
+    entity: str,
+    warehouse: Path,
+    *,
+    key: bytes,
+    sheet: str | None = None,
+    mapping: Mapping | None = None,
 ) -> LoadReport:
     """Validate and load one file into the warehouse (the `mes-eval ingest` command)."""
     with open_warehouse(warehouse) as con:
-        return load_file(con, path, entity, key=key, sheet=sheet)
+        return load_file(con, path, entity, key=key, sheet=sheet, mapping=mapping)
 
 
 def build_warehouse(config: RunConfig) -> list[CheckResult]:
@@ -73,7 +82,11 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
         version = data_version(con)
         count = store_estimates(con, impact, run_id=run_id, data_version=version)
     est = impact.estimates
-    headline = est[(est["aggregation"] == "simple") & (est["subgroup"] == "all")]
+    headline = est[
+        (est["aggregation"] == "simple")
+        & (est["subgroup"] == "all")
+        & (est["estimator"] == ESTIMATOR)
+    ]
     return EstimateSummary(count, version, headline.reset_index(drop=True), impact)
 
 

@@ -67,7 +67,10 @@ def print_headline(console: Console, simple: pd.DataFrame, truth: pd.DataFrame |
 
 def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataFrame) -> None:
     """Per program: effects by horizon with intervals, the pre-trend verdict, ROI and cost per job."""
-    overall = estimates[(estimates["subgroup"] == "all")]
+    overall = estimates[
+        (estimates["subgroup"] == "all") & (estimates["estimator"] == "callaway_santanna_2021")
+    ]
+    matched = estimates[estimates["estimator"] == "matching_did"]
     for program_id, rows in overall.groupby("program_id", sort=True):
         table = Table(
             title=f"{program_id}: effects by years since entry [95% CI]", title_justify="left"
@@ -99,6 +102,12 @@ def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataF
             )
             table.add_row(*cells)
         console.print(table)
+        m = matched[(matched["program_id"] == program_id) & (matched["aggregation"] == "simple")]
+        for r in m.itertuples():
+            console.print(
+                f"  matching + DID, {r.outcome} ({r.label}): {_ci(r.estimate, r.ci_low, r.ci_high)}, "
+                f"{int(r.n_treated):,} matched beneficiaries"
+            )
         program_ratios = ratios[ratios["program_id"] == program_id]
         if len(program_ratios):
             console.print(_roi_table(program_ratios))

@@ -47,7 +47,9 @@ def read_inputs(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportInputs:
         reach=con.sql("select * from marts.mart_program_reach").df(),
         growth=con.sql("select * from marts.mart_outcome_growth").df(),
         estimates=con.execute(
-            "select * from results.estimates where run_id = ? and subgroup = 'all'", [run_id]
+            "select * from results.estimates where run_id = ? and subgroup = 'all' "
+            "and estimator = 'callaway_santanna_2021'",
+            [run_id],
         ).df(),
         loads=con.sql(
             "select entity, source_file, rows_in, rows_loaded, rows_quarantined from meta.loads order by loaded_at"

@@ -107,7 +107,8 @@ def test_estimates_recover_the_planted_effects(
     truth = pd.read_csv(demo / "data" / "true_att_simple.csv")
     estimates = warehouse.sql(
         "select program_id, outcome, estimate, std_error from results.estimates "
-        "where aggregation = 'simple' and subgroup = 'all' and outcome in ('log_sales', 'log_employment')"
+        "where aggregation = 'simple' and subgroup = 'all' and estimator = 'callaway_santanna_2021' "
+        "and outcome in ('log_sales', 'log_employment')"
     ).df()
     both = truth.merge(estimates, on=["program_id", "outcome"], validate="one_to_one")
     assert len(both) == 6  # three programs x two outcomes

@@ -371,3 +371,51 @@ def test_a_process_killed_during_a_load_leaves_the_warehouse_as_it_was(tmp_path:
     with open_warehouse(path) as con:  # readable, and exactly as before
         after = {t: con.execute(f"select * from {t} order by all").fetchall() for t in before}
     assert after == before
+
+
+def test_a_spanish_windows_1252_file_loads_through_its_mapping(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from schemas.mapping import load_mapping
+
+    load_registry(fresh_db, tmp_path)
+    mapping = load_mapping(Path(__file__).parents[1] / "examples" / "mappings" / "chile_outcomes.yaml")
+    text = (
+        "RUT;Razón Social;Año;Ventas;Empleo;Remuneraciones;Exportaciones;Valor agregado;"
+        "Gasto I+D;Gasto capacitación;Activo fijo;Fuente\n"
+        "F1;Industrias Metalúrgicas São João;2020;1.234.567,89;12,5;300.000;0;400.000,5;0;1.000;"
+        "2.500.000;SII\n"
+        "F2;Conservas Ñuble;2020;n/d;8;100;0;50;0;0;10;REG\n"
+    )
+    path = tmp_path / "resultados_2020.csv"
+    path.write_bytes(text.encode("cp1252"))
+    report = load_file(fresh_db, path, "outcomes", key=KEY, mapping=mapping)
+    assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (2, 1, 1)
+    row = fresh_db.execute(
+        "select firm_id, year, sales, employment, wage_bill, value_added, capital, source "
+        "from raw.outcomes"
+    ).fetchall()
+    assert row == [(pid("F1"), 2020, 1234567.89, 12.5, 300000.0, 400000.5, 2500000.0, "tax")]
+    bad = fresh_db.execute(
+        "select row_number, column_name, rule, value from meta.quarantine where entity = 'outcomes'"
+    ).fetchall()
+    assert bad == [(3, "sales", "not_a_number", "n/d")]  # the agency's own value, as sent
+
+
+def test_accents_survive_a_windows_1252_firms_file(fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from schemas.mapping import load_mapping
+
+    mapping_path = tmp_path / "firmas.yaml"
+    mapping_path.write_text(
+        "entity: firms\ncolumns: {RUT: firm_id, país: country, región: region, CIIU: isic4, "
+        "año fundación: founded_year}\nformat: {delimiter: ';', encoding: cp1252}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "firmas.csv"
+    path.write_bytes(
+        "RUT;País;Región;CIIU;Año fundación\n76.123.456-7;CHL;Biobío;1071;1998\n"
+        "77.000.111-K;CHL;Ñuble;2511;\n".encode("cp1252")
+    )
+    load_file(fresh_db, path, "firms", key=KEY, mapping=load_mapping(mapping_path))
+    rows = fresh_db.execute("select firm_id, region, founded_year from raw.firms order by region").fetchall()
+    assert rows == [(pid("76.123.456-7"), "Biobío", 1998), (pid("77.000.111-K"), "Ñuble", None)]

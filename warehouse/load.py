@@ -23,9 +23,10 @@ import duckdb
 import pandas as pd
 
 from schemas.contract import ENTITIES
+from schemas.mapping import Mapping, read_with_mapping
 from schemas.pseudonym import pseudonymize
 from schemas.readers import read_source
-from schemas.validate import QUARANTINE_COLUMNS, ROW, RowValidation, validate_rows
+from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
 from warehouse.db import quote_ident
 
 REFERENCE_RULES = {"firms": "unknown_firm", "programs": "unknown_program"}
@@ -103,9 +104,15 @@ def prepare_load(
     *,
     key: bytes,
     sheet: str | int | None = None,
+    mapping: Mapping | None = None,
 ) -> RowValidation:
-    """Read, pseudonymize, validate and check references: what a load would do, writing nothing."""
-    frame = read_source(path, sheet=sheet)
+    """Read (through the source's mapping, if any), pseudonymize, validate and check
+    references: what a load would do, writing nothing."""
+    if mapping is not None and mapping.entity != entity:
+        raise ContractError(f"{mapping.origin}: maps {mapping.entity}, not {entity}")
+    frame = (
+        read_with_mapping(path, mapping, sheet=sheet) if mapping else read_source(path, sheet=sheet)
+    )
     if "firm_id" in frame.columns:
         frame["firm_id"] = pseudonymize(frame["firm_id"], key)
     return check_references(con, validate_rows(frame, entity, path.name), entity)
@@ -119,6 +126,7 @@ def load_file(
     key: bytes,
     run_id: str | None = None,
     sheet: str | int | None = None,
+    mapping: Mapping | None = None,
 ) -> LoadReport:
     """Load one agency file for `entity` in one transaction; see the module docstring."""
     path = Path(path)
@@ -141,7 +149,7 @@ def load_file(
             skipped=True,
         )
 
-    checked = prepare_load(con, path, entity, key=key, sheet=sheet)
+    checked = prepare_load(con, path, entity, key=key, sheet=sheet, mapping=mapping)
     load_id = uuid.uuid4().hex
     rows = checked.valid.rename(columns={ROW: "_row_number"}).assign(_load_id=load_id)
     quarantine = checked.quarantine.assign(load_id=load_id, entity=entity, source_file=path.name)

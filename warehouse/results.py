@@ -42,6 +42,10 @@ def store_estimates(
         con.execute("insert into results.att_gt by name select * from new_cells")
         con.register("new_roi", ratios)
         con.execute("insert into results.roi by name select * from new_roi")
+        if len(impact.balance):
+            con.register("new_balance", impact.balance.assign(run_id=run_id))
+            con.execute("insert into results.balance by name select * from new_balance")
+            con.unregister("new_balance")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
