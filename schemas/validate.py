@@ -92,7 +92,8 @@ def validate_rows(frame: pd.DataFrame, entity: str, source: str) -> RowValidatio
     schema: pa.DataFrameSchema = ENTITIES[entity].schema
     columns = [c for c in schema.columns if c in frame.columns]
     pending = frame.set_index(ROW)[columns]
-    records: list[pd.DataFrame] = []
+    pending, bad_dates = _parse_dates(pending, schema)
+    records: list[pd.DataFrame] = [bad_dates] if len(bad_dates) else []
     for _ in range(MAX_PASSES):
         try:
             valid = schema.validate(pending, lazy=True)
@@ -112,6 +113,37 @@ def validate_rows(frame: pd.DataFrame, entity: str, source: str) -> RowValidatio
         else pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
     )
     return RowValidation(valid=valid.reset_index(), quarantine=quarantine, rows_in=len(frame))
+
+
+def _parse_dates(pending: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse ISO dates cell by cell and take out the rows whose date does not parse.
+
+    pandera's coercion infers one format per column, so a single odd value can fail the
+    whole column; parsing each cell as ISO 8601 keeps the failure on its own row.
+    """
+    dates = [n for n, c in schema.columns.items() if n in pending and "datetime" in str(c.dtype)]
+    bad: list[pd.DataFrame] = []
+    for name in dates:
+        text = pending[name]
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        failed = text.notna() & parsed.isna()
+        if failed.any():
+            bad.append(
+                pd.DataFrame(
+                    {
+                        "row_number": text.index[failed].to_numpy(),
+                        "column_name": name,
+                        "rule": "not_a_date",
+                        "value": text[failed].astype(object).to_numpy(),
+                        "reason": f"{name}: not a date (expected yyyy-mm-dd)",
+                    }
+                )
+            )
+        pending = pending.assign(**{name: parsed})
+    if not bad:
+        return pending, pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    quarantined = pd.concat(bad, ignore_index=True)
+    return pending.drop(index=quarantined["row_number"].unique()), quarantined
 
 
 def _quarantine_records(failures: pd.DataFrame, entity: str) -> pd.DataFrame:

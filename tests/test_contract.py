@@ -138,3 +138,23 @@ def test_templates_and_dictionary_come_from_the_contract(tmp_path: Path) -> None
     pillar = dictionary[(dictionary["entity"] == "programs") & (dictionary["column"] == "pillar")]
     assert "supply_chain" in pillar["rules"].iloc[0]
     assert "`outcomes` (required)" in (tmp_path / "data_dictionary.md").read_text(encoding="utf-8")
+
+
+def test_an_odd_date_format_quarantines_its_row_not_the_file() -> None:
+    frame = pd.DataFrame(
+        {
+            "firm_id": ["F1", "F2", "F3"],
+            "program_id": ["P", "P", "P"],
+            "service": [None, None, None],
+            "start_date": ["2020-03-01", "03/25/2020", "2020-04-01 00:00:00"],
+            "end_date": [None, None, None],
+            "public_cost": ["1", "1", "1"],
+            "firm_contribution": [None, None, None],
+            "_row_number": [2, 3, 4],
+        },
+        dtype=object,
+    )
+    result = validate_rows(frame, "participations", "p.csv")
+    assert list(result.quarantine["row_number"]) == [3]
+    assert list(result.quarantine["rule"]) == ["not_a_date"]
+    assert sorted(result.valid["_row_number"]) == [2, 4]
