@@ -419,3 +419,38 @@ def test_accents_survive_a_windows_1252_firms_file(fresh_db: duckdb.DuckDBPyConn
     load_file(fresh_db, path, "firms", key=KEY, mapping=load_mapping(mapping_path))
     rows = fresh_db.execute("select firm_id, region, founded_year from raw.firms order by region").fetchall()
     assert rows == [(pid("76.123.456-7"), "Biobío", 1998), (pid("77.000.111-K"), "Ñuble", None)]
+
+
+def test_cross_entity_rules_quarantine_with_their_reason(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    load_registry(fresh_db, tmp_path)
+    header = list(ENTITIES["participations"].schema.columns)
+    participations = [
+        ["F1", "P1", "audit", "2020-03-01", None, 1000, None],
+        ["F2", "P1", "audit", "2010-03-01", None, 1000, None],  # before the program started (2015)
+    ]
+    load_file(fresh_db, write_csv(tmp_path / "p.csv", header, participations), "participations", key=KEY)
+    comparison = [["F1", "P1", 1, "registry", None], ["F3", "P1", 1, "registry", None]]
+    load_file(
+        fresh_db,
+        write_csv(tmp_path / "c.csv", list(ENTITIES["comparison_sample"].schema.columns), comparison),
+        "comparison_sample",
+        key=KEY,
+    )
+    outcomes = [
+        ["F1", 2020, 10, 100, 50, 0, 40, 0, 0, 1],
+        ["F2", 2020, 10, 100, 50, 120, 40, 0, 0, 1],  # exports above sales
+        ["F3", 2020, 10, 100, 50, 0, 140, 0, 0, 1],  # value added above sales
+    ]
+    load_file(fresh_db, write_csv(tmp_path / "o.csv", OUTCOME_HEADER, outcomes), "outcomes", key=KEY)
+    found = fresh_db.execute(
+        "select entity, row_number, rule, column_name from meta.quarantine order by entity, row_number"
+    ).fetchall()
+    assert found == [
+        ("comparison_sample", 2, "comparison_is_beneficiary", "firm_id"),
+        ("outcomes", 3, "exports_above_sales", "exports"),
+        ("outcomes", 4, "value_added_above_sales", "value_added"),
+        ("participations", 3, "outside_program_life", "start_date"),
+    ]
+    assert fresh_db.execute("select count(*) from raw.outcomes").fetchall()[0] == (1,)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from importlib import resources
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidati
 from warehouse.db import quote_ident
 
 REFERENCE_RULES = {"firms": "unknown_firm", "programs": "unknown_program"}
+RULES = resources.files("warehouse") / "rules"
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,44 @@ def prepare_load(
     )
     if "firm_id" in frame.columns:
         frame["firm_id"] = pseudonymize(frame["firm_id"], key)
-    return check_references(con, validate_rows(frame, entity, path.name), entity)
+    checked = check_references(con, validate_rows(frame, entity, path.name), entity)
+    return check_rules(con, checked, entity)
+
+
+def entity_rules(entity: str) -> list[tuple[str, str, str]]:
+    """(rule, reason, sql) of the cross-entity rules in `rules/<entity>__<rule>.sql`."""
+    rules = []
+    for path in sorted(RULES.iterdir(), key=lambda p: p.name):
+        name = path.name.removesuffix(".sql")
+        if not path.name.endswith(".sql") or not name.startswith(f"{entity}__"):
+            continue
+        sql = path.read_text(encoding="utf-8")
+        reason = sql.splitlines()[0].removeprefix("-- reason:").strip()
+        rules.append((name.split("__", 1)[1], reason, sql))
+    return rules
+
+
+def check_rules(
+    con: duckdb.DuckDBPyConnection, checked: RowValidation, entity: str
+) -> RowValidation:
+    """Quarantine valid rows that break a cross-entity rule (each rule is a SQL file that
+    returns the row_number, column_name and value of the rows breaking it)."""
+    rules = entity_rules(entity)
+    if not rules or checked.valid.empty:
+        return checked
+    con.register("incoming", checked.valid)
+    try:
+        found = [
+            con.execute(sql).df().assign(rule=rule, reason=reason) for rule, reason, sql in rules
+        ]
+    finally:
+        con.unregister("incoming")
+    broken = pd.concat(found, ignore_index=True)
+    if broken.empty:
+        return checked
+    quarantine = pd.concat([checked.quarantine, broken[QUARANTINE_COLUMNS]], ignore_index=True)
+    valid = checked.valid[~checked.valid[ROW].isin(broken["row_number"])]
+    return RowValidation(valid=valid, quarantine=quarantine, rows_in=checked.rows_in)
 
 
 def load_file(
