@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from importlib import resources
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
