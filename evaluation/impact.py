@@ -23,6 +23,7 @@ import pandas as pd
 from evaluation import roi
 from evaluation.diagnostics import pretrend_test
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
+from evaluation.did_covariates import att_gt_covariates
 from evaluation.matching import match, matched_did
 
 ESTIMATOR = "callaway_santanna_2021"
@@ -60,6 +61,10 @@ class EvaluationSpec:
     displacement: float = 0.0
     deadweight: float = 0.0
     pretrend_level: float = 0.05
+    # time-invariant firm characteristics for conditional parallel trends (e.g. size_class,
+    # sector); empty = unconditional estimator
+    covariates: tuple[str, ...] = ()
+    est_method: str = "dr"
     matching: bool = True
     matching_caliper: float = 0.2
     bootstrap_seed: int = 20240101
@@ -79,6 +84,19 @@ class ProgramImpact:
 
 
 def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
+    if spec.covariates:  # conditional parallel trends: through moderndid (moderate samples)
+        return att_gt_covariates(
+            panel,
+            unit="firm_id",
+            time="year",
+            cohort="cohort",
+            outcome=outcome,
+            covariates=list(spec.covariates),
+            est_method=spec.est_method,
+            control_group=spec.control_group,
+            base_period=spec.base_period,
+            anticipation=spec.anticipation,
+        )
     return att_gt(
         panel,
         unit="firm_id",

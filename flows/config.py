@@ -95,6 +95,9 @@ class RunConfig(BaseModel):
         2020, description="Money is reported in constant US dollars of this year."
     )
     evaluation: EvaluationSettings = EvaluationSettings()
+    outlier_z: float = Field(
+        5.0, gt=0, description="Robust z-score above which growth is flagged as an outlier."
+    )
     synthetic: bool = Field(
         False, description="Data are synthetic: the report says so on every page."
     )

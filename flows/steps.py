@@ -69,7 +69,9 @@ def ingest_file(
 def build_warehouse(config: RunConfig) -> list[CheckResult]:
     """Rebuild the staging views and marts, then run the data checks."""
     with open_warehouse(config.warehouse) as con:
-        build_models(con, {"price_base_year": config.price_base_year})
+        build_models(
+            con, {"price_base_year": config.price_base_year, "outlier_z": config.outlier_z}
+        )
         return run_checks(con)
 
 

@@ -125,3 +125,13 @@ def test_roi_rows_for_every_metric(impact) -> None:
     assert roi.loc["sales_per_dollar", "public_cost_usd"] == pytest.approx(
         20_000 * roi.loc["sales_per_dollar", "beneficiaries"]
     )
+
+
+def test_covariate_adjusted_estimates_flow_through_the_same_design() -> None:
+    spec = EvaluationSpec(outcomes=("log_sales",), subgroups=(), matching=False, covariates=("size_class",))
+    impact = estimate_impacts(program_panel(), spec)
+    est = impact.estimates
+    simple = est[(est["aggregation"] == "simple") & (est["outcome"] == "log_sales")].iloc[0]
+    assert abs(simple["estimate"] - 0.10) <= 4 * simple["std_error"]
+    assert json.loads(simple["specification"])["covariates"] == ["size_class"]
+    assert set(est.loc[est["aggregation"] == "horizon", "label"]) == {"short", "medium", "long"}

@@ -221,7 +221,7 @@ def test_marts_match_a_pandas_computation(
         "outcomes",
         key=KEY,
     )
-    build_models(fresh_db, {"price_base_year": 2020})
+    build_models(fresh_db, {"price_base_year": 2020, "outlier_z": 5.0})
     assert all(c.passed for c in run_checks(fresh_db)), run_checks(fresh_db)
 
     # constant 2020 USD: deflate to 2020 prices, convert at the 2020 rate
@@ -256,7 +256,7 @@ def test_data_checks_catch_a_broken_identity(
     fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     load_registry(fresh_db, tmp_path)
-    build_models(fresh_db, {"price_base_year": 2020})
+    build_models(fresh_db, {"price_base_year": 2020, "outlier_z": 5.0})
     fresh_db.execute(
         "update meta.loads set rows_loaded = rows_loaded - 1, rows_quarantined = rows_quarantined + 1 where entity = 'firms'"
     )
