@@ -183,3 +183,43 @@ def test_a_misspelt_column_is_a_one_line_error(demo: Path, tmp_path: Path) -> No
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         status, message = con.sql("select status, message from meta.runs").fetchall()[0]
     assert status == "failed" and "employmnet" in message
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.split(r"[\s,;=|\"'(){}\[\]<>]+", text))
+
+
+def test_no_raw_identifier_reaches_the_warehouse_or_any_output(
+    demo: Path, warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    from flows.prefect_env import home
+
+    data = demo / "data"
+    raw = set(pd.read_csv(data / "firms.csv", dtype=str)["firm_id"].dropna())
+    raw |= set(pd.read_csv(data / "outcomes.csv", dtype=str)["firm_id"].dropna())
+    raw |= set(pd.read_excel(data / "participations.xlsx", dtype=str)["firm_id"].dropna())
+    # also the forms without punctuation, as a careless loader might store them
+    raw |= {re.sub(r"[^0-9A-Za-z]", "", r) for r in raw}
+    assert len(raw) > 3000
+    # every text value of every table, by SQL: compressed storage cannot hide one
+    columns = warehouse.sql(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR'"
+    ).fetchall()
+    assert len(columns) > 50
+    for schema, table, column in columns:
+        values = warehouse.execute(
+            f'select distinct "{column}" from "{schema}"."{table}"'
+        ).fetchall()
+        text = " ".join(str(v[0]) for v in values if v[0] is not None)
+        leaked = _tokens(text) & raw
+        assert not leaked, f"{schema}.{table}.{column}: {sorted(leaked)[:3]}"
+    # and the bytes of every file the run wrote: warehouse, report, config, Prefect's state
+    outputs = [p for p in demo.rglob("*") if p.is_file() and data not in p.parents]
+    outputs += [p for p in home().rglob("*") if p.is_file()]
+    assert any(p.name == "index.html" for p in outputs) and any(
+        p.suffix == ".duckdb" for p in outputs
+    )
+    for path in outputs:
+        leaked = _tokens(path.read_bytes().decode("latin-1")) & raw
+        assert not leaked, f"{path}: {sorted(leaked)[:3]}"
