@@ -66,6 +66,9 @@ class EvaluationSpec:
     covariates: tuple[str, ...] = ()
     est_method: str = "dr"
     matching: bool = True
+    # money is in constant US dollars of this year (set from the run): part of the spec so
+    # that results in different dollars are never mistaken for each other
+    price_base_year: int = 2020
     matching_caliper: float = 0.2
     bootstrap_seed: int = 20240101
 

@@ -110,8 +110,11 @@ def evaluate(
     """Re-estimate every program on the data already loaded, and print the evaluation."""
     started = time.perf_counter()
     summary = _flow(config, "estimate_run")
-    impact = summary.estimates.impact
-    print_evaluation(console, impact.estimates, impact.roi)
+    print_evaluation(console, summary.estimates.estimates, summary.estimates.roi)
+    if summary.estimates.cached_from:
+        console.print(
+            f"Data and specification unchanged: results reused from run {summary.estimates.cached_from}."
+        )
     console.print(f"Run {summary.run_id} finished in {time.perf_counter() - started:.1f} s")
 
 
@@ -204,6 +207,72 @@ def _dry_run(
         console.print(table)
         counts = checked.quarantine.groupby("rule")["row_number"].nunique()
         console.print("Rows by rule: " + ", ".join(f"{rule} {n:,}" for rule, n in counts.items()))
+
+
+@app.command()
+def runs(
+    warehouse: Path = typer.Option(
+        Path("warehouse.duckdb"), "--warehouse", "-w", help="The warehouse file."
+    ),
+    limit: int = typer.Option(20, "--limit", "-n", help="How many of the latest runs to list."),
+) -> None:
+    """List the run history: status, duration, whether results were reused, and why runs failed."""
+    from warehouse.db import WarehouseError, open_warehouse
+    from warehouse.runs import run_history
+
+    try:
+        with open_warehouse(warehouse, read_only=True) as con:
+            history = run_history(con, limit)
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"Runs on {warehouse}", title_justify="left")
+    for column in ("run", "flow", "status", "started (UTC)", "seconds", "cached", "code"):
+        table.add_column(column, no_wrap=True)
+    for r in history.itertuples():
+        style = {"failed": "red", "running": "yellow"}.get(r.status, "")
+        seconds = "" if pd.isna(r.duration_seconds) else f"{r.duration_seconds:.1f}"
+        table.add_row(
+            r.run_id,
+            r.flow,
+            f"[{style}]{r.status}[/]" if style else r.status,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            seconds,
+            "yes" if not pd.isna(r.cached) and bool(r.cached) else "",
+            str(r.code_version or ""),
+        )
+    console.print(table)
+    for r in history[history["status"] == "failed"].itertuples():
+        console.print(f"run {r.run_id} failed: {r.message}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def serve(
+    config: Path = typer.Option(..., "--config", "-c", help="YAML file with `schedules`."),
+) -> None:
+    """Run the config's scheduled editions (e.g. quarterly and annual) until stopped."""
+    from flows.config import ConfigError, load_config
+
+    try:
+        run_config = load_config(config)
+        run_config.pseudonym_key()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    if not run_config.schedules:
+        raise _fail(
+            f"{config}: no `schedules` to serve (e.g. quarterly: {{cron: '0 6 15 1,4,7,10 *'}})"
+        )
+    from prefect import serve as prefect_serve
+
+    from flows.pipeline import deployments
+
+    table = Table(title="Scheduled editions", title_justify="left")
+    for column in ("edition", "cron", "time zone"):
+        table.add_column(column)
+    for edition, schedule in run_config.schedules.items():
+        table.add_row(edition, schedule.cron, schedule.timezone)
+    console.print(table)
+    console.print("Serving; stop with Ctrl-C.")
+    prefect_serve(*deployments(run_config, config))
 
 
 @app.command()

@@ -6,6 +6,7 @@ are read relative to that file.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +42,26 @@ class Source(BaseModel):
             raise ConfigError(str(exc)) from None
 
 
+class Schedule(BaseModel):
+    """When an edition runs: a cron expression in a time zone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cron: str = Field(
+        description="Cron expression, e.g. '0 6 15 1,4,7,10 *' (15 days after quarter end)."
+    )
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _cron_is_valid(self) -> Schedule:
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(self.cron, datetime.now())
+        except CronSimError as exc:
+            raise ValueError(f"not a valid cron expression {self.cron!r}: {exc}") from None
+        return self
+
+
 class EvaluationSettings(BaseModel):
     """How impacts are estimated (see evaluation.impact.EvaluationSpec)."""
 
@@ -63,6 +84,11 @@ class EvaluationSettings(BaseModel):
         description="Share of self-reported gains that would have happened anyway.",
     )
     pretrend_level: float = Field(0.05, gt=0.0, lt=1.0)
+    covariates: tuple[Literal["size_class", "sector", "region"], ...] = Field(
+        (),
+        description="Firm characteristics for conditional parallel trends (doubly robust, via moderndid).",
+    )
+    est_method: Literal["dr", "reg", "ipw"] = "dr"
     matching: bool = Field(
         True, description="Also estimate matching + DID on the headline outcomes."
     )
@@ -95,6 +121,21 @@ class RunConfig(BaseModel):
         2020, description="Money is reported in constant US dollars of this year."
     )
     evaluation: EvaluationSettings = EvaluationSettings()
+    lock_wait_seconds: float = Field(
+        600.0,
+        ge=0,
+        description="How long a run waits for another run on the same warehouse to end.",
+    )
+    notify_command: str | None = Field(
+        None, description="Shell command run when a run fails (MES_EVAL_RUN_* variables set)."
+    )
+    notify_webhook: str | None = Field(
+        None, description="URL that receives a JSON POST when a run fails."
+    )
+    schedules: dict[str, Schedule] = Field(
+        default_factory=dict,
+        description="Named editions and their cron schedules, for `mes-eval serve`.",
+    )
     outlier_z: float = Field(
         5.0, gt=0, description="Robust z-score above which growth is flagged as an outlier."
     )

@@ -1,8 +1,14 @@
-"""The evaluation run as Prefect flows: ingest, build the warehouse, estimate, publish.
+"""The evaluation run as composable Prefect flows under one parent flow.
 
-Thin by design: each task is one call into `flows.steps`. Every run is logged in the
-warehouse (`meta.runs`) with its parameters, and a failure records its reason.
-`evaluation_run` is the whole chain; `estimate_run` re-estimates on what is loaded.
+    evaluation_run (parent: lock, run log, artifacts, notification on failure)
+      ├── ingest_flow      one task per source file: read, validate, quarantine, load
+      ├── warehouse_flow   build the SQL models, run the data checks
+      ├── evaluate_flow    estimate every program (or reuse an identical run's results)
+      └── publish_flow     build the report
+
+Thin by design: each task is one call into `flows.steps`. A run holds the warehouse's
+writer lock from start to end, so two runs never interleave their writes. Transient
+failures (a source file still being written) are retried; data errors never are.
 """
 
 from __future__ import annotations
@@ -10,16 +16,20 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from flows import steps
-from flows.config import RunConfig
+from flows.config import RunConfig, load_config
+from flows.notify import notify_failure
 from schemas.mapping import Mapping
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport
+from warehouse.lock import writer_lock
 from warehouse.models import CheckResult
 from warehouse.runs import finish_run, start_run
 
@@ -40,9 +50,20 @@ class RunSummary:
     warehouse: Path
 
 
-@task(name="ingest")
-def ingest(config: RunConfig, run_id: str) -> list[LoadReport]:
-    return steps.ingest_sources(config, run_id)
+def only_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a task only when it failed for a reason that may pass (never for data errors)."""
+    try:
+        state.result()
+    except steps.SourceNotReady:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="load-source", retries=3, retry_delay_seconds=5, retry_condition_fn=only_transient)
+def load_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
+    return steps.ingest_source(config, entity, run_id)
 
 
 @task(name="build-warehouse")
@@ -60,24 +81,29 @@ def publish(config: RunConfig, run_id: str) -> Path:
     return steps.publish(config, run_id)
 
 
-@contextlib.contextmanager
-def logged_run(config: RunConfig, flow_name: str, run_id: str | None) -> Iterator[str]:
-    """Record the run in meta.runs: running, then completed or failed with the reason."""
-    run_id = run_id or uuid.uuid4().hex[:12]
-    with open_warehouse(config.warehouse) as con:
-        start_run(con, run_id, flow_name, config.model_dump(mode="json"))
-    try:
-        yield run_id
-    except Exception as exc:
-        with open_warehouse(config.warehouse) as con:
-            finish_run(con, run_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    with open_warehouse(config.warehouse) as con:
-        finish_run(con, run_id, "completed")
+@flow(name="ingest")
+def ingest_flow(config: RunConfig, run_id: str) -> list[LoadReport]:
+    """Validate and load every configured file, in the contract's load order."""
+    logger = get_run_logger()
+    loads = []
+    for entity in steps.entities_in_load_order(config):
+        load = load_source(config, entity, run_id)
+        logger.info(
+            "%s: %d rows in, %d loaded, %d quarantined%s",
+            load.source_file,
+            load.rows_in,
+            load.rows_loaded,
+            load.rows_quarantined,
+            " (already loaded)" if load.skipped else "",
+        )
+        loads.append(load)
+    return loads
 
 
-def checked(checks: list[CheckResult]) -> list[CheckResult]:
-    """Stop the run if a data check failed."""
+@flow(name="build-warehouse")
+def warehouse_flow(config: RunConfig) -> list[CheckResult]:
+    """Rebuild the marts and stop if a data check fails."""
+    checks = build_warehouse(config)
     failed = [c for c in checks if not c.passed]
     if failed:
         raise DataCheckError(
@@ -89,25 +115,99 @@ def checked(checks: list[CheckResult]) -> list[CheckResult]:
     return checks
 
 
+@flow(name="evaluate")
+def evaluate_flow(config: RunConfig, run_id: str) -> steps.EstimateSummary:
+    """Estimate every program's impact."""
+    return estimate(config, run_id)
+
+
+@flow(name="publish")
+def publish_flow(config: RunConfig, run_id: str) -> Path:
+    """Build the report of this run."""
+    return publish(config, run_id)
+
+
+@dataclass
+class RunRecord:
+    """What a running flow reports to the run log when it ends."""
+
+    run_id: str
+    row_counts: list[dict[str, Any]] | None = None
+    cached: bool | None = None
+
+
+@contextlib.contextmanager
+def logged_run(config: RunConfig, flow_name: str, run_id: str | None) -> Iterator[RunRecord]:
+    """Hold the writer lock and record the run in meta.runs: running, then completed or
+    failed with the reason (and call the notification hook on failure)."""
+    run = RunRecord(run_id or uuid.uuid4().hex[:12])
+    with writer_lock(config.warehouse, wait_seconds=config.lock_wait_seconds):
+        with open_warehouse(config.warehouse) as con:
+            start_run(con, run.run_id, flow_name, config.model_dump(mode="json"))
+        try:
+            yield run
+        except BaseException as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            with open_warehouse(config.warehouse) as con:
+                finish_run(con, run.run_id, "failed", message, row_counts=run.row_counts)
+            notify_failure(config, run.run_id, flow_name, message)
+            raise
+        with open_warehouse(config.warehouse) as con:
+            finish_run(con, run.run_id, "completed", row_counts=run.row_counts, cached=run.cached)
+
+
+def _artifacts(loads: list[LoadReport], summary: steps.EstimateSummary, page: Path | None) -> None:
+    """What a reader of the Prefect UI sees on the run: data quality, estimates, the report."""
+    lines = ["| file | entity | rows in | loaded | quarantined |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {x.source_file} | {x.entity} | {x.rows_in:,} | {x.rows_loaded:,} | {x.rows_quarantined:,} |"
+        for x in loads
+    ]
+    create_markdown_artifact(
+        key="data-quality",
+        markdown="## Loads\n\nEvery input row is loaded or quarantined.\n\n" + "\n".join(lines),
+        description="Rows loaded and quarantined per file",
+    )
+    table = summary.simple[["program_id", "outcome", "estimate", "ci_low", "ci_high", "n_treated"]]
+    create_table_artifact(
+        key="estimates",
+        table=table.round(4).to_dict("records"),
+        description="Simple ATT per program and outcome (Callaway-Sant'Anna 2021)",
+    )
+    if page is not None:
+        create_link_artifact(key="report", link=page.resolve().as_uri(), description="The report")
+
+
 @flow(name="evaluation-run")
 def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
     """Run the whole chain on the files named in `config`."""
-    logger = get_run_logger()
-    with logged_run(config, "evaluation-run", run_id) as run_id:
-        loads = ingest(config, run_id)
-        for load in loads:
-            logger.info(
-                "%s: %d rows in, %d loaded, %d quarantined%s",
-                load.source_file,
-                load.rows_in,
-                load.rows_loaded,
-                load.rows_quarantined,
-                " (already loaded)" if load.skipped else "",
-            )
-        checks = checked(build_warehouse(config))
-        summary = estimate(config, run_id)
-        page = publish(config, run_id)
-    return RunSummary(run_id, loads, checks, summary, page, config.warehouse)
+    with logged_run(config, "evaluation-run", run_id) as run:
+        loads = ingest_flow(config, run.run_id)
+        run.row_counts = [asdict(x) for x in loads]
+        checks = warehouse_flow(config)
+        summary = evaluate_flow(config, run.run_id)
+        run.cached = summary.cached_from is not None
+        page = publish_flow(config, run.run_id)
+        _artifacts(loads, summary, page)
+    return RunSummary(run.run_id, loads, checks, summary, page, config.warehouse)
+
+
+@flow(name="estimate-run")
+def estimate_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
+    """Rebuild the marts and re-estimate every program on the data already loaded."""
+    with logged_run(config, "estimate-run", run_id) as run:
+        checks = warehouse_flow(config)
+        summary = evaluate_flow(config, run.run_id)
+        run.cached = summary.cached_from is not None
+    return RunSummary(run.run_id, [], checks, summary, None, config.warehouse)
+
+
+@flow(name="scheduled-run")
+def scheduled_run(config_path: str, edition: str = "annual") -> str:
+    """A scheduled edition: reads the config file at run time, so edits take effect."""
+    summary = evaluation_run(load_config(Path(config_path)))
+    get_run_logger().info("%s edition: run %s", edition, summary.run_id)
+    return summary.run_id
 
 
 @flow(name="ingest-file")
@@ -119,15 +219,25 @@ def ingest_file(
     key: bytes,
     sheet: str | None = None,
     mapping: Mapping | None = None,
+    lock_wait_seconds: float = 0.0,
 ) -> LoadReport:
     """Validate and load one agency file into the warehouse."""
-    return steps.ingest_file(path, entity, warehouse, key=key, sheet=sheet, mapping=mapping)
+    with writer_lock(warehouse, wait_seconds=lock_wait_seconds):
+        return steps.ingest_file(path, entity, warehouse, key=key, sheet=sheet, mapping=mapping)
 
 
-@flow(name="estimate-run")
-def estimate_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
-    """Rebuild the marts and re-estimate every program on the data already loaded."""
-    with logged_run(config, "estimate-run", run_id) as run_id:
-        checks = checked(build_warehouse(config))
-        summary = estimate(config, run_id)
-    return RunSummary(run_id, [], checks, summary, None, config.warehouse)
+def deployments(config: RunConfig, config_path: Path) -> list[Any]:
+    """One Prefect deployment per scheduled edition of the config, at most one run at a time."""
+    from prefect.schedules import Cron
+
+    return [
+        scheduled_run.to_deployment(
+            name=f"{edition}-edition",
+            schedule=Cron(schedule.cron, timezone=schedule.timezone),
+            parameters={"config_path": str(config_path.resolve()), "edition": edition},
+            concurrency_limit=1,
+            description=f"The {edition} edition of {config.title}",
+            tags=["mes-eval", edition],
+        )
+        for edition, schedule in config.schedules.items()
+    ]

@@ -6,50 +6,102 @@ writer process at a time. None of them knows about Prefect.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from evaluation.impact import ESTIMATOR, ProgramImpact, estimate_impacts
+from evaluation.impact import ESTIMATOR, estimate_impacts
 from flows.config import RunConfig
 from reports.site import build_report, read_inputs
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping
+from schemas.validate import ContractError
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
-from warehouse.results import read_evaluation_panel, read_self_reported, store_estimates
+from warehouse.results import (
+    copy_results,
+    find_cached_run,
+    read_evaluation_panel,
+    read_run_results,
+    read_self_reported,
+    store_estimates,
+)
 
 
 @dataclass(frozen=True)
 class EstimateSummary:
-    """How many estimates a run stored, and on which data version."""
+    """What a run estimated (or reused), and on which data version."""
 
-    estimates: int
+    estimates: pd.DataFrame  # every stored estimate of the run
+    roi: pd.DataFrame
     data_version: str
-    simple: pd.DataFrame  # the simple ATT per program and outcome
-    impact: ProgramImpact  # everything estimated, for printing
+    cached_from: str | None  # the identical earlier run whose results were reused
+
+    @property
+    def simple(self) -> pd.DataFrame:
+        """The headline: simple ATT per program and outcome, whole sample."""
+        est = self.estimates
+        keep = (
+            (est["aggregation"] == "simple")
+            & (est["subgroup"] == "all")
+            & (est["estimator"] == ESTIMATOR)
+        )
+        return est[keep].sort_values(["program_id", "outcome"]).reset_index(drop=True)
+
+
+class SourceNotReady(RuntimeError):
+    """A source file changed moments ago: it may still be being written (worth a retry)."""
+
+
+# a file modified this recently may still be being copied or exported
+SETTLE_SECONDS = 2.0
+
+
+def ensure_settled(path: Path) -> None:
+    """Raise SourceNotReady if a freshly modified file is still changing."""
+    before = path.stat()
+    if time.time() - before.st_mtime >= SETTLE_SECONDS:
+        return
+    time.sleep(0.5)
+    after = path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise SourceNotReady(f"{path.name} is still changing; it may still be being written")
+
+
+def entities_in_load_order(config: RunConfig) -> list[str]:
+    """The configured entities, in the contract's load order (references first)."""
+    return [name for name in ENTITIES if name in config.sources]
+
+
+def ingest_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
+    """Validate and load the configured file of one entity."""
+    source = config.sources[entity]
+    if not source.path.exists():
+        raise ContractError(f"{source.path}: file not found")
+    age = time.time() - source.path.stat().st_mtime
+    if age < SETTLE_SECONDS:
+        raise SourceNotReady(
+            f"{source.path.name} changed {age:.1f} s ago; it may still be being written"
+        )
+    with open_warehouse(config.warehouse) as con:
+        return load_file(
+            con,
+            source.path,
+            entity,
+            key=config.pseudonym_key(),
+            run_id=run_id,
+            sheet=source.sheet,
+            mapping=source.load_mapping(),
+        )
 
 
 def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
     """Validate and load every configured file, in the contract's load order."""
-    key = config.pseudonym_key()
-    mappings = {name: source.load_mapping() for name, source in config.sources.items()}
-    with open_warehouse(config.warehouse) as con:
-        return [
-            load_file(
-                con,
-                config.sources[name].path,
-                name,
-                key=key,
-                run_id=run_id,
-                sheet=config.sources[name].sheet,
-                mapping=mappings[name],
-            )
-            for name in ENTITIES
-            if name in config.sources
-        ]
+    return [ingest_source(config, entity, run_id) for entity in entities_in_load_order(config)]
 
 
 def ingest_file(
@@ -76,20 +128,22 @@ def build_warehouse(config: RunConfig) -> list[CheckResult]:
 
 
 def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
-    """Estimate each program's impact and store the results with the data version."""
+    """Estimate each program's impact and store the results with the data version.
+
+    Caching keyed on input content: when an earlier run used the same data version and
+    specification, its results are reused instead of re-estimated.
+    """
+    spec = dataclasses.replace(config.evaluation.to_spec(), price_base_year=config.price_base_year)
     with open_warehouse(config.warehouse) as con:
-        impact = estimate_impacts(
-            read_evaluation_panel(con), config.evaluation.to_spec(), read_self_reported(con)
-        )
         version = data_version(con)
-        count = store_estimates(con, impact, run_id=run_id, data_version=version)
-    est = impact.estimates
-    headline = est[
-        (est["aggregation"] == "simple")
-        & (est["subgroup"] == "all")
-        & (est["estimator"] == ESTIMATOR)
-    ]
-    return EstimateSummary(count, version, headline.reset_index(drop=True), impact)
+        cached = find_cached_run(con, version, spec.to_json())
+        if cached:
+            copy_results(con, cached, run_id)
+        else:
+            impact = estimate_impacts(read_evaluation_panel(con), spec, read_self_reported(con))
+            store_estimates(con, impact, run_id=run_id, data_version=version)
+        estimates, roi = read_run_results(con, run_id)
+    return EstimateSummary(estimates, roi, version, cached)
 
 
 def publish(config: RunConfig, run_id: str) -> Path:

@@ -55,3 +55,48 @@ def store_estimates(
         con.unregister("new_cells")
         con.unregister("new_roi")
     return len(estimates)
+
+
+RESULT_TABLES = ("results.estimates", "results.att_gt", "results.roi", "results.balance")
+
+
+def find_cached_run(
+    con: duckdb.DuckDBPyConnection, data_version: str, specification: str
+) -> str | None:
+    """The latest run whose estimates rest on the same data and specification, if any."""
+    rows = con.execute(
+        "select run_id from results.estimates where data_version = ? and specification = ? "
+        "order by created_at desc limit 1",
+        [data_version, specification],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def copy_results(con: duckdb.DuckDBPyConnection, from_run: str, to_run: str) -> int:
+    """Reuse an identical run's results under a new run id; returns the number of estimates."""
+    con.execute("begin transaction")
+    try:
+        for table in RESULT_TABLES:
+            con.execute(
+                f"insert into {table} by name select * exclude (run_id), ? as run_id "
+                f"from {table} where run_id = ?",
+                [to_run, from_run],
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return int(
+        con.execute("select count(*) from results.estimates where run_id = ?", [to_run]).fetchall()[
+            0
+        ][0]
+    )
+
+
+def read_run_results(
+    con: duckdb.DuckDBPyConnection, run_id: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's estimates and ROI, as stored."""
+    estimates = con.execute("select * from results.estimates where run_id = ?", [run_id]).df()
+    roi = con.execute("select * from results.roi where run_id = ?", [run_id]).df()
+    return estimates, roi

@@ -1,16 +1,39 @@
-"""The run log: every evaluation run, its parameters, outcome and reason for failure."""
+"""The run log: every run, its parameters, inputs, code version, outcome and duration."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+@cache
+def code_version() -> str:
+    """The package version, plus the git commit when run from a checkout."""
+    version = metadata.version("mes-eval")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+{commit}" if commit else version
 
 
 def start_run(
@@ -18,16 +41,46 @@ def start_run(
 ) -> None:
     """Record that a run started."""
     con.execute(
-        "insert into meta.runs (run_id, flow, started_at, status, parameters) values (?, ?, ?, 'running', ?)",
-        [run_id, flow, _now(), json.dumps(parameters, default=str)],
+        "insert into meta.runs (run_id, flow, started_at, status, parameters, code_version) "
+        "values (?, ?, ?, 'running', ?, ?)",
+        [run_id, flow, _now(), json.dumps(parameters, default=str), code_version()],
     )
 
 
 def finish_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    message: str | None = None,
+    *,
+    row_counts: list[dict[str, Any]] | None = None,
+    cached: bool | None = None,
 ) -> None:
-    """Record how a run ended: completed, or failed with the reason."""
+    """Record how a run ended (completed, or failed with the reason) and what it used."""
+    inputs = con.execute(
+        "select entity, list(content_sha256 order by sequence) from meta.loads group by entity"
+    ).fetchall()
     con.execute(
-        "update meta.runs set finished_at = ?, status = ?, message = ? where run_id = ?",
-        [_now(), status, message, run_id],
+        "update meta.runs set finished_at = ?, status = ?, message = ?, input_versions = ?, "
+        "row_counts = ?, cached = ?, duration_seconds = date_diff('millisecond', started_at, ?) / 1000.0 "
+        "where run_id = ?",
+        [
+            _now(),
+            status,
+            message,
+            json.dumps(dict(inputs)),
+            json.dumps(row_counts) if row_counts is not None else None,
+            cached,
+            _now(),
+            run_id,
+        ],
     )
+
+
+def run_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataFrame:
+    """The latest runs, newest first."""
+    return con.execute(
+        "select run_id, flow, status, started_at, duration_seconds, cached, code_version, message "
+        "from meta.runs order by started_at desc limit ?",
+        [limit],
+    ).df()

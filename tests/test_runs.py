@@ -1,0 +1,196 @@
+"""Scheduled runs: one writer at a time, caching, run history, notifications, schedules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from warehouse.lock import WarehouseBusy, writer_lock
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from warehouse.lock import writer_lock
+with writer_lock(Path(sys.argv[1])):
+    Path(sys.argv[2]).write_text("held")
+    time.sleep(float(sys.argv[3]))
+"""
+
+
+def hold_lock(warehouse: Path, marker: Path, seconds: float) -> subprocess.Popen[bytes]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(warehouse), str(marker), str(seconds)]
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline and child.poll() is None
+        time.sleep(0.05)
+    return child
+
+
+def test_a_second_writer_fails_cleanly_or_waits(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    child = hold_lock(warehouse, tmp_path / "marker", 3)
+    with (
+        pytest.raises(WarehouseBusy, match=r"another run holds the warehouse \(pid \d+ since"),
+        writer_lock(warehouse),
+    ):
+        pass
+    started = time.monotonic()
+    with writer_lock(warehouse, wait_seconds=60, poll_seconds=0.1):  # waits for the first to end
+        waited = time.monotonic() - started
+    child.wait()
+    assert 0.5 < waited < 30
+
+
+def test_the_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    child = hold_lock(warehouse, tmp_path / "marker", 600)
+    child.kill()
+    child.wait()
+    with writer_lock(warehouse):  # no stale lock left behind
+        pass
+
+
+def test_schedules_are_validated_and_become_deployments(tmp_path: Path) -> None:
+    from flows.config import ConfigError, load_config
+    from flows.pipeline import deployments
+
+    base = yaml.safe_load((Path(__file__).parents[1] / "examples" / "agency.yaml").read_text())
+    (tmp_path / "agency.yaml").write_text(yaml.safe_dump(base))
+    config = load_config(tmp_path / "agency.yaml")
+    built = {d.name: d for d in deployments(config, tmp_path / "agency.yaml")}
+    assert set(built) == {"quarterly-edition", "annual-edition"}
+    quarterly = built["quarterly-edition"]
+    assert quarterly.schedules[0].schedule.cron == "0 6 15 1,4,7,10 *"
+    assert quarterly.parameters == {
+        "config_path": str((tmp_path / "agency.yaml").resolve()),
+        "edition": "quarterly",
+    }
+    base["schedules"]["quarterly"]["cron"] = "every quarter"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(base))
+    with pytest.raises(ConfigError, match="not a valid cron expression"):
+        load_config(tmp_path / "bad.yaml")
+
+
+# --- end to end, under Prefect ----------------------------------------------------------
+
+
+def demo_config(tmp_path: Path, n_firms: int = 800, **extra: object) -> Path:
+    from evaluation.synthetic import generate_demo
+    from flows.demo_files import write_demo_files
+
+    paths = write_demo_files(generate_demo(seed=3, n_firms=n_firms), tmp_path / "data")
+    config = {
+        "warehouse": "warehouse.duckdb",
+        "out_dir": "report",
+        "synthetic": True,
+        "sources": {
+            k: str(p.relative_to(tmp_path))
+            for k, p in paths.items()
+            if k not in ("true_effects", "true_att_simple", "planted_invalid")
+        },
+        "evaluation": {"subgroups": [], "matching": False},
+        **extra,
+    }
+    path = tmp_path / "agency.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.mark.e2e
+def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Path) -> None:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.config import load_config
+    from flows.pipeline import evaluation_run
+
+    failures = tmp_path / "failures.log"
+    config_path = demo_config(
+        tmp_path, notify_command=f'echo "$MES_EVAL_RUN_RUN_ID $MES_EVAL_RUN_STATUS" >> {failures}'
+    )
+    config = load_config(config_path)
+    with prefect_test_harness(server_startup_timeout=90):
+        started = time.perf_counter()
+        first = evaluation_run(config)
+        first_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        second = evaluation_run(config)
+        second_seconds = time.perf_counter() - started
+        # a failing run: a source that does not exist any more
+        (tmp_path / "data" / "targets.csv").unlink()
+        with pytest.raises(Exception, match="targets.csv: file not found"):
+            evaluation_run(config)
+    assert (
+        first.estimates.cached_from is None and first.report is not None and first.report.exists()
+    )
+    assert second.estimates.cached_from == first.run_id  # unchanged data: served from cache
+    assert all(load.skipped for load in second.loads)
+    print(f"\nfirst run {first_seconds:.1f} s, unchanged re-run {second_seconds:.1f} s")
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        runs = con.sql(
+            "select run_id, status, cached, message, row_counts from meta.runs order by started_at"
+        ).fetchall()
+        differ = con.execute(
+            "select count(*) from ("
+            "(select * exclude (run_id, created_at) from results.estimates where run_id = ? "
+            " except all select * exclude (run_id, created_at) from results.estimates where run_id = ?)"
+            " union all "
+            "(select * exclude (run_id, created_at) from results.estimates where run_id = ? "
+            " except all select * exclude (run_id, created_at) from results.estimates where run_id = ?))",
+            [first.run_id, second.run_id, second.run_id, first.run_id],
+        ).fetchall()[0][0]
+        total = con.execute(
+            "select count(*) from results.estimates where run_id = ?", [second.run_id]
+        ).fetchall()[0][0]
+    assert [r[1] for r in runs] == ["completed", "completed", "failed"]
+    assert [r[2] for r in runs[:2]] == [False, True]
+    assert "targets.csv: file not found" in runs[2][3]
+    assert differ == 0 and total > 0  # the cached run carries the very same results
+    assert failures.read_text().split() == [runs[2][0], "failed"]
+    # the CLI lists the history, the failure with its reason
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("mes-eval")),
+            "runs",
+            "--warehouse",
+            str(config.warehouse),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "failed" in done.stdout and "targets.csv: file not found" in done.stdout
+
+
+@pytest.mark.e2e
+def test_two_runs_at_once_leave_a_consistent_warehouse(tmp_path: Path) -> None:
+    config_path = demo_config(tmp_path, n_firms=500)
+    mes_eval = str(Path(sys.executable).with_name("mes-eval"))
+    runs = [
+        subprocess.Popen(
+            [mes_eval, "run", "--config", str(config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        statuses = con.sql("select status from meta.runs").fetchall()
+        loads = con.sql(
+            "select entity, count(*) from meta.loads group by 1 having count(*) > 1"
+        ).fetchall()
+        raw = con.sql("select count(*) from raw.outcomes").fetchall()[0][0]
+        loaded = con.sql("select rows_loaded from meta.loads where entity = 'outcomes'").fetchall()
+    assert statuses == [("completed",), ("completed",)]
+    assert loads == []  # each file loaded once: the second run waited, then skipped them
+    assert [(raw,)] == loaded
