@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -19,6 +19,7 @@ from flows.summary import print_evaluation, print_headline, print_loads
 
 if TYPE_CHECKING:
     from flows.pipeline import RunSummary
+    from flows.steps import AuditSummary
     from schemas.mapping import Mapping
 
 prefect_env.configure()  # before anything imports prefect
@@ -31,6 +32,7 @@ app = typer.Typer(
 # a log file or a CI job is no terminal: give tables room instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 120)
 FLOW_STEPS = {
+    "audit_run": "Audit: build marts, scorecard, expectation suites, Data Docs",
     "evaluation_run": "Evaluation run: ingest, validate, load, build marts, estimate, publish",
     "estimate_run": "Estimate run: build marts, estimate every program",
 }
@@ -210,6 +212,28 @@ def _dry_run(
 
 
 @app.command()
+def audit(
+    config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
+) -> None:
+    """Data-quality scorecard and expectation suites over the loaded data, with Data Docs."""
+    from warehouse.quality import format_scorecard
+
+    result: AuditSummary = _flow(config, "audit_run")  # type: ignore[assignment]
+    console.print(format_scorecard(result.scorecard))
+    failed = result.failed_expectations
+    console.print(
+        f"Expectations: {len(result.expectations) - len(failed)} of {len(result.expectations)} passed"
+    )
+    for r in failed.head(20).itertuples():
+        console.print(
+            f"  [red]failed[/] {r.entity}: {r.expectation} {r.column_name or ''} (observed {r.observed_value})",
+            soft_wrap=True,
+            highlight=False,
+        )
+    console.print(f"Data Docs: [bold]{result.data_docs}[/]", soft_wrap=True)
+
+
+@app.command()
 def runs(
     warehouse: Path = typer.Option(
         Path("warehouse.duckdb"), "--warehouse", "-w", help="The warehouse file."
@@ -286,7 +310,7 @@ def templates(
         console.print(f"wrote {path}")
 
 
-def _flow(config_path: Path, name: str) -> RunSummary:
+def _flow(config_path: Path, name: str) -> Any:
     """Run one of the pipeline's flows with a spinner; user errors become one line."""
     from flows.config import ConfigError, load_config
     from schemas.validate import ContractError
@@ -302,7 +326,7 @@ def _flow(config_path: Path, name: str) -> RunSummary:
         from flows import pipeline
 
         try:
-            summary: RunSummary = getattr(pipeline, name)(config)
+            summary = getattr(pipeline, name)(config)
         except (ContractError, WarehouseError, pipeline.DataCheckError) as exc:
             progress.stop()
             raise _fail(str(exc)) from None
@@ -327,10 +351,18 @@ def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | No
     console.print(
         f"Data checks: {len(summary.checks) - len(failed)} of {len(summary.checks)} passed"
     )
+    if summary.quality is not None:
+        failed = summary.quality.failed_expectations
+        total = len(summary.quality.expectations)
+        console.print(
+            f"Expectations: {total - len(failed)} of {total} passed (details: mes-eval audit)"
+        )
     print_headline(console, summary.estimates.simple, truth)
     console.print(f"Warehouse: [bold]{summary.warehouse}[/]", soft_wrap=True)
     if summary.report is not None:
         console.print(f"Report:    [bold]{summary.report}[/]", soft_wrap=True)
+    if summary.quality is not None:
+        console.print(f"Data Docs: [bold]{summary.quality.data_docs}[/]", soft_wrap=True)
     console.print(f"Run {summary.run_id} finished in {seconds:.1f} s")
 
 

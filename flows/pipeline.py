@@ -48,6 +48,7 @@ class RunSummary:
     estimates: steps.EstimateSummary
     report: Path | None
     warehouse: Path
+    quality: steps.AuditSummary | None = None
 
 
 def only_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -69,6 +70,11 @@ def load_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
 @task(name="build-warehouse")
 def build_warehouse(config: RunConfig) -> list[CheckResult]:
     return steps.build_warehouse(config)
+
+
+@task(name="audit")
+def audit(config: RunConfig, run_id: str) -> steps.AuditSummary:
+    return steps.audit(config, run_id)
 
 
 @task(name="estimate")
@@ -113,6 +119,20 @@ def warehouse_flow(config: RunConfig) -> list[CheckResult]:
             )
         )
     return checks
+
+
+@flow(name="audit")
+def audit_flow(config: RunConfig, run_id: str) -> steps.AuditSummary:
+    """Data-quality scorecard and Great Expectations suites, with Data Docs."""
+    result = audit(config, run_id)
+    failed = result.failed_expectations
+    create_markdown_artifact(
+        key="expectations",
+        markdown=f"## Expectations\n\n{len(result.expectations) - len(failed)} of "
+        f"{len(result.expectations)} passed. Data Docs: {result.data_docs.resolve().as_uri()}\n",
+        description="Great Expectations results",
+    )
+    return result
 
 
 @flow(name="evaluate")
@@ -185,11 +205,12 @@ def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
         loads = ingest_flow(config, run.run_id)
         run.row_counts = [asdict(x) for x in loads]
         checks = warehouse_flow(config)
+        quality = audit_flow(config, run.run_id)
         summary = evaluate_flow(config, run.run_id)
         run.cached = summary.cached_from is not None
         page = publish_flow(config, run.run_id)
         _artifacts(loads, summary, page)
-    return RunSummary(run.run_id, loads, checks, summary, page, config.warehouse)
+    return RunSummary(run.run_id, loads, checks, summary, page, config.warehouse, quality)
 
 
 @flow(name="estimate-run")
@@ -200,6 +221,14 @@ def estimate_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
         summary = evaluate_flow(config, run.run_id)
         run.cached = summary.cached_from is not None
     return RunSummary(run.run_id, [], checks, summary, None, config.warehouse)
+
+
+@flow(name="audit-run")
+def audit_run(config: RunConfig, run_id: str | None = None) -> steps.AuditSummary:
+    """Rebuild the marts and audit the data already loaded (the `mes-eval audit` command)."""
+    with logged_run(config, "audit-run", run_id) as run:
+        warehouse_flow(config)
+        return audit_flow(config, run.run_id)
 
 
 @flow(name="scheduled-run")

@@ -22,6 +22,7 @@ from schemas.validate import ContractError
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
+from warehouse.quality import compute_scorecard, run_expectations
 from warehouse.results import (
     copy_results,
     find_cached_run,
@@ -125,6 +126,28 @@ def build_warehouse(config: RunConfig) -> list[CheckResult]:
             con, {"price_base_year": config.price_base_year, "outlier_z": config.outlier_z}
         )
         return run_checks(con)
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    """The data-quality scorecard and Great Expectations results of a run."""
+
+    scorecard: pd.DataFrame
+    expectations: pd.DataFrame
+    data_docs: Path
+
+    @property
+    def failed_expectations(self) -> pd.DataFrame:
+        return self.expectations[~self.expectations["success"].astype(bool)]
+
+
+def audit(config: RunConfig, run_id: str) -> AuditSummary:
+    """Scorecard and expectation suites over the loaded tables; Data Docs beside the warehouse."""
+    out_dir = config.warehouse.parent
+    with open_warehouse(config.warehouse) as con:
+        scorecard = compute_scorecard(con, run_id)
+        expectations = run_expectations(con, run_id, out_dir)
+    return AuditSummary(scorecard, expectations, out_dir / "data_docs" / "index.html")
 
 
 def estimate(config: RunConfig, run_id: str) -> EstimateSummary:

@@ -115,7 +115,9 @@ def validate_rows(frame: pd.DataFrame, entity: str, source: str) -> RowValidatio
     return RowValidation(valid=valid.reset_index(), quarantine=quarantine, rows_in=len(frame))
 
 
-def _parse_dates(pending: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _parse_dates(
+    pending: pd.DataFrame, schema: pa.DataFrameSchema
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse ISO dates cell by cell and take out the rows whose date does not parse.
 
     pandera's coercion infers one format per column, so a single odd value can fail the

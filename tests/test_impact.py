@@ -128,7 +128,9 @@ def test_roi_rows_for_every_metric(impact) -> None:
 
 
 def test_covariate_adjusted_estimates_flow_through_the_same_design() -> None:
-    spec = EvaluationSpec(outcomes=("log_sales",), subgroups=(), matching=False, covariates=("size_class",))
+    spec = EvaluationSpec(
+        outcomes=("log_sales",), subgroups=(), matching=False, covariates=("size_class",)
+    )
     impact = estimate_impacts(program_panel(), spec)
     est = impact.estimates
     simple = est[(est["aggregation"] == "simple") & (est["outcome"] == "log_sales")].iloc[0]

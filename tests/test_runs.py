@@ -125,7 +125,7 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         second_seconds = time.perf_counter() - started
         # a failing run: a source that does not exist any more
         (tmp_path / "data" / "targets.csv").unlink()
-        with pytest.raises(Exception, match="targets.csv: file not found"):
+        with pytest.raises(Exception, match=r"targets\.csv: file not found"):
             evaluation_run(config)
     assert (
         first.estimates.cached_from is None and first.report is not None and first.report.exists()

@@ -379,7 +379,9 @@ def test_a_spanish_windows_1252_file_loads_through_its_mapping(
     from schemas.mapping import load_mapping
 
     load_registry(fresh_db, tmp_path)
-    mapping = load_mapping(Path(__file__).parents[1] / "examples" / "mappings" / "chile_outcomes.yaml")
+    mapping = load_mapping(
+        Path(__file__).parents[1] / "examples" / "mappings" / "chile_outcomes.yaml"
+    )
     text = (
         "RUT;Razón Social;Año;Ventas;Empleo;Remuneraciones;Exportaciones;Valor agregado;"
         "Gasto I+D;Gasto capacitación;Activo fijo;Fuente\n"
@@ -402,7 +404,9 @@ def test_a_spanish_windows_1252_file_loads_through_its_mapping(
     assert bad == [(3, "sales", "not_a_number", "n/d")]  # the agency's own value, as sent
 
 
-def test_accents_survive_a_windows_1252_firms_file(fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_accents_survive_a_windows_1252_firms_file(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     from schemas.mapping import load_mapping
 
     mapping_path = tmp_path / "firmas.yaml"
@@ -417,7 +421,9 @@ def test_accents_survive_a_windows_1252_firms_file(fresh_db: duckdb.DuckDBPyConn
         "77.000.111-K;CHL;Ñuble;2511;\n".encode("cp1252")
     )
     load_file(fresh_db, path, "firms", key=KEY, mapping=load_mapping(mapping_path))
-    rows = fresh_db.execute("select firm_id, region, founded_year from raw.firms order by region").fetchall()
+    rows = fresh_db.execute(
+        "select firm_id, region, founded_year from raw.firms order by region"
+    ).fetchall()
     assert rows == [(pid("76.123.456-7"), "Biobío", 1998), (pid("77.000.111-K"), "Ñuble", None)]
 
 
@@ -430,11 +436,15 @@ def test_cross_entity_rules_quarantine_with_their_reason(
         ["F1", "P1", "audit", "2020-03-01", None, 1000, None],
         ["F2", "P1", "audit", "2010-03-01", None, 1000, None],  # before the program started (2015)
     ]
-    load_file(fresh_db, write_csv(tmp_path / "p.csv", header, participations), "participations", key=KEY)
+    load_file(
+        fresh_db, write_csv(tmp_path / "p.csv", header, participations), "participations", key=KEY
+    )
     comparison = [["F1", "P1", 1, "registry", None], ["F3", "P1", 1, "registry", None]]
     load_file(
         fresh_db,
-        write_csv(tmp_path / "c.csv", list(ENTITIES["comparison_sample"].schema.columns), comparison),
+        write_csv(
+            tmp_path / "c.csv", list(ENTITIES["comparison_sample"].schema.columns), comparison
+        ),
         "comparison_sample",
         key=KEY,
     )
@@ -443,7 +453,9 @@ def test_cross_entity_rules_quarantine_with_their_reason(
         ["F2", 2020, 10, 100, 50, 120, 40, 0, 0, 1],  # exports above sales
         ["F3", 2020, 10, 100, 50, 0, 140, 0, 0, 1],  # value added above sales
     ]
-    load_file(fresh_db, write_csv(tmp_path / "o.csv", OUTCOME_HEADER, outcomes), "outcomes", key=KEY)
+    load_file(
+        fresh_db, write_csv(tmp_path / "o.csv", OUTCOME_HEADER, outcomes), "outcomes", key=KEY
+    )
     found = fresh_db.execute(
         "select entity, row_number, rule, column_name from meta.quarantine order by entity, row_number"
     ).fetchall()

@@ -1,0 +1,657 @@
+"""Great Expectations suites over the loaded warehouse tables, and Data Docs that work offline.
+
+What is validated. Great Expectations (GX Core 1.x) cannot validate DuckDB through
+SQLAlchemy, so every batch is a pandas frame read from the warehouse. Per entity of the
+contract (`schemas.contract.ENTITIES`) there are two batches:
+
+- `current_rows`: the entity's current rows (`_superseded_by is null`), the rows every
+  analysis uses. Its suite `<entity>` is derived from the contract: not-null for required
+  columns, a "mostly" completeness threshold for nullable ones, uniqueness of the entity
+  key, ranges, allowed values, formats, the contract's row rule (end_date >= start_date),
+  and for outcomes the cross-column rules value_added <= sales and exports <= sales, plus a
+  distribution-shift check of key outcomes (sales, employment): per country (one currency),
+  the median of the latest year t must lie within a factor 1 + `median_band` of year
+  t-1's (0.8 to 1.25 times it by default), and the KL
+  divergence of year t against year t-1's deciles must stay below `kl_threshold`. Both
+  bounds are widened by the sampling noise expected at the country's number of rows
+  (`median_z` standard errors; the `kl_quantile` of the KL between two samples of one
+  distribution), which matters for small programs and vanishes for large ones.
+- `latest_submission`: the rows of the entity's latest load. Its suite
+  `<entity>_latest_submission` holds one expectation: the row count is within
+  +-`row_count_tolerance` of the previous load's rows (rows loaded, from meta.loads), or,
+  for a first submission, that it is not empty. The batch carries only `_row_number`: the
+  row count needs nothing else.
+
+Large tables. A current-rows frame above `max_rows` rows is a deterministic sample of keys:
+the rows whose first key column (firm_id for firm-level entities) falls in the lowest
+`ceil(1000 * max_rows / rows)` of 1000 hash buckets, so all rows of a sampled firm are in
+and duplicates of a key are caught with the sampling probability. Shares (completeness,
+ranges) are estimated from the sample; the reference side of the distribution checks is
+computed in DuckDB over all rows. The exact full-data figures are in the SQL scorecard
+(warehouse/quality.py). Each result says how many rows were validated out of how many.
+
+Data Docs. GX renders pages that load Bootstrap, Bootstrap Table, jQuery, Font Awesome and
+Vega from CDNs; offline they show bare, partly empty pages (the index table is drawn by
+Bootstrap Table). `make_docs_offline` removes every CDN reference and links local assets
+from `reports/data_docs/`: a stylesheet written for the classes GX uses, a small script
+that provides what the pages call (bootstrapTable, tabs, collapse, tooltips, vegaEmbed
+for GX's bar charts), and jQuery 3.7.1 (slim build, MIT licence), copied unchanged from
+the `great_tables` package.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import numpy as np
+import pandas as pd
+from great_expectations.core.expectation_validation_result import (
+    ExpectationSuiteValidationResult,
+)
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.expectations.row_conditions import Column
+from scipy import stats
+
+from schemas.contract import ENTITIES
+from warehouse.db import quote_ident
+
+CURRENT = "current_rows"
+SUBMISSION = "latest_submission"
+SITE_NAME = "mes_eval_quality"
+ASSETS = resources.files("reports") / "data_docs"
+RESULT_COLUMNS = [
+    "entity",
+    "suite",
+    "batch",
+    "load_id",
+    "expectation",
+    "column_name",
+    "dimension",
+    "parameters",
+    "success",
+    "observed_value",
+    "unexpected_count",
+    "unexpected_percent",
+    "element_count",
+    "rows_validated",
+    "rows_total",
+    "exception",
+]
+# each firm's country (one row per firm even if the firms table has duplicates)
+CURRENT_COUNTRY = (
+    "select firm_id, any_value(country) as country from raw.firms "
+    "where _superseded_by is null group by firm_id"
+)
+# counts and percentages of unexpected values, and a few examples of them for Data Docs
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+# Nullable contract columns that are empty by design for many rows: no threshold, or a lower one.
+DEFAULT_MOSTLY_OVERRIDES: dict[tuple[str, str], float | None] = {
+    ("programs", "end_year"): None,  # empty while the program runs
+    ("outcomes", "wave"): None,  # only rows from surveys have a wave
+    ("participations", "end_date"): 0.5,  # empty while the service is ongoing
+}
+
+
+@dataclass(frozen=True)
+class ExpectationSettings:
+    """Thresholds of the suites; the defaults suit annual full-extract submissions."""
+
+    nullable_mostly: float = 0.9  # a nullable column must be at least this share filled
+    mostly_overrides: Mapping[tuple[str, str], float | None] = field(
+        default_factory=lambda: dict(DEFAULT_MOSTLY_OVERRIDES)
+    )
+    row_count_tolerance: float = 0.5  # latest load's rows within +-50% of the previous load's
+    shift_outcomes: tuple[str, ...] = ("sales", "employment")
+    median_band: float = 0.25  # median of year t within a factor 1.25 of year t-1's, the
+    median_z: float = 2.0  # log band widened by this many standard errors of the change
+    kl_threshold: float = 0.1  # KL divergence of year t against year t-1's deciles, plus
+    kl_quantile: float = 0.95  # this quantile of the KL between two samples of one distribution
+    min_shift_rows: int = 30  # fewer rows in t or t-1 (per country): no shift check
+    max_rows: int = 250_000  # larger current-rows frames are validated on a key sample
+
+
+@dataclass
+class EntityBatch:
+    """One frame to validate and the suite to validate it with."""
+
+    entity: str
+    batch: str  # CURRENT | SUBMISSION
+    frame: pd.DataFrame
+    suite: gx.ExpectationSuite
+    load_id: str | None  # the entity's latest load
+    rows_total: int  # rows the frame was drawn from
+
+    @property
+    def asset(self) -> str:
+        # no dots: GX turns them into directories and then links its static files wrongly
+        return self.entity if self.batch == CURRENT else f"{self.entity}_{self.batch}"
+
+
+@dataclass
+class ValidationRun:
+    """Outcome of `validate_warehouse`: tidy results and, if built, the Data Docs index."""
+
+    results: pd.DataFrame
+    suite_results: list[ExpectationSuiteValidationResult]
+    docs_index: Path | None
+
+
+# --- suites -------------------------------------------------------------------------------
+
+
+def contract_expectations(
+    entity: str, settings: ExpectationSettings | None = None
+) -> list[gxe.Expectation]:
+    """The expectations the contract implies for an entity's current rows."""
+    settings = settings or ExpectationSettings()
+    spec = ENTITIES[entity]
+    expectations: list[gxe.Expectation] = []
+    for name, column in spec.schema.columns.items():
+        if not column.nullable:
+            expectations.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=name, meta={"dimension": "completeness"}, notes="Required column."
+                )
+            )
+        else:
+            mostly = settings.mostly_overrides.get((entity, name), settings.nullable_mostly)
+            if mostly is not None:
+                expectations.append(
+                    gxe.ExpectColumnValuesToNotBeNull(
+                        column=name,
+                        mostly=mostly,
+                        meta={"dimension": "completeness"},
+                        notes=f"Nullable column: at least {mostly:.0%} of rows filled.",
+                    )
+                )
+        expectations.extend(_check_expectations(name, column.checks))
+    if len(spec.key) == 1:
+        expectations.append(
+            gxe.ExpectColumnValuesToBeUnique(column=spec.key[0], meta={"dimension": "uniqueness"})
+        )
+    else:
+        expectations.append(
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=list(spec.key), meta={"dimension": "uniqueness"}
+            )
+        )
+    if spec.required:
+        expectations.append(
+            gxe.ExpectTableRowCountToBeBetween(
+                min_value=1, meta={"dimension": "row_count"}, notes="A required entity."
+            )
+        )
+    expectations.extend(_row_rules(entity))
+    return expectations
+
+
+def _check_expectations(column: str, checks: Iterable[Any]) -> list[gxe.Expectation]:
+    """Translate a column's pandera checks (ranges, sets, formats, lengths) into expectations."""
+    bounds: dict[str, Any] = {}
+    found: list[gxe.Expectation] = []
+    for check in checks:
+        params = check.statistics or {}
+        if check.name == "greater_than_or_equal_to":
+            bounds["min_value"] = params["min_value"]
+        elif check.name == "greater_than":
+            bounds.update(min_value=params["min_value"], strict_min=True)
+        elif check.name == "less_than_or_equal_to":
+            bounds["max_value"] = params["max_value"]
+        elif check.name == "less_than":
+            bounds.update(max_value=params["max_value"], strict_max=True)
+        elif check.name == "isin":
+            found.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column,
+                    value_set=list(params["allowed_values"]),
+                    meta={"dimension": "allowed_values"},
+                )
+            )
+        elif check.name == "str_matches":
+            found.append(
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column=column, regex=params["pattern"], meta={"dimension": "format"}
+                )
+            )
+        elif check.name == "str_length":
+            found.append(
+                gxe.ExpectColumnValueLengthsToBeBetween(
+                    column=column,
+                    min_value=params.get("min_value"),
+                    max_value=params.get("max_value"),
+                    meta={"dimension": "format"},
+                )
+            )
+    if bounds:
+        found.insert(
+            0,
+            gxe.ExpectColumnValuesToBeBetween(column=column, meta={"dimension": "range"}, **bounds),
+        )
+    return found
+
+
+def _row_rules(entity: str) -> list[gxe.Expectation]:
+    """Rules across columns: the contract's dataframe check and outcome identities."""
+    if entity == "participations":  # the contract's end_after_start check
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="end_date",
+                column_B="start_date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta={"dimension": "consistency"},
+            )
+        ]
+    if entity == "outcomes":
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="sales",
+                column_B=part,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                meta={"dimension": "consistency"},
+                notes=f"{part} cannot exceed sales.",
+            )
+            for part in ("value_added", "exports")
+        ]
+    return []
+
+
+def shift_expectations(
+    con: duckdb.DuckDBPyConnection, settings: ExpectationSettings | None = None
+) -> list[gxe.Expectation]:
+    """Distribution shift of key outcomes, latest year against the one before, per country.
+
+    The reference (year t-1) is computed over all current rows in DuckDB; the expectations
+    apply to year t's rows of the validated frame (columns `year` and `_country`).
+    """
+    settings = settings or ExpectationSettings()
+    years = con.execute(
+        "select max(year) from raw.outcomes where _superseded_by is null"
+    ).fetchall()
+    if not years or years[0][0] is None:
+        return []
+    year = int(years[0][0])
+    found: list[gxe.Expectation] = []
+    for outcome in settings.shift_outcomes:
+        column = quote_ident(outcome)
+        frame = con.sql(
+            f"select f.country, o.year, o.{column} as value "
+            f"from raw.outcomes as o join ({CURRENT_COUNTRY}) as f on f.firm_id = o.firm_id "
+            f"where o._superseded_by is null and o.{column} is not null "
+            f"and o.year in ({year - 1}, {year})"
+        ).df()
+        for country, rows in frame.groupby("country", sort=True):
+            before = rows.loc[rows["year"] == year - 1, "value"].to_numpy(dtype=float)
+            after = rows.loc[rows["year"] == year, "value"].to_numpy(dtype=float)
+            if min(len(before), len(after)) < settings.min_shift_rows:
+                continue
+            found.extend(_shift_pair(outcome, str(country), year, before, after, settings))
+    return found
+
+
+def _shift_pair(
+    outcome: str,
+    country: str,
+    year: int,
+    before: np.ndarray,
+    after: np.ndarray,
+    settings: ExpectationSettings,
+) -> list[gxe.Expectation]:
+    """A median band and a KL-divergence bound for one outcome and country, year t vs t-1."""
+    condition = (Column("year") == year) & (Column("_country") == country)
+    n_before, n_after = len(before), len(after)
+    median = float(np.median(before))
+    # Sampling noise matters in small countries and programs: the band is widened by
+    # median_z standard errors of the change in log medians (asymptotic SE of a median,
+    # 1.2533 sd / sqrt(n), both years treated as independent samples: conservative).
+    positive = np.log(before[before > 0])
+    spread = float(np.std(positive, ddof=1)) if len(positive) > 1 else 0.0
+    se = 1.2533 * spread * math.sqrt(1 / n_before + 1 / n_after)
+    half_width = math.log1p(settings.median_band) + settings.median_z * se
+    low, high = (_round(median * math.exp(sign * half_width)) for sign in (-1, 1))
+    # KL partition: year t-1's deciles, open-ended at both ends so no value of year t falls
+    # outside it; weights are t-1's actual shares (ties can merge deciles)
+    edges = np.unique(np.quantile(before, np.linspace(0.1, 0.9, 9)))
+    bins = [-math.inf, *map(float, edges), math.inf]
+    counts = np.histogram(before, bins=np.array(bins))[0]
+    weights = (counts / counts.sum()).tolist()
+    # Two samples of one distribution differ too: 2 n KL is about chi-square with (bins - 1)
+    # degrees of freedom, n = n_before n_after / (n_before + n_after); its kl_quantile is
+    # added to the threshold (0.28 for 60 rows in each year, 0.003 for 6,000).
+    n_eff = n_before * n_after / (n_before + n_after)
+    noise = float(stats.chi2.ppf(settings.kl_quantile, len(weights) - 1)) / (2 * n_eff)
+    threshold = _round(settings.kl_threshold + noise, 3)
+    meta = {"dimension": "distribution_shift", "country": country, "year": year}
+    note = f"{outcome} in {year} ({n_after:,} rows), {country}, against {year - 1} ({n_before:,})"
+    return [
+        gxe.ExpectColumnMedianToBeBetween(
+            column=outcome,
+            min_value=low,
+            max_value=high,
+            row_condition=condition,
+            meta=meta,
+            notes=(
+                f"{note}: median within a factor {1 + settings.median_band:g} of "
+                f"{median:,.6g}, widened by {settings.median_z:g} standard errors "
+                f"({se:.3f} in logs)."
+            ),
+        ),
+        gxe.ExpectColumnKLDivergenceToBeLessThan(
+            column=outcome,
+            partition_object={"bins": bins, "weights": weights},
+            threshold=threshold,
+            internal_weight_holdout=0.01 if min(weights) == 0 else 0.0,
+            row_condition=condition,
+            meta=meta,
+            notes=(
+                f"{note}: KL divergence from {year - 1}'s deciles below "
+                f"{settings.kl_threshold:g} + {noise:.3f} for sampling noise."
+            ),
+        ),
+    ]
+
+
+def _round(value: float, digits: int = 6) -> float:
+    """Round to significant digits: bounds read better in Data Docs (13.0875, not 13.0874999)."""
+    return float(f"{value:.{digits}g}")
+
+
+def _suite(name: str, expectations: Iterable[gxe.Expectation]) -> gx.ExpectationSuite:
+    # passed to the constructor: add_expectation() would need an active data context
+    return gx.ExpectationSuite(name=name, expectations=list(expectations))
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+def entity_batches(
+    con: duckdb.DuckDBPyConnection,
+    settings: ExpectationSettings | None = None,
+    entities: Iterable[str] | None = None,
+) -> list[EntityBatch]:
+    """The frames and suites of every entity (or of `entities`) loaded at least once."""
+    settings = settings or ExpectationSettings()
+    wanted = set(ENTITIES if entities is None else entities)
+    batches: list[EntityBatch] = []
+    for entity in (e for e in ENTITIES if e in wanted):
+        loads = con.execute(
+            "select load_id, rows_loaded from meta.loads where entity = ? "
+            "order by sequence desc, loaded_at desc limit 2",
+            [entity],
+        ).fetchall()
+        if not loads:
+            continue
+        latest = loads[0][0]
+        frame, total = current_rows(con, entity, settings.max_rows)
+        expectations = contract_expectations(entity, settings)
+        if entity == "outcomes":
+            expectations += shift_expectations(con, settings)
+        batches.append(
+            EntityBatch(entity, CURRENT, frame, _suite(entity, expectations), latest, total)
+        )
+        submission = con.execute(
+            f"select _row_number from raw.{quote_ident(entity)} where _load_id = ?", [latest]
+        ).df()
+        batches.append(
+            EntityBatch(
+                entity,
+                SUBMISSION,
+                submission,
+                _suite(f"{entity}_{SUBMISSION}", [_row_count(loads, settings)]),
+                latest,
+                len(submission),
+            )
+        )
+    return batches
+
+
+def current_rows(
+    con: duckdb.DuckDBPyConnection, entity: str, max_rows: int
+) -> tuple[pd.DataFrame, int]:
+    """An entity's current rows as pandas (a key sample above max_rows), and the full count."""
+    table = f"raw.{quote_ident(entity)}"
+    spec = ENTITIES[entity]
+    total = int(
+        con.execute(f"select count(*) from {table} where _superseded_by is null").fetchall()[0][0]
+    )
+    columns = ", ".join(f"t.{quote_ident(c)}" for c in spec.schema.columns)
+    country = ""
+    join = ""
+    if entity == "outcomes":  # the shift checks compare like with like: one currency
+        country = ", f.country as _country"
+        join = f"left join ({CURRENT_COUNTRY}) as f on f.firm_id = t.firm_id"
+    where = "t._superseded_by is null"
+    if total > max_rows:
+        buckets = math.ceil(1000 * max_rows / total)
+        where += f" and hash(t.{quote_ident(spec.key[0])}) % 1000 < {buckets}"
+    frame = con.sql(
+        f"select {columns}, t._load_id{country} from {table} as t {join} where {where}"
+    ).df()
+    return frame, total
+
+
+def _row_count(loads: list[tuple[Any, ...]], settings: ExpectationSettings) -> gxe.Expectation:
+    if len(loads) < 2:
+        return gxe.ExpectTableRowCountToBeBetween(
+            min_value=1,
+            meta={"dimension": "row_count"},
+            notes="First submission of this entity: nothing to compare with; it must not be empty.",
+        )
+    previous_id, previous_rows = loads[1][0], int(loads[1][1])
+    tolerance = settings.row_count_tolerance
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value=math.floor(previous_rows * (1 - tolerance)),
+        max_value=math.ceil(previous_rows * (1 + tolerance)),
+        meta={"dimension": "row_count", "previous_load_id": previous_id},
+        notes=(
+            f"Rows loaded within +-{tolerance:.0%} of the previous submission's "
+            f"{previous_rows:,} (load {previous_id})."
+        ),
+    )
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def ephemeral_context(docs_dir: Path | None = None) -> Any:
+    """An in-memory GX context (nothing written), with a Data Docs site at docs_dir if given."""
+    sites = {}
+    if docs_dir is not None:
+        sites[SITE_NAME] = {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,  # they link to GX's online documentation
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(Path(docs_dir).resolve()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def validate_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_name: str | None = None,
+    settings: ExpectationSettings | None = None,
+    docs_dir: Path | None = None,
+    entities: Iterable[str] | None = None,
+) -> ValidationRun:
+    """Validate every loaded entity (or only `entities`); build offline Data Docs if docs_dir.
+
+    Each batch is validated by its own ValidationDefinition (a checkpoint shares one set of
+    batch parameters across its definitions, and each frame here is different); the Data
+    Docs are built once at the end.
+    """
+    context = ephemeral_context(docs_dir)
+    source = context.data_sources.add_pandas("warehouse")
+    run_id = gx.RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
+    rows: list[dict[str, Any]] = []
+    suite_results: list[ExpectationSuiteValidationResult] = []
+    for batch in entity_batches(con, settings, entities):
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=batch.asset,
+                data=source.add_dataframe_asset(batch.asset).add_batch_definition_whole_dataframe(
+                    batch.batch
+                ),
+                suite=context.suites.add(batch.suite),
+            )
+        )
+        result = definition.run(
+            batch_parameters={"dataframe": batch.frame}, result_format=RESULT_FORMAT, run_id=run_id
+        )
+        suite_results.append(result)
+        rows.extend(tidy(result, batch))
+    index = None
+    if docs_dir is not None:
+        context.build_data_docs(site_names=[SITE_NAME])
+        index = make_docs_offline(Path(docs_dir))
+    results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    for column in ("load_id", "column_name", "dimension", "observed_value", "exception"):
+        # pandas 3 stores missing text as NaN: keep None, which JSON and SQL read as null
+        results[column] = results[column].astype(object).where(results[column].notna(), None)
+    return ValidationRun(results, suite_results, index)
+
+
+def tidy(result: ExpectationSuiteValidationResult, batch: EntityBatch) -> list[dict[str, Any]]:
+    """One record per expectation: what was expected, whether it held, and what was seen."""
+    records = []
+    for item in result.results:
+        config = item.expectation_config
+        if config is None:  # not for results of a suite run; typed as optional in GX
+            continue
+        kwargs = dict(config.kwargs)
+        kwargs.pop("batch_id", None)
+        column = kwargs.get("column") or ", ".join(
+            kwargs.get("column_list")
+            or [kwargs[k] for k in ("column_A", "column_B") if k in kwargs]
+        )
+        outcome = item.result or {}
+        info = item.exception_info or {}
+        records.append(
+            {
+                "entity": batch.entity,
+                "suite": batch.suite.name,
+                "batch": batch.batch,
+                "load_id": batch.load_id,
+                "expectation": config.type,
+                "column_name": column or None,
+                "dimension": (config.meta or {}).get("dimension"),
+                "parameters": json.dumps(_jsonable(kwargs), sort_keys=True),
+                "success": bool(item.success),
+                "observed_value": (
+                    json.dumps(_jsonable(outcome["observed_value"]))
+                    if "observed_value" in outcome
+                    else None
+                ),
+                "unexpected_count": outcome.get("unexpected_count"),
+                "unexpected_percent": outcome.get("unexpected_percent"),
+                "element_count": outcome.get("element_count"),
+                "rows_validated": len(batch.frame),
+                "rows_total": batch.rows_total,
+                "exception": info.get("exception_message")
+                if info.get("raised_exception")
+                else None,
+            }
+        )
+    return records
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars unwrapped, infinities as strings, conditions as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def build_data_docs(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, settings: ExpectationSettings | None = None
+) -> Path:
+    """Validate the warehouse and build offline Data Docs in out_dir/data_docs; return index.html."""
+    run = validate_warehouse(con, settings=settings, docs_dir=Path(out_dir) / "data_docs")
+    assert run.docs_index is not None
+    return run.docs_index
+
+
+# --- offline Data Docs --------------------------------------------------------------------
+
+_CDN_LINK = re.compile(r"<link\b[^>]*\bhref=\"https?://[^\"]*\"[^>]*>\s*", re.I)
+_CDN_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)
+_REMOTE_IMG = re.compile(r"(<img\b[^>]*\bsrc=\")https?://[^\"]*/([\w.-]+?)(?:\?[^\"]*)?\"", re.I)
+_REMOTE_ANCHOR = re.compile(r"(<a\b[^>]*?)\s+href=\"(https?://[^\"]*)\"", re.I)
+_STATIC_LINK = re.compile(r"(\b(?:src|href)=\")(?:\./|\.\./)*static/", re.I)
+_REMOTE_CSS_URL = re.compile(r"url\(\s*['\"]?https?://[^)]*\)", re.I)
+OFFLINE_ASSETS = ("datadocs.css", "jquery-3.7.1.slim.min.js", "datadocs.js")
+
+
+def make_docs_offline(site_dir: Path) -> Path:
+    """Make a built Data Docs site render offline; return its index.html.
+
+    Copies the assets of `reports/data_docs/` to `<site>/static/offline/`, then in every
+    page: removes CDN <link>/<script> tags and links the local assets in their place,
+    points remote images at the copies GX ships in `static/images/`, makes every link to
+    `static/` relative to the page, drops remote CSS url()s, and turns links to web sites
+    into plain text (the URL stays in a title).
+    """
+    site_dir = Path(site_dir)
+    target = site_dir / "static" / "offline"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in OFFLINE_ASSETS:
+        with resources.as_file(ASSETS / name) as source:
+            shutil.copyfile(source, target / name)
+    for page in site_dir.rglob("*.html"):
+        prefix = "../" * (len(page.relative_to(site_dir).parts) - 1)
+        page.write_text(_offline_html(page.read_text(encoding="utf-8"), prefix), encoding="utf-8")
+    return site_dir / "index.html"
+
+
+def _offline_html(html: str, prefix: str) -> str:
+    local = (
+        f'<link rel="stylesheet" href="{prefix}static/offline/datadocs.css">\n'
+        f'<script src="{prefix}static/offline/jquery-3.7.1.slim.min.js"></script>\n'
+        f'<script src="{prefix}static/offline/datadocs.js"></script>\n'
+    )
+    first = _CDN_LINK.search(html) or _CDN_SCRIPT.search(html)
+    if first is None:  # already offline
+        return html
+    html = html[: first.start()] + "<!--mes-eval:offline-assets-->" + html[first.start() :]
+    html = _CDN_SCRIPT.sub("", _CDN_LINK.sub("", html))
+    # the local stylesheet goes last in <head> so that it wins over GX's inline styles
+    html = html.replace("<!--mes-eval:offline-assets-->", local.split("\n", 1)[1])
+    html = html.replace("</head>", local.split("\n", 1)[0] + "\n</head>", 1)
+    html = _REMOTE_IMG.sub(lambda m: f'{m.group(1)}{prefix}static/images/{m.group(2)}"', html)
+    html = _STATIC_LINK.sub(lambda m: f"{m.group(1)}{prefix}static/", html)
+    html = _REMOTE_CSS_URL.sub("none", html)
+    return _REMOTE_ANCHOR.sub(lambda m: f'{m.group(1)} title="{m.group(2)}"', html)

@@ -1,0 +1,298 @@
+"""Data quality for auditors: a scorecard computed in SQL, and Great Expectations results.
+
+`compute_scorecard` fills `meta.scorecard` (migration 007) from the SQL in
+`warehouse/quality/*.sql`, one row per entity, grain, dimension and detail:
+
+- grains: `entity` (the current rows, which every analysis uses), `submission` (one load,
+  `load_id`) and `period` (`period_type` year, or wave for comparison-sample attrition);
+- dimensions (value = numerator / denominator, a share, except timeliness in days):
+  completeness (non-missing cells; detail null = the required and key columns together,
+  else one column; a submission counts its quarantined missing values), validity (rows
+  loaded / rows in; per column, rows without a quarantine record on it), uniqueness
+  (distinct keys / rows), timeliness (days from the end of the period to the load that
+  delivered it), consistency (rows passing the entity's cross-entity checks; detail = the
+  check, null = all of them), attrition (firms seen in t-1 and not in t; detail
+  beneficiaries / comparison) and response_rate (beneficiaries who answered the client
+  survey; detail = program).
+
+Each SQL file documents its definition. Entity-specific SQL is filled in from the contract
+(`schemas.contract.ENTITIES`): `entity_rows.sql` is a template, and the others read the
+views it defines (`quality_rows`, `quality_checks`) and the temporary table
+`quality_contract` (entity, column, required).
+
+`run_expectations` validates the warehouse with the suites of `schemas.expectations`,
+stores one row per expectation in `meta.expectation_results` and builds offline Data Docs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import string
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+from rich.table import Table
+
+from schemas.contract import ENTITIES
+from warehouse.db import quote_ident
+from warehouse.models import set_variables
+
+if TYPE_CHECKING:  # importing Great Expectations takes seconds: only run_expectations does
+    from schemas.expectations import ExpectationSettings
+
+QUALITY = resources.files("warehouse") / "quality"
+# The period of an entity's row, as SQL over its raw table; entities without one have no
+# period grain and no timeliness.
+PERIODS: dict[str, str] = {
+    "macro": "year",
+    "program_budgets": "year",
+    "outcomes": "year",
+    "participations": "year(start_date)",
+    "client_survey": "year(survey_date)",
+}
+PER_ENTITY_SQL = ("completeness", "uniqueness", "timeliness", "consistency")
+ACROSS_ENTITIES_SQL = ("validity", "attrition", "response_rate")
+DIMENSIONS = (
+    "completeness",
+    "validity",
+    "uniqueness",
+    "timeliness",
+    "consistency",
+    "attrition",
+    "response_rate",
+)
+SCORECARD_COLUMNS = [
+    "run_id",
+    "entity",
+    "grain",
+    "load_id",
+    "period_type",
+    "period",
+    "dimension",
+    "detail",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+    "computed_at",
+]
+
+
+def read_sql(name: str) -> str:
+    """The text of warehouse/quality/<name>.sql."""
+    return (QUALITY / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _has_sql(name: str) -> bool:
+    return (QUALITY / f"{name}.sql").is_file()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _contract_table(con: duckdb.DuckDBPyConnection) -> None:
+    """The contract's columns as a temporary table the quality SQL joins with."""
+    rows = [
+        (entity, name, position, not column.nullable)
+        for entity, spec in ENTITIES.items()
+        for position, (name, column) in enumerate(spec.schema.columns.items(), start=1)
+    ]
+    frame = pd.DataFrame(rows, columns=["entity", "column_name", "position", "required"])
+    con.register("quality_contract_frame", frame)
+    try:
+        con.execute(
+            "create or replace temp table quality_contract as select * from quality_contract_frame"
+        )
+    finally:
+        con.unregister("quality_contract_frame")
+
+
+def _entity_views(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Point the views quality_rows and quality_checks at one entity."""
+    spec = ENTITIES[entity]
+    key = ", ".join(quote_ident(c) for c in spec.key)
+    sql = string.Template(read_sql("entity_rows")).substitute(
+        entity=quote_ident(entity),
+        period=PERIODS.get(entity, "null"),
+        key=f"({key})" if len(spec.key) > 1 else key,
+        columns=", ".join(quote_ident(c) for c in spec.schema.columns),
+    )
+    con.execute(f"create or replace temp view quality_rows as\n{sql}")
+    if _has_sql(f"consistency_{entity}"):
+        con.execute(
+            f"create or replace temp view quality_checks as\n{read_sql(f'consistency_{entity}')}"
+        )
+    set_variables(con, {"quality_entity": entity})
+
+
+def scorecard_queries() -> list[tuple[str | None, str, str]]:
+    """(entity, name, SQL) of every scorecard query, in the order they run.
+
+    Queries with an entity read the views `_entity_views` points at that entity
+    (`quality_rows`, `quality_checks`); the others (entity None) cover all entities.
+    """
+    queries: list[tuple[str | None, str, str]] = []
+    for entity in ENTITIES:
+        for name in PER_ENTITY_SQL:
+            if name == "timeliness" and entity not in PERIODS:
+                continue  # no period, no timeliness
+            if name == "consistency" and not _has_sql(f"consistency_{entity}"):
+                continue  # no cross-entity checks (macro)
+            queries.append((entity, name, read_sql(name)))
+    queries.extend((None, name, read_sql(name)) for name in ACROSS_ENTITIES_SQL)
+    return queries
+
+
+def scorecard_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The scorecard as a frame (without run_id and computed_at), written nowhere."""
+    _contract_table(con)
+    frames = []
+    current = None
+    try:
+        for entity, _name, sql in scorecard_queries():
+            if entity is not None and entity != current:
+                _entity_views(con, entity)
+                current = entity
+            frames.append(con.sql(sql).df())
+    finally:
+        for view in ("quality_rows", "quality_checks"):
+            con.execute(f"drop view if exists {view}")
+        con.execute("drop table if exists quality_contract")
+    frame = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    frame = frame[frame["denominator"].isna() | (frame["denominator"] > 0)]
+    for column in ("load_id", "period_type", "detail"):  # one kind of missing: None
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return _ordered(frame)
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    entity_order = {name: i for i, name in enumerate(ENTITIES)}
+    grain_order = {"entity": 0, "submission": 1, "period": 2}
+    dimension_order = {name: i for i, name in enumerate(DIMENSIONS)}
+    keys = pd.DataFrame(
+        {
+            "e": frame["entity"].map(entity_order),
+            "d": frame["dimension"].map(dimension_order),
+            "g": frame["grain"].map(grain_order),
+        }
+    )
+    order = keys.assign(
+        load_id=frame["load_id"],
+        period=frame["period"],
+        detail_null=frame["detail"].notna(),  # the whole-entity figure first
+        detail=frame["detail"],
+    ).sort_values(["e", "d", "g", "load_id", "period", "detail_null", "detail"], kind="stable")
+    return frame.loc[order.index].reset_index(drop=True)
+
+
+def compute_scorecard(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    """Compute the data-quality scorecard and store it in meta.scorecard for `run_id`.
+
+    Rows an earlier call stored for the same run are replaced. Returns the stored rows.
+    """
+    frame = scorecard_frame(con).assign(run_id=run_id, computed_at=_now())[SCORECARD_COLUMNS]
+    frame = frame.astype({"period": "Int64", "numerator": "float64", "denominator": "float64"})
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from meta.scorecard where run_id = ?", [run_id])
+        con.register("scorecard_rows", frame)
+        con.execute("insert into meta.scorecard by name select * from scorecard_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("scorecard_rows")
+    return frame
+
+
+def run_expectations(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    out_dir: Path,
+    settings: ExpectationSettings | None = None,
+) -> pd.DataFrame:
+    """Validate the warehouse with Great Expectations, store the results, build Data Docs.
+
+    Results go to meta.expectation_results (replacing this run's earlier rows); Data Docs,
+    which render offline, to `<out_dir>/data_docs/index.html`. Returns the stored rows.
+    """
+    from schemas.expectations import OFFLINE_ASSETS, validate_warehouse
+
+    docs = Path(out_dir) / "data_docs"
+    if (docs / "static" / "offline" / OFFLINE_ASSETS[-1]).exists():
+        shutil.rmtree(docs)  # a site built here before: start afresh, so pages match the index
+    run = validate_warehouse(con, run_name=run_id, settings=settings, docs_dir=docs)
+    frame = run.results.assign(run_id=run_id, validated_at=_now())
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from meta.expectation_results where run_id = ?", [run_id])
+        con.register("expectation_rows", frame)
+        con.execute("insert into meta.expectation_results by name select * from expectation_rows")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("expectation_rows")
+    return frame
+
+
+# --- presenting ---------------------------------------------------------------------------
+
+
+_DASH = "[dim]-[/dim]"
+
+
+def _share(value: Any, good: float = 0.99, fair: float = 0.95) -> str:
+    """A share as a percentage, green at or above `good`, yellow above `fair`, else red."""
+    if value is None or pd.isna(value):
+        return _DASH
+    style = "green" if value >= good else "yellow" if value >= fair else "red"
+    return f"[{style}]{value:.1%}[/{style}]"
+
+
+def format_scorecard(df: pd.DataFrame) -> Table:
+    """A one-row-per-entity summary of the scorecard (entity grain) for the terminal."""
+    # whole-entity figures (detail null): all columns, all checks, all firms, all programs
+    overall = df[(df["grain"] == "entity") & df["detail"].isna()]
+    table = Table(title="Data quality scorecard (current rows; validity: all submissions)")
+    for header in (
+        "entity",
+        "complete",
+        "valid",
+        "unique",
+        "consistent",
+        "timeliness",
+        "attrition",
+        "response",
+    ):
+        table.add_column(header, justify="left" if header == "entity" else "right")
+    for entity in ENTITIES:
+        rows = overall[overall["entity"] == entity]
+        if rows.empty:
+            continue
+        value = dict(zip(rows["dimension"], rows["value"], strict=True))
+        days, attrition = value.get("timeliness"), value.get("attrition")
+        table.add_row(
+            entity,
+            _share(value.get("completeness")),
+            _share(value.get("validity")),
+            _share(value.get("uniqueness"), good=1.0, fair=0.999),
+            _share(value.get("consistency")),
+            _DASH if days is None or pd.isna(days) else f"{days:,.0f} d",
+            _DASH if attrition is None or pd.isna(attrition) else f"{attrition:.1%}",
+            _share(value.get("response_rate"), good=0.7, fair=0.5),
+        )
+    table.caption = (
+        "complete: required cells filled; valid: rows loaded / rows in; consistent: rows "
+        "passing cross-entity checks; timeliness: days from the end of the latest period to "
+        "its first load; attrition: firms seen in t-1 and not in t; response: beneficiaries "
+        "who answered the client survey. Details by submission and period: meta.scorecard."
+    )
+    return table
