@@ -20,6 +20,7 @@ install: $(STAMP)
 
 ## Generate the synthetic demo portfolio and run the whole chain on it (out/demo/)
 demo: install
+	@$(MAKE) --no-print-directory browser || echo "no chromium: the demo runs, without PNG images of the charts"
 	$(BIN)/mes-eval demo
 
 ## Headless Chromium for the tests that open the report in a real browser (Debian package)

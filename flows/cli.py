@@ -20,6 +20,7 @@ from flows.summary import print_evaluation, print_headline, print_loads
 if TYPE_CHECKING:
     from flows.pipeline import RunSummary
     from flows.steps import AuditSummary
+    from reports.site import SiteResult
     from schemas.mapping import Mapping
 
 prefect_env.configure()  # before anything imports prefect
@@ -32,6 +33,7 @@ app = typer.Typer(
 # a log file or a CI job is no terminal: give tables room instead of rich's 80 columns
 console = Console(width=None if sys.stdout.isatty() else 120)
 FLOW_STEPS = {
+    "publish_run": "Publishing: site, tables, disclosure control",
     "audit_run": "Audit: build marts, scorecard, expectation suites, Data Docs",
     "evaluation_run": "Evaluation run: ingest, validate, load, build marts, estimate, publish",
     "estimate_run": "Estimate run: build marts, estimate every program",
@@ -84,6 +86,7 @@ def demo(
         "out_dir": "report",
         "synthetic": True,
         "truth_dir": "data",
+        "languages": ["en", "es", "pt"],
         "sources": {
             name: str(path.relative_to(out))
             for name, path in paths.items()
@@ -234,6 +237,42 @@ def audit(
 
 
 @app.command()
+def report(
+    config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
+    period: str | None = typer.Option(
+        None, "--period", "-p", help="2024 (annual impact edition) or 2024Q3 (quarterly)."
+    ),
+    lang: list[str] | None = typer.Option(
+        None, "--lang", help="en, es or pt; repeat for several editions."
+    ),
+    audience: str | None = typer.Option(
+        None, "--audience", help="public (disclosure control) or internal."
+    ),
+) -> None:
+    """Publish a new edition of the site from the latest completed run's results."""
+    import yaml as yaml_lib
+
+    overrides: dict[str, object] = {}
+    if period:
+        overrides["period"] = period
+    if lang:
+        overrides["languages"] = lang
+    if audience:
+        overrides["audience"] = audience
+    path = config
+    if overrides:  # the same config with the command's choices on top, validated again
+        raw = yaml_lib.safe_load(config.read_text(encoding="utf-8")) or {}
+        path = config.with_name(f".{config.stem}.report.yaml")
+        path.write_text(yaml_lib.safe_dump({**raw, **overrides}), encoding="utf-8")
+    try:
+        editions = _flow(path, "publish_run")
+    finally:
+        if path != config:
+            path.unlink(missing_ok=True)
+    _print_editions(editions)
+
+
+@app.command()
 def runs(
     warehouse: Path = typer.Option(
         Path("warehouse.duckdb"), "--warehouse", "-w", help="The warehouse file."
@@ -344,6 +383,17 @@ def _run(config_path: Path, started: float) -> None:
     _print_summary(summary, time.perf_counter() - started, truth)
 
 
+def _print_editions(editions: list[SiteResult]) -> None:
+    for edition in editions:
+        console.print(
+            f"Report ({edition.lang}, {edition.audience}, {edition.period}): [bold]{edition.index}[/] "
+            f"({len(edition.pages)} pages, {len(edition.suppression_log)} cells suppressed, {edition.seconds:.1f} s)",
+            soft_wrap=True,
+        )
+        for message in edition.messages:
+            console.print(f"  {message}", soft_wrap=True, highlight=False)
+
+
 def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | None) -> None:
     if summary.loads:
         print_loads(console, summary.loads)
@@ -359,10 +409,9 @@ def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | No
         )
     print_headline(console, summary.estimates.simple, truth)
     console.print(f"Warehouse: [bold]{summary.warehouse}[/]", soft_wrap=True)
-    if summary.report is not None:
-        console.print(f"Report:    [bold]{summary.report}[/]", soft_wrap=True)
     if summary.quality is not None:
         console.print(f"Data Docs: [bold]{summary.quality.data_docs}[/]", soft_wrap=True)
+    _print_editions(summary.editions or [])
     console.print(f"Run {summary.run_id} finished in {seconds:.1f} s")
 
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from evaluation.impact import OUTCOMES, SUBGROUPS, EvaluationSpec
+from reports.disclosure import DisclosureRules
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping, load_mapping
 from schemas.pseudonym import DEMO_KEY, PseudonymKeyError, resolve_key
@@ -136,6 +137,18 @@ class RunConfig(BaseModel):
         default_factory=dict,
         description="Named editions and their cron schedules, for `mes-eval serve`.",
     )
+    period: str | None = Field(
+        None,
+        description="Edition period: '2024' (annual impact edition) or '2024Q3' (quarterly monitoring); default the last year of data.",
+    )
+    languages: tuple[Literal["en", "es", "pt"], ...] = Field(
+        ("en",), description="One edition per language."
+    )
+    audience: Literal["public", "internal"] = Field(
+        "public",
+        description="Public editions apply disclosure control; internal ones show everything.",
+    )
+    disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
     outlier_z: float = Field(
         5.0, gt=0, description="Robust z-score above which growth is flagged as an outlier."
     )

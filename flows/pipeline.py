@@ -26,6 +26,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from flows import steps
 from flows.config import RunConfig, load_config
 from flows.notify import notify_failure
+from reports.site import SiteResult
 from schemas.mapping import Mapping
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport
@@ -49,6 +50,7 @@ class RunSummary:
     report: Path | None
     warehouse: Path
     quality: steps.AuditSummary | None = None
+    editions: list[SiteResult] | None = None
 
 
 def only_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -83,7 +85,7 @@ def estimate(config: RunConfig, run_id: str) -> steps.EstimateSummary:
 
 
 @task(name="publish")
-def publish(config: RunConfig, run_id: str) -> Path:
+def publish(config: RunConfig, run_id: str) -> list[SiteResult]:
     return steps.publish(config, run_id)
 
 
@@ -142,8 +144,8 @@ def evaluate_flow(config: RunConfig, run_id: str) -> steps.EstimateSummary:
 
 
 @flow(name="publish")
-def publish_flow(config: RunConfig, run_id: str) -> Path:
-    """Build the report of this run."""
+def publish_flow(config: RunConfig, run_id: str) -> list[SiteResult]:
+    """Build this run's editions of the site."""
     return publish(config, run_id)
 
 
@@ -208,9 +210,18 @@ def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
         quality = audit_flow(config, run.run_id)
         summary = evaluate_flow(config, run.run_id)
         run.cached = summary.cached_from is not None
-        page = publish_flow(config, run.run_id)
-        _artifacts(loads, summary, page)
-    return RunSummary(run.run_id, loads, checks, summary, page, config.warehouse, quality)
+        editions = publish_flow(config, run.run_id)
+        _artifacts(loads, summary, editions[0].index if editions else None)
+    return RunSummary(
+        run.run_id,
+        loads,
+        checks,
+        summary,
+        editions[0].index if editions else None,
+        config.warehouse,
+        quality,
+        editions,
+    )
 
 
 @flow(name="estimate-run")
@@ -229,6 +240,13 @@ def audit_run(config: RunConfig, run_id: str | None = None) -> steps.AuditSummar
     with logged_run(config, "audit-run", run_id) as run:
         warehouse_flow(config)
         return audit_flow(config, run.run_id)
+
+
+@flow(name="publish-run")
+def publish_run(config: RunConfig, run_id: str | None = None) -> list[SiteResult]:
+    """Build editions from the latest completed run's results (the `mes-eval report` command)."""
+    with logged_run(config, "publish-run", run_id):
+        return publish_flow(config, steps.latest_estimated_run(config))
 
 
 @flow(name="scheduled-run")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from evaluation.impact import ESTIMATOR, estimate_impacts
 from flows.config import RunConfig
-from reports.site import build_report, read_inputs
+from reports.site import SiteResult, build_site
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping
 from schemas.validate import ContractError
@@ -169,23 +169,51 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
     return EstimateSummary(estimates, roi, version, cached)
 
 
-def publish(config: RunConfig, run_id: str) -> Path:
-    """Build the HTML report of this run."""
-    truth = effects = None
+def latest_estimated_run(config: RunConfig) -> str:
+    """The latest completed run that stored estimates: what a report edition shows."""
+    with open_warehouse(config.warehouse, read_only=True) as con:
+        rows = con.sql(
+            "select run_id from meta.runs where status = 'completed' and run_id in "
+            "(select distinct run_id from results.estimates) order by started_at desc limit 1"
+        ).fetchall()
+    if not rows:
+        raise ContractError(
+            f"{config.warehouse}: no completed run with estimates yet; run `mes-eval run` first"
+        )
+    return str(rows[0][0])
+
+
+def default_period(config: RunConfig) -> str:
+    """The edition's period: the configured one, else the last year in the outcomes."""
+    if config.period:
+        return config.period
+    with open_warehouse(config.warehouse, read_only=True) as con:
+        last = con.sql("select max(year) from staging.stg_outcomes").fetchall()[0][0]
+    return str(last)
+
+
+def publish(config: RunConfig, run_id: str) -> list[SiteResult]:
+    """Build this run's editions (one per configured language) into the report folder."""
+    effects = None
     if config.truth_dir is not None:
-        truth = pd.read_csv(config.truth_dir / "true_att_simple.csv")
         effects = pd.read_csv(config.truth_dir / "true_effects.csv")
-    with open_warehouse(config.warehouse) as con:
-        inputs = read_inputs(con, run_id)
-        version = data_version(con)
-    return build_report(
-        inputs,
-        config.out_dir,
-        title=config.title,
-        run_id=run_id,
-        data_version=version,
-        price_base_year=config.price_base_year,
-        synthetic=config.synthetic,
-        true_att=truth,
-        true_effects=effects,
-    )
+    period = default_period(config)
+    with open_warehouse(config.warehouse, read_only=True) as con:
+        return [
+            build_site(
+                con,
+                config.out_dir,
+                period=period,
+                lang=lang,
+                audience=config.audience,
+                run_id=run_id,
+                synthetic=config.synthetic,
+                price_base_year=config.price_base_year,
+                disclosure=config.disclosure,
+                data_docs=config.warehouse.parent / "data_docs",
+                true_effects=effects,
+                # slide-deck PNGs once per run: each chromium export costs seconds
+                images=lang == config.languages[0],
+            )
+            for lang in config.languages
+        ]

@@ -1,181 +1,417 @@
-"""Build the offline HTML report from the warehouse's marts and stored estimates.
+"""Build a static site edition for a period: `build_site`.
 
-The page reads marts and `results.estimates` only; numbers are computed upstream. One
-shared `plotly.min.js` sits beside the pages, so the report opens from `file://` with no
-network.
+An edition is a folder `out_dir/<edition_id>/` of offline pages (overview, one page per
+program, data quality, methodology, changes), the published tables as CSV, JSON and XLSX,
+the suppression log, PNG images of the key charts when kaleido is available, and
+`figures.json` (what the next edition of the period compares itself with). All editions
+share one `out_dir/assets/plotly-<version>.min.js` and are listed in `out_dir/editions.json`.
+
+Annual editions ("2024") carry reach, spending, data quality and impact; quarterly ones
+("2024Q3") reach, spending and data quality up to the end of the quarter. Public editions
+pass every table through disclosure control (`reports.disclosure`); internal ones show
+everything and say "not for publication" on every page.
 """
 
 from __future__ import annotations
 
-import math
+import json
+import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 import duckdb
 import jinja2
 import pandas as pd
-import plotly.graph_objects as go
 import plotly.offline
-from markupsafe import Markup
 
-from reports import figures
+from reports import figures, pages, tables
+from reports.disclosure import DisclosureRules
+from reports.editions import (
+    FIGURES,
+    Edition,
+    add_to_index,
+    code_version,
+    edition_id,
+    figure_records,
+    previous_edition,
+    restatement,
+)
+from reports.export import write_tables
+from reports.i18n import PLOTLY_LOCALES, Lang, Translator
+from reports.images import export_images
+from reports.inputs import SiteInputs, read_site_inputs
+
+# the single-page report, until flows/steps.py::publish calls build_site
+from reports.period import Period
+from reports.views import Formats
+
+__all__ = ["SiteResult", "build_site"]
 
 TEMPLATES = resources.files("reports") / "templates"
-OUTCOME_LABELS = {"log_sales": "sales", "log_employment": "employment"}
+Audience = Literal["public", "internal"]
 
 
 @dataclass(frozen=True)
-class ReportInputs:
-    """The tables a report page shows, read from the warehouse."""
+class SiteResult:
+    """What `build_site` produced."""
 
-    programs: pd.DataFrame
-    spending: pd.DataFrame
-    reach: pd.DataFrame
-    growth: pd.DataFrame
-    estimates: pd.DataFrame
-    loads: pd.DataFrame
-    quarantine: pd.DataFrame
-
-
-def read_inputs(con: duckdb.DuckDBPyConnection, run_id: str) -> ReportInputs:
-    """Read the marts, this run's estimates and the load log."""
-    return ReportInputs(
-        programs=con.sql("select * from staging.stg_programs order by program_id").df(),
-        spending=con.sql("select * from marts.mart_program_spending").df(),
-        reach=con.sql("select * from marts.mart_program_reach").df(),
-        growth=con.sql("select * from marts.mart_outcome_growth").df(),
-        estimates=con.execute(
-            "select * from results.estimates where run_id = ? and subgroup = 'all' "
-            "and estimator = 'callaway_santanna_2021'",
-            [run_id],
-        ).df(),
-        loads=con.sql(
-            "select entity, source_file, rows_in, rows_loaded, rows_quarantined from meta.loads order by loaded_at"
-        ).df(),
-        quarantine=con.sql(
-            "select entity, rule, count(distinct (load_id, row_number)) as rows "
-            "from meta.quarantine group by all order by entity, rule"
-        ).df(),
-    )
+    edition_id: str
+    period: str
+    lang: str
+    audience: str
+    data_version: str  # hash of every input file loaded (meta.loads)
+    code_version: str
+    path: Path  # the edition's folder
+    index: Path  # its overview page
+    pages: list[Path]
+    tables: dict[str, pd.DataFrame]  # as published (suppressed cells empty in public editions)
+    suppression_log: pd.DataFrame  # table, row, column, rule, applied
+    restatement: pd.DataFrame | None  # None for the first edition of a period
+    previous_edition: str | None
+    images: list[Path]
+    messages: list[str]  # e.g. why no PNG images were written
+    seconds: float
 
 
-def _div(fig: go.Figure) -> Markup:
-    # our own plotly output: safe to insert unescaped into the autoescaped template
-    return Markup(
-        fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
-    )
+def _shared_plotly(out_dir: Path) -> Path:
+    """One plotly.min.js for every page of every edition, named by its version so an
+    existing file never changes."""
+    assets = out_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    path = assets / f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        tmp.replace(path)
+    return path
 
 
-def _pct(log_points: float) -> float:
-    return 100.0 * math.expm1(log_points)
-
-
-def _effects(estimates: pd.DataFrame, truth: pd.DataFrame | None, program_id: str) -> dict:
-    effects: dict[str, dict | None] = {}
-    for outcome in OUTCOME_LABELS:
-        row = estimates[
-            (estimates["program_id"] == program_id)
-            & (estimates["outcome"] == outcome)
-            & (estimates["aggregation"] == "simple")
-        ]
-        if row.empty:
-            effects[outcome] = None
-            continue
-        r = row.iloc[0]
-        true_att = None
-        if truth is not None:
-            t = truth[(truth["program_id"] == program_id) & (truth["outcome"] == outcome)]
-            true_att = _pct(float(t["att"].iloc[0])) if len(t) else None
-        effects[outcome] = {
-            "pct": _pct(r["estimate"]),
-            "pct_low": _pct(r["ci_low"]),
-            "pct_high": _pct(r["ci_high"]),
-            "truth_pct": true_att,
-        }
-    return effects
-
-
-def build_report(
-    inputs: ReportInputs,
-    out_dir: Path,
-    *,
-    title: str,
-    run_id: str,
-    data_version: str,
-    price_base_year: int,
-    synthetic: bool,
-    true_att: pd.DataFrame | None = None,
-    true_effects: pd.DataFrame | None = None,
-) -> Path:
-    """Render the report into out_dir (index.html, report.css, plotly.min.js); return the page."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = dict(zip(inputs.programs["program_id"], inputs.programs["name"], strict=True))
-    spending = inputs.spending.set_index("program_id")
-    programs = []
-    for p in inputs.programs.itertuples():
-        pid = p.program_id
-        est = inputs.estimates[inputs.estimates["program_id"] == pid]
-        figs = []
-        for outcome, label in OUTCOME_LABELS.items():
-            dynamic = est[
-                (est["outcome"] == outcome) & (est["aggregation"] == "dynamic") & est["key"].notna()
-            ]
-            truth = None
-            if true_effects is not None:
-                truth = true_effects[
-                    (true_effects["program_id"] == pid) & (true_effects["outcome"] == outcome)
-                ]
-            if len(dynamic):
-                figs.append(_div(figures.event_study_figure(dynamic, truth, label)))
-        growth = inputs.growth[inputs.growth["program_id"] == pid]
-        figs.append(_div(figures.outcome_growth_figure(growth, "mean_sales_growth", "sales")))
-        programs.append(
-            {
-                "program_id": pid,
-                "name": p.name,
-                "country": p.country,
-                "agency": p.agency,
-                "instrument": p.instrument,
-                "market_failure": p.market_failure,
-                "targeting": p.targeting,
-                "firms_served": int(spending.loc[pid, "firms_served"]),
-                "public_cost_per_firm_usd": float(
-                    spending.loc[pid, "public_cost_per_firm_usd"] or 0
-                ),
-                "effects": _effects(inputs.estimates, true_att, pid),
-                "figures": figs,
-            }
-        )
-    env = jinja2.Environment(
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
-    years = inputs.reach["year"]
-    html = env.get_template("report.html").render(
-        title=title,
-        synthetic=synthetic,
-        programs=programs,
-        outcomes=[{"name": k, "label": v} for k, v in OUTCOME_LABELS.items()],
-        figures={
-            "reach": _div(figures.reach_figure(inputs.reach, names)),
-            "cost": _div(figures.cost_per_firm_figure(inputs.spending)),
-        },
-        loads=inputs.loads.to_dict("records"),
-        quarantine=inputs.quarantine.to_dict("records"),
-        first_year=int(years.min()) if len(years) else "",
-        last_year=int(years.max()) if len(years) else "",
-        price_base_year=price_base_year,
+
+
+def build_site(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    period: str,
+    lang: Lang = "en",
+    audience: Audience = "public",
+    run_id: str,
+    synthetic: bool | None = None,
+    title: str | None = None,
+    disclosure: DisclosureRules | None = None,
+    price_base_year: int | None = None,
+    data_docs: Path | None = None,
+    images: bool = True,
+    true_effects: pd.DataFrame | None = None,
+) -> SiteResult:
+    """Build a new edition of the site for `period` into `out_dir/<edition_id>/`.
+
+    period: "2024" (annual impact edition) or "2024Q3" (quarterly monitoring edition).
+    audience: "public" applies disclosure control; "internal" shows everything.
+    run_id: the run whose estimates and data-quality scorecard the edition shows.
+    synthetic, price_base_year: default to the run's recorded parameters.
+    title: default, a title in the edition's language.
+    disclosure: thresholds of the disclosure rules (default DisclosureRules()).
+    data_docs: Great Expectations Data Docs folder (default `<warehouse dir>/data_docs`);
+        copied into internal editions only, since they show record-level examples.
+    images: also write PNG images of the key charts (needs kaleido and chromium).
+    true_effects: demo only, the planted effects drawn on the event-study charts.
+    """
+    started = time.perf_counter()
+    built = datetime.now(UTC).replace(microsecond=0)
+    when = Period.parse(period)
+    if audience not in ("public", "internal"):
+        raise ValueError(f"audience must be 'public' or 'internal', got {audience!r}")
+    t = Translator(lang)
+    rules = disclosure or DisclosureRules()
+    public = audience == "public"
+    inputs = read_site_inputs(con, run_id, when)
+    parameters = inputs.run.get("parameters") or {}
+    if synthetic is None:
+        synthetic = bool(parameters.get("synthetic", False))
+    if price_base_year is None:
+        price_base_year = int(parameters.get("price_base_year", 2020))
+    published = tables.build_tables(inputs, rules, public=public)
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plotly_js = _shared_plotly(out_dir)
+    ident = edition_id(when.label, audience, lang, built)
+    n = 1
+    while (out_dir / ident).exists():  # never overwrite an edition
+        n += 1
+        ident = f"{edition_id(when.label, audience, lang, built)}-{n}"
+    final = out_dir / ident
+    staging = out_dir / f".building-{ident}"
+    staging.mkdir(parents=True)
+    try:
+        result = _write_edition(
+            staging,
+            final,
+            inputs=inputs,
+            published=published,
+            t=t,
+            rules=rules,
+            public=public,
+            ident=ident,
+            built=built,
+            title=title or t("site.title"),
+            synthetic=synthetic,
+            price_base_year=price_base_year,
+            plotly_js=plotly_js,
+            data_docs=pages.data_docs_folder(inputs, data_docs),
+            images=images,
+            true_effects=true_effects,
+        )
+        staging.rename(final)  # an edition appears whole or not at all
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    edition = Edition(
+        edition_id=ident,
+        period=when.label,
+        kind=when.kind,
+        audience=audience,
+        lang=lang,
+        built_at=built.isoformat(),
         run_id=run_id,
-        data_version=data_version,
-        version=metadata.version("mes-eval"),
-        built_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        data_version=inputs.data_version,
+        code_version=result["code_version"],
+        synthetic=synthetic,
+        previous=result["previous"],
+        changes=None if result["restatement"] is None else len(result["restatement"]),
+        suppressed_cells=int(published.log["applied"].sum()) if len(published.log) else 0,
+        path=ident,
     )
-    page = out_dir / "index.html"
-    page.write_text(html, encoding="utf-8")
-    (out_dir / "report.css").write_text((TEMPLATES / "report.css").read_text(encoding="utf-8"))
-    plotly_js = out_dir / "plotly.min.js"
-    if not plotly_js.exists():
-        plotly_js.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
-    return page
+    add_to_index(out_dir, edition)
+    notes = []
+    if "flow" not in inputs.run:
+        notes.append(f"run {run_id!r} is not in meta.runs: its parameters are unknown")
+    if when.annual and inputs.estimates.empty:
+        notes.append(f"run {run_id!r} has no estimates: the impact sections say so")
+    page_files = sorted(
+        (final / p.name for p in result["pages"]), key=lambda p: p.name != "index.html"
+    )
+    return SiteResult(
+        edition_id=ident,
+        period=when.label,
+        lang=lang,
+        audience=audience,
+        data_version=inputs.data_version,
+        code_version=result["code_version"],
+        path=final,
+        index=final / "index.html",
+        pages=page_files,
+        tables={k: v.frame() for k, v in published.tables.items()},
+        suppression_log=published.log,
+        restatement=result["restatement"],
+        previous_edition=result["previous"],
+        images=[final / "png" / p.name for p in result["images"]],
+        messages=notes + result["messages"],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write_edition(
+    folder: Path,
+    final: Path,
+    *,
+    inputs: SiteInputs,
+    published: tables.SiteTables,
+    t: Translator,
+    rules: DisclosureRules,
+    public: bool,
+    ident: str,
+    built: datetime,
+    title: str,
+    synthetic: bool,
+    price_base_year: int,
+    plotly_js: Path,
+    data_docs: Path | None,
+    images: bool,
+    true_effects: pd.DataFrame | None,
+) -> dict[str, Any]:
+    """Write pages, tables, logs and images of one edition into `folder`."""
+    when = inputs.period
+    messages: list[str] = []
+    code = code_version()
+    out_dir = final.parent
+    fmt = Formats(t)
+    charts = pages.Charts(t.lang)
+    registry = inputs.programs
+    names = dict(zip(registry["program_id"], registry["name"], strict=True))
+    slugs = {pid: f"program-{pages.slug(str(pid))}.html" for pid in registry["program_id"]}
+
+    # tables as files first: the pages link to them
+    files = write_tables(published.tables, folder / "tables", t)
+    log = published.log.assign(
+        rule_description=[pages.rule_text(r, t, rules) for r in published.log["rule"]]
+    )
+    log.to_csv(folder / "suppression_log.csv", index=False, encoding="utf-8")
+    (folder / "suppression_log.json").write_text(
+        json.dumps(log.to_dict("records"), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+    records = figure_records(published.tables, _keys())
+    (folder / FIGURES).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    previous = previous_edition(out_dir, when.label, "public" if public else "internal")
+    changes: pd.DataFrame | None = None
+    if previous is not None:
+        old = json.loads((out_dir / previous["path"] / FIGURES).read_text(encoding="utf-8"))
+        changes = restatement(old, records)
+        changes.to_csv(folder / "restatement.csv", index=False, encoding="utf-8")
+        (folder / "restatement.json").write_text(
+            json.dumps(
+                {
+                    "edition": ident,
+                    "previous": previous["edition_id"],
+                    "changes": changes.to_dict("records"),
+                },
+                ensure_ascii=False,
+                indent=1,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
+
+    docs_link = None
+    if data_docs is not None and not public:
+        shutil.copytree(data_docs, folder / "data_docs")
+        docs_link = "data_docs/index.html"
+
+    # (link, label, whether the label is the agency's own text: program names are)
+    nav = [("index.html", t("nav.overview"), False)]
+    nav += [(slugs[p], str(names[p]), True) for p in registry["program_id"]]
+    nav += [
+        ("quality.html", t("nav.quality"), False),
+        ("methodology.html", t("nav.methodology"), False),
+        ("changes.html", t("nav.changes"), False),
+    ]
+    common = {
+        "t": t,
+        "lang": t.lang,
+        "title": title,
+        "synthetic": synthetic,
+        "internal": not public,
+        "period": when.label,
+        "edition_kind": t(f"edition.{when.kind}"),
+        "audience_label": t("edition.public" if public else "edition.internal"),
+        "edition_id": ident,
+        "data_version": inputs.data_version,
+        "code_version": code,
+        "built_at": built.strftime("%Y-%m-%d %H:%M UTC"),
+        "run_id": inputs.run_id,
+        "plotly_src": f"../assets/{plotly_js.name}",
+        "plotly_locale": json.dumps(PLOTLY_LOCALES.get(t.lang, {}), ensure_ascii=False),
+        "nav": nav,
+        "symbols_note": t("note.symbols" if public else "note.symbols_internal"),
+        "money_note": t("note.money", year=price_base_year),
+        "dates_note": t("note.reach_dates", end=when.end.isoformat()),
+        "annual": when.annual,
+    }
+    env = _environment()
+    page_files: list[Path] = []
+
+    def render(template: str, name: str, **context: Any) -> None:
+        html = env.get_template(template).render(**common, page=name, **context)
+        (folder / name).write_text(html, encoding="utf-8")
+        page_files.append(folder / name)
+
+    tabs = published.tables
+    # overview charts first, so their images exist before the overview names them
+    overview_charts = [
+        charts.div(
+            figures.reach_overview_figure(tabs["reach_by_year"].frame(), names, t),
+            image="overview_reach",
+        ),
+        charts.div(
+            figures.cost_per_firm_figure(tabs["portfolio"].frame(), names, t),
+            image="overview_cost_per_firm",
+        ),
+    ]
+    for program in registry.itertuples():
+        render(
+            "program.html",
+            slugs[program.program_id],
+            **pages.program_context(program, tabs, inputs, t, fmt, charts, true_effects),
+        )
+    render(
+        "quality.html",
+        "quality.html",
+        **pages.quality_context(inputs, tabs, t, fmt, docs_link, public),
+    )
+    render(
+        "methodology.html",
+        "methodology.html",
+        **pages.methodology_context(inputs, published, t, rules, price_base_year),
+    )
+    render(
+        "changes.html",
+        "changes.html",
+        previous=previous,
+        changes=pages.changes_view(changes, t),
+        n_changes=0 if changes is None else len(changes),
+        shown=pages.MAX_CHANGES_SHOWN,
+    )
+    written: list[Path] = []
+    image_note = ""
+    if images:
+        exported = export_images(charts.for_images, folder / "png", plotly_js)
+        written = exported.files
+        if exported.message:
+            messages.append(f"PNG images not written: {exported.message}")
+            image_note = t("overview.no_images", reason=t(f"images.{exported.reason}"))
+    render(
+        "overview.html",
+        "index.html",
+        lede=t("overview.lede", n=len(registry), end=when.end.isoformat()),
+        portfolio=pages.portfolio_view(
+            tabs["portfolio"], registry, names, slugs, t, fmt, when.annual
+        ),
+        charts=overview_charts,
+        downloads=[(t(f"table.{k}"), v) for k, v in files.items() if not k.startswith("_")],
+        workbook=files["_workbook"]["xlsx"],
+        images=[f"png/{p.name}" for p in written],
+        image_note=image_note,
+    )
+    css = (TEMPLATES / "site.css").read_text(encoding="utf-8")
+    (folder / "site.css").write_text(css, encoding="utf-8")
+    return {
+        "pages": page_files,
+        "restatement": changes,
+        "previous": previous["edition_id"] if previous else None,
+        "images": written,
+        "messages": messages,
+        "code_version": code,
+    }
+
+
+def _keys() -> dict[str, tuple[str, ...]]:
+    """Key columns of every published table (for figures.json and the restatement)."""
+    return {
+        "portfolio": ("program_id", "is_total"),
+        "reach_by_year": tables.REACH_BY_YEAR.keys,
+        "reach_by_group": tables.REACH_BY_GROUP.keys,
+        "budget": tables.BUDGET.keys,
+        "heterogeneity": tables.HETEROGENEITY.keys,
+        "event_study": ("program_id", "outcome", "event_time"),
+        "effects_by_horizon": ("program_id", "outcome", "horizon"),
+        "roi": tables.ROI.keys,
+        "benchmarks": tables.BENCHMARKS.keys,
+        "balance": tables.BALANCE.keys,
+        "quarantine": tables.QUARANTINE.keys,
+        "scorecard": tables.SCORECARD.keys,
+        "loads": tables.LOADS.keys,
+    }

@@ -142,22 +142,31 @@ def test_the_run_is_logged_with_its_data_version(warehouse: duckdb.DuckDBPyConne
     assert versions and versions[0][0] == runs[0][0] and len(versions[0][1]) == 16
 
 
-def test_the_report_is_offline_and_renders_in_a_browser(demo: Path) -> None:
+def test_the_demo_publishes_three_offline_editions_that_render(demo: Path) -> None:
+    import json
+
     report = demo / "report"
-    page = report / "index.html"
-    html = page.read_text(encoding="utf-8")
-    assert "Synthetic demo data" in html
-    assert sorted(p.name for p in report.iterdir()) == ["index.html", "plotly.min.js", "report.css"]
-    # nothing is fetched from another host: every src and href is a local file or an anchor
-    links = re.findall(r'(?:src|href)="([^"]*)"', html)
-    assert links and all(not re.match(r"^(https?:)?//", link) for link in links), links
-    dom, log = render(page)
+    editions = json.loads((report / "editions.json").read_text(encoding="utf-8"))
+    listed = editions["editions"] if isinstance(editions, dict) else editions
+    assert sorted(e["lang"] for e in listed) == ["en", "es", "pt"]
+    # one shared plotly.js for every page of every edition
+    assert len(list((report / "assets").glob("plotly*.js"))) == 1
+    english = next(report.glob("2024-public-en-*"))
+    pages = sorted(english.glob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "Synthetic demo data" in html, page.name
+        # nothing is fetched from another host: every src and href is local or an anchor
+        links = re.findall(r'(?:src|href)="([^"]*)"', html)
+        assert all(not re.match(r"^(https?:)?//", link) for link in links), (page.name, links)
+    dom, log = render(english / "index.html")
     charts = dom.count('class="plotly-graph-div')
-    assert charts >= 5
+    assert charts >= 2
     # each chart that plotly draws gets an svg of class main-svg
     assert dom.count('class="main-svg"') >= charts
-    console = [line for line in log.splitlines() if ":CONSOLE" in line]
-    assert console == []
+    assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
+    assert list((english / "png").glob("*.png")), "slide-deck PNGs of the key charts"
 
 
 def test_a_misspelt_column_is_a_one_line_error(demo: Path, tmp_path: Path) -> None:

@@ -1,0 +1,1163 @@
+"""Labels and text of the site in English, Spanish and Portuguese, and number formatting.
+
+`LABELS` maps a key to its (en, es, pt) text; `Translator(lang)` looks keys up, formats
+placeholders and numbers the way each language writes them (1,234.5 / 1.234,5). Data
+codes (outcomes, size classes, sectors, rules...) are translated through keys of the form
+`<domain>.<code>`; a code without a key is shown as it is (region names, program names
+and other registry text are the agency's own words).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, get_args
+
+Lang = Literal["en", "es", "pt"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+_INDEX = {lang: i for i, lang in enumerate(LANGS)}
+
+LABELS: dict[str, tuple[str, str, str]] = {
+    # --- site, navigation, banners, footer ---
+    "site.title": (
+        "Manufacturing extension programs: results",
+        "Programas de extensionismo industrial: resultados",
+        "Programas de extensionismo industrial: resultados",
+    ),
+    "edition.annual": (
+        "Annual impact edition",
+        "Edición anual de impacto",
+        "Edição anual de impacto",
+    ),
+    "edition.quarterly": (
+        "Quarterly monitoring edition",
+        "Edición trimestral de seguimiento",
+        "Edição trimestral de monitoramento",
+    ),
+    "edition.public": ("Public edition", "Edición pública", "Edição pública"),
+    "edition.internal": ("Internal edition", "Edición interna", "Edição interna"),
+    "nav.label": ("Sections", "Secciones", "Seções"),
+    "nav.overview": ("Overview", "Panorama", "Panorama"),
+    "nav.quality": ("Data quality", "Calidad de los datos", "Qualidade dos dados"),
+    "nav.methodology": ("Methodology", "Metodología", "Metodologia"),
+    "nav.changes": ("Changes", "Cambios", "Alterações"),
+    "banner.synthetic": (
+        "Synthetic demo data: every firm, program and figure in this edition is generated. Not real results.",
+        "Datos sintéticos de demostración: todas las empresas, programas y cifras de esta edición son generados. No son resultados reales.",
+        "Dados sintéticos de demonstração: todas as empresas, programas e números desta edição são gerados. Não são resultados reais.",
+    ),
+    "banner.internal": (
+        "Internal edition: not for publication. Figures are not protected by disclosure control.",
+        "Edición interna: no publicar. Las cifras no están protegidas por el control de divulgación.",
+        "Edição interna: não publicar. Os números não estão protegidos pelo controle de divulgação.",
+    ),
+    "footer.edition": ("Edition", "Edición", "Edição"),
+    "footer.period": ("period", "período", "período"),
+    "footer.data_version": ("input data version", "versión de los datos", "versão dos dados"),
+    "footer.code_version": ("code version", "versión del código", "versão do código"),
+    "footer.built": ("built", "generada", "gerada"),
+    "footer.run": ("run", "corrida", "execução"),
+    # --- symbols and notes ---
+    "sym.suppressed": ("x", "x", "x"),
+    "sym.missing": ("–", "–", "–"),
+    "sym.unbounded": ("∞", "∞", "∞"),
+    "note.suppressed": (
+        "suppressed to protect the confidentiality of firms",
+        "suprimido para proteger la confidencialidad de las empresas",
+        "suprimido para proteger a confidencialidade das empresas",
+    ),
+    "note.would_suppress": (
+        "a public edition suppresses this figure",
+        "una edición pública suprime esta cifra",
+        "uma edição pública suprime este número",
+    ),
+    "note.symbols": (
+        "x: suppressed to protect the confidentiality of firms (disclosure control); –: not available.",
+        "x: suprimido para proteger la confidencialidad de las empresas (control de divulgación); –: no disponible.",
+        "x: suprimido para proteger a confidencialidade das empresas (controle de divulgação); –: não disponível.",
+    ),
+    "note.symbols_internal": (
+        "Highlighted figures would be suppressed in a public edition; –: not available.",
+        "Las cifras resaltadas se suprimirían en una edición pública; –: no disponible.",
+        "Os números destacados seriam suprimidos em uma edição pública; –: não disponível.",
+    ),
+    "note.money": (
+        "Money in constant {year} US dollars.",
+        "Montos en dólares estadounidenses constantes de {year}.",
+        "Valores em dólares americanos constantes de {year}.",
+    ),
+    "note.reach_dates": (
+        "Reach and spending count the services that started on or before {end} (participation start dates).",
+        "El alcance y el gasto cuentan los servicios iniciados hasta el {end} (fechas de inicio de la participación).",
+        "O alcance e o gasto contam os serviços iniciados até {end} (datas de início da participação).",
+    ),
+    "note.quarterly_no_impact": (
+        "Quarterly editions report reach, spending and data quality; impact estimates are published in the annual edition.",
+        "Las ediciones trimestrales informan alcance, gasto y calidad de los datos; las estimaciones de impacto se publican en la edición anual.",
+        "As edições trimestrais informam alcance, gasto e qualidade dos dados; as estimativas de impacto são publicadas na edição anual.",
+    ),
+    "note.effects": (
+        "Effects are average effects on the treated firms (ATT), Callaway and Sant'Anna (2021), with 95% confidence intervals; for log outcomes in percent, 100×(e^ATT−1).",
+        "Los efectos son efectos promedio sobre las empresas tratadas (ATT), Callaway y Sant'Anna (2021), con intervalos de confianza del 95%; para resultados en logaritmos, en porcentaje, 100×(e^ATT−1).",
+        "Os efeitos são efeitos médios sobre as empresas tratadas (ATT), Callaway e Sant'Anna (2021), com intervalos de confiança de 95%; para resultados em logaritmo, em percentual, 100×(e^ATT−1).",
+    ),
+    "note.pretrend_fail": (
+        "The pre-entry test rejects parallel trends for this outcome: read its effects with caution.",
+        "La prueba previa al ingreso rechaza tendencias paralelas para este resultado: lea sus efectos con cautela.",
+        "O teste anterior à entrada rejeita tendências paralelas para este resultado: leia seus efeitos com cautela.",
+    ),
+    "note.not_estimated": (
+        "Groups with too few beneficiaries are not estimated.",
+        "Los grupos con muy pocas beneficiarias no se estiman.",
+        "Grupos com poucos beneficiários não são estimados.",
+    ),
+    "note.registry": (
+        "As recorded in the program registry.",
+        "Según el registro de programas.",
+        "Conforme o registro de programas.",
+    ),
+    "note.roi": (
+        "Counterfactual figures come from the estimated effects (with 95% intervals); self-reported figures are the gross results clients declare in surveys, as the benchmarks mostly are.",
+        "Las cifras contrafactuales provienen de los efectos estimados (con intervalos del 95%); las autodeclaradas son los resultados brutos que los clientes declaran en encuestas, como la mayoría de las referencias.",
+        "Os números contrafactuais vêm dos efeitos estimados (com intervalos de 95%); os autodeclarados são os resultados brutos que os clientes declaram em pesquisas, como a maioria das referências.",
+    ),
+    "note.balance": (
+        "Standardized mean differences of baseline characteristics, beneficiaries vs comparison firms, before and after matching; |SMD| < 0.1 is the usual target.",
+        "Diferencias de medias estandarizadas de las características de línea de base, beneficiarias frente a empresas de comparación, antes y después del emparejamiento; |DME| < 0,1 es la meta habitual.",
+        "Diferenças de médias padronizadas das características de linha de base, beneficiárias versus empresas de comparação, antes e depois do pareamento; |DMP| < 0,1 é a meta usual.",
+    ),
+    "note.no_balance": (
+        "This run did not use matching.",
+        "Esta corrida no usó emparejamiento.",
+        "Esta execução não usou pareamento.",
+    ),
+    "note.no_estimates": (
+        "No estimates for this program in this run.",
+        "No hay estimaciones para este programa en esta corrida.",
+        "Não há estimativas para este programa nesta execução.",
+    ),
+    # --- overview ---
+    "overview.title": ("Portfolio overview", "Panorama de la cartera", "Panorama da carteira"),
+    "overview.lede": (
+        "{n} programs, up to {end}.",
+        "{n} programas, hasta el {end}.",
+        "{n} programas, até {end}.",
+    ),
+    "overview.portfolio": ("Portfolio", "Cartera", "Carteira"),
+    "overview.downloads": ("Downloads", "Descargas", "Downloads"),
+    "overview.downloads_note": (
+        "Every table of this edition, with the same suppression as the pages: CSV and JSON per table, all tables in one workbook.",
+        "Todas las tablas de esta edición, con la misma supresión que las páginas: CSV y JSON por tabla, todas las tablas en un libro.",
+        "Todas as tabelas desta edição, com a mesma supressão das páginas: CSV e JSON por tabela, todas as tabelas em uma pasta de trabalho.",
+    ),
+    "overview.workbook": (
+        "All tables (XLSX)",
+        "Todas las tablas (XLSX)",
+        "Todas as tabelas (XLSX)",
+    ),
+    "overview.log": (
+        "Suppression log",
+        "Registro de supresiones",
+        "Registro de supressões",
+    ),
+    "overview.images": (
+        "Images of the key charts (PNG)",
+        "Imágenes de los gráficos clave (PNG)",
+        "Imagens dos gráficos principais (PNG)",
+    ),
+    "overview.no_images": (
+        "Chart images are not available in this edition: {reason}",
+        "Las imágenes de los gráficos no están disponibles en esta edición: {reason}",
+        "As imagens dos gráficos não estão disponíveis nesta edição: {reason}",
+    ),
+    "images.no_kaleido": (
+        "the kaleido package is not installed.",
+        "el paquete kaleido no está instalado.",
+        "o pacote kaleido não está instalado.",
+    ),
+    "images.no_browser": (
+        "no Chrome or Chromium browser was found.",
+        "no se encontró un navegador Chrome o Chromium.",
+        "nenhum navegador Chrome ou Chromium foi encontrado.",
+    ),
+    "images.failed": (
+        "the export failed (see the build's messages).",
+        "la exportación falló (vea los mensajes de la generación).",
+        "a exportação falhou (veja as mensagens da geração).",
+    ),
+    "overview.editions": (
+        "All editions (index)",
+        "Todas las ediciones (índice)",
+        "Todas as edições (índice)",
+    ),
+    "overview.all_programs": ("All programs", "Todos los programas", "Todos os programas"),
+    # --- program page ---
+    "program.rationale": (
+        "Rationale and targeting",
+        "Justificación y focalización",
+        "Justificativa e focalização",
+    ),
+    "program.reach": ("Reach", "Alcance", "Alcance"),
+    "program.spending": ("Spending", "Gasto", "Gasto"),
+    "program.impact": ("Impact", "Impacto", "Impacto"),
+    "program.by_horizon": (
+        "Effects by horizon",
+        "Efectos por horizonte",
+        "Efeitos por horizonte",
+    ),
+    "program.event_study": (
+        "Effects by years since entry",
+        "Efectos por años desde el ingreso",
+        "Efeitos por anos desde a entrada",
+    ),
+    "program.heterogeneity": (
+        "Effects by cohort, size, sector and region",
+        "Efectos por cohorte, tamaño, sector y región",
+        "Efeitos por coorte, porte, setor e região",
+    ),
+    "program.heterogeneity_table": (
+        "Table of effects by group",
+        "Tabla de efectos por grupo",
+        "Tabela de efeitos por grupo",
+    ),
+    "program.roi": (
+        "Return on public money and cost per job",
+        "Retorno del dinero público y costo por empleo",
+        "Retorno do dinheiro público e custo por emprego",
+    ),
+    "program.benchmarks": (
+        "International benchmarks",
+        "Referencias internacionales",
+        "Referências internacionais",
+    ),
+    "program.balance": (
+        "Balance of the matched comparison group",
+        "Balance del grupo de comparación emparejado",
+        "Balanceamento do grupo de comparação pareado",
+    ),
+    "program.by_year": ("By year", "Por año", "Por ano"),
+    "program.by_group": (
+        "By size class, sector and region",
+        "Por tamaño, sector y región",
+        "Por porte, setor e região",
+    ),
+    "program.budget": (
+        "Budget and share of GDP",
+        "Presupuesto y participación en el PIB",
+        "Orçamento e participação no PIB",
+    ),
+    "program.key_figures": ("Key figures", "Cifras clave", "Números principais"),
+    # --- registry fields ---
+    "registry.agency": ("Agency", "Agencia", "Agência"),
+    "registry.country": ("Country", "País", "País"),
+    "registry.pillar": ("Pillar", "Pilar", "Pilar"),
+    "registry.instrument": ("Instrument", "Instrumento", "Instrumento"),
+    "registry.start_year": ("Start year", "Año de inicio", "Ano de início"),
+    "registry.market_failure": ("Market failure", "Falla de mercado", "Falha de mercado"),
+    "registry.targeting": ("Targeting", "Focalización", "Focalização"),
+    "registry.expected_short": (
+        "Expected in the short run (0-1 years)",
+        "Esperado en el corto plazo (0-1 años)",
+        "Esperado no curto prazo (0-1 anos)",
+    ),
+    "registry.expected_medium": (
+        "Expected in the medium run (2-3 years)",
+        "Esperado en el mediano plazo (2-3 años)",
+        "Esperado no médio prazo (2-3 anos)",
+    ),
+    "registry.expected_long": (
+        "Expected in the long run (4+ years)",
+        "Esperado en el largo plazo (4+ años)",
+        "Esperado no longo prazo (4+ anos)",
+    ),
+    "registry.not_recorded": ("not recorded", "no registrado", "não registrado"),
+    # --- table columns ---
+    "col.program": ("Program", "Programa", "Programa"),
+    "col.program_id": ("Program", "Programa", "Programa"),
+    "col.country": ("Country", "País", "País"),
+    "col.instrument": ("Instrument", "Instrumento", "Instrumento"),
+    "col.year": ("Year", "Año", "Ano"),
+    "col.is_total": ("Total row", "Fila de total", "Linha de total"),
+    "col.firms_served": ("Firms served", "Empresas atendidas", "Empresas atendidas"),
+    "col.firms_entering": ("Firms entering", "Empresas que ingresan", "Empresas que entram"),
+    "col.public_cost_usd": ("Public cost (USD)", "Costo público (USD)", "Custo público (USD)"),
+    "col.cost_per_firm_usd": (
+        "Public cost per firm (USD)",
+        "Costo público por empresa (USD)",
+        "Custo público por empresa (USD)",
+    ),
+    "col.coverage_pct": (
+        "Coverage of manufacturers (%)",
+        "Cobertura de manufactureras (%)",
+        "Cobertura de manufatureiras (%)",
+    ),
+    "col.effect_on": ("Effect on {outcome}", "Efecto sobre {outcome}", "Efeito sobre {outcome}"),
+    "col.dimension": ("Breakdown", "Desagregación", "Desagregação"),
+    "col.value": ("Group", "Grupo", "Grupo"),
+    "col.outcome": ("Outcome", "Resultado", "Resultado"),
+    "col.horizon": ("Horizon", "Horizonte", "Horizonte"),
+    "col.event_time": ("Years since entry", "Años desde el ingreso", "Anos desde a entrada"),
+    "col.effect": ("Effect", "Efecto", "Efeito"),
+    "col.ci": ("95% CI", "IC 95%", "IC 95%"),
+    "col.ci_low": ("95% CI, low", "IC 95%, inferior", "IC 95%, inferior"),
+    "col.ci_high": ("95% CI, high", "IC 95%, superior", "IC 95%, superior"),
+    "col.unit": ("Unit", "Unidad", "Unidade"),
+    "col.n_treated": ("Beneficiaries", "Beneficiarias", "Beneficiárias"),
+    "col.n_control": ("Comparison firms", "Empresas de comparación", "Empresas de comparação"),
+    "col.estimated": ("Estimated", "Estimado", "Estimado"),
+    "col.pretrend_passes": (
+        "Parallel pre-trends",
+        "Tendencias previas paralelas",
+        "Tendências prévias paralelas",
+    ),
+    "col.metric": ("Measure", "Medida", "Medida"),
+    "col.basis": ("Basis", "Base", "Base"),
+    "col.estimate": ("Estimate", "Estimación", "Estimativa"),
+    "col.beneficiaries": ("Firms", "Empresas", "Empresas"),
+    "col.benchmark_program": ("Program", "Programa", "Programa"),
+    "col.benchmark_value": ("Value", "Valor", "Valor"),
+    "col.benchmark_unit": ("Unit", "Unidad", "Unidade"),
+    "col.benchmark_basis": ("How obtained", "Cómo se obtuvo", "Como foi obtido"),
+    "col.benchmark_period": ("Period", "Período", "Período"),
+    "col.source": ("Source", "Fuente", "Fonte"),
+    "col.covariate": ("Characteristic", "Característica", "Característica"),
+    "col.mean_treated_before": (
+        "Beneficiaries, before",
+        "Beneficiarias, antes",
+        "Beneficiárias, antes",
+    ),
+    "col.mean_control_before": (
+        "Comparison, before",
+        "Comparación, antes",
+        "Comparação, antes",
+    ),
+    "col.smd_before": ("SMD before", "DME antes", "DMP antes"),
+    "col.mean_treated_after": (
+        "Beneficiaries, after",
+        "Beneficiarias, después",
+        "Beneficiárias, depois",
+    ),
+    "col.mean_control_after": (
+        "Comparison, after",
+        "Comparación, después",
+        "Comparação, depois",
+    ),
+    "col.smd_after": ("SMD after", "DME después", "DMP depois"),
+    "col.n_matched": (
+        "Matched beneficiaries",
+        "Beneficiarias emparejadas",
+        "Beneficiárias pareadas",
+    ),
+    "col.public_budget_usd": (
+        "Public budget (USD)",
+        "Presupuesto público (USD)",
+        "Orçamento público (USD)",
+    ),
+    "col.admin_cost_usd": (
+        "Administrative cost (USD)",
+        "Costo administrativo (USD)",
+        "Custo administrativo (USD)",
+    ),
+    "col.budget_share_gdp_pct": (
+        "Budget, % of GDP",
+        "Presupuesto, % del PIB",
+        "Orçamento, % do PIB",
+    ),
+    "col.entity": ("Data set", "Conjunto de datos", "Conjunto de dados"),
+    "col.rule": ("Rule", "Regla", "Regra"),
+    "col.rows": ("Rows", "Filas", "Linhas"),
+    "col.grain": ("Level", "Nivel", "Nível"),
+    "col.quality_dimension": ("Indicator", "Indicador", "Indicador"),
+    "col.period": ("Period", "Período", "Período"),
+    "col.period_type": ("Period type", "Tipo de período", "Tipo de período"),
+    "col.load_id": ("Submission", "Entrega", "Envio"),
+    "col.detail": ("Detail", "Detalle", "Detalhe"),
+    "col.numerator": ("Numerator", "Numerador", "Numerador"),
+    "col.denominator": ("Denominator", "Denominador", "Denominador"),
+    "col.source_file": ("File", "Archivo", "Arquivo"),
+    "col.content_sha256": (
+        "Content hash (SHA-256)",
+        "Huella del contenido (SHA-256)",
+        "Hash do conteúdo (SHA-256)",
+    ),
+    "col.rows_in": ("Rows in", "Filas recibidas", "Linhas recebidas"),
+    "col.rows_loaded": ("Loaded", "Cargadas", "Carregadas"),
+    "col.rows_quarantined": ("Quarantined", "En cuarentena", "Em quarentena"),
+    "col.loaded_at": ("Loaded at", "Cargado el", "Carregado em"),
+    "col.table": ("Table", "Tabla", "Tabela"),
+    "col.row": ("Row", "Fila", "Linha"),
+    "col.column": ("Column", "Columna", "Coluna"),
+    "col.cells": ("Cells", "Celdas", "Células"),
+    "col.old": ("Previous", "Anterior", "Anterior"),
+    "col.new": ("This edition", "Esta edición", "Esta edição"),
+    "col.change": ("Change", "Cambio", "Alteração"),
+    "col.parameter": ("Parameter", "Parámetro", "Parâmetro"),
+    "col.setting": ("Value", "Valor", "Valor"),
+    "col.program_name": ("Program", "Programa", "Programa"),
+    "col.rule_description": ("Rule", "Regla", "Regra"),
+    "col.applied": ("Applied", "Aplicada", "Aplicada"),
+    "col.format": ("Files", "Archivos", "Arquivos"),
+    # --- units ---
+    "unit.firms": ("firms", "empresas", "empresas"),
+    "unit.firms_title": ("Firms", "Empresas", "Empresas"),
+    "unit.usd": ("US dollars (constant)", "Dólares (constantes)", "Dólares (constantes)"),
+    "unit.pct": ("Percent", "Porcentaje", "Percentual"),
+    "unit.pp": ("Percentage points", "Puntos porcentuales", "Pontos percentuais"),
+    "unit.jobs": ("Jobs", "Empleos", "Empregos"),
+    "unit.usd_per_usd": ("USD per public USD", "USD por USD público", "USD por USD público"),
+    "unit.usd_per_job": (
+        "Public USD per job",
+        "USD públicos por empleo",
+        "USD públicos por emprego",
+    ),
+    "unit.share": ("share", "proporción", "proporção"),
+    "unit.days": ("days", "días", "dias"),
+    # --- figures ---
+    "fig.reach_overview": (
+        "Firms entering each program per year",
+        "Empresas que ingresan a cada programa por año",
+        "Empresas que entram em cada programa por ano",
+    ),
+    "fig.cost_per_firm": (
+        "Public cost per firm served (constant USD)",
+        "Costo público por empresa atendida (USD constantes)",
+        "Custo público por empresa atendida (USD constantes)",
+    ),
+    "fig.entering": (
+        "Firms entering per year",
+        "Empresas que ingresan por año",
+        "Empresas que entram por ano",
+    ),
+    "fig.spending": (
+        "Public cost of the services started per year (constant USD)",
+        "Costo público de los servicios iniciados por año (USD constantes)",
+        "Custo público dos serviços iniciados por ano (USD constantes)",
+    ),
+    "fig.group_reach": (
+        "Firms served by size class, sector and region",
+        "Empresas atendidas por tamaño, sector y región",
+        "Empresas atendidas por porte, setor e região",
+    ),
+    "fig.event_study": (
+        "Effect on {outcome} by years since entry",
+        "Efecto sobre {outcome} por años desde el ingreso",
+        "Efeito sobre {outcome} por anos desde a entrada",
+    ),
+    "fig.years_since_entry": ("Years since entry", "Años desde el ingreso", "Anos desde a entrada"),
+    "fig.estimate_ci": ("estimate (95% CI)", "estimación (IC 95%)", "estimativa (IC 95%)"),
+    "fig.planted": (
+        "planted effect (synthetic data)",
+        "efecto sembrado (datos sintéticos)",
+        "efeito plantado (dados sintéticos)",
+    ),
+    "fig.forest": (
+        "Effect on {outcome} by group",
+        "Efecto sobre {outcome} por grupo",
+        "Efeito sobre {outcome} por grupo",
+    ),
+    "fig.all_beneficiaries": (
+        "all beneficiaries",
+        "todas las beneficiarias",
+        "todas as beneficiárias",
+    ),
+    "fig.roi_return": (
+        "Return per public dollar",
+        "Retorno por dólar público",
+        "Retorno por dólar público",
+    ),
+    "fig.roi_cost_per_job": (
+        "Public cost per job created or retained",
+        "Costo público por empleo creado o mantenido",
+        "Custo público por emprego criado ou mantido",
+    ),
+    "fig.balance": (
+        "Balance before and after matching",
+        "Balance antes y después del emparejamiento",
+        "Balanceamento antes e depois do pareamento",
+    ),
+    "fig.before_matching": ("before matching", "antes del emparejamiento", "antes do pareamento"),
+    "fig.after_matching": ("after matching", "después del emparejamiento", "depois do pareamento"),
+    "fig.smd": (
+        "Standardized mean difference",
+        "Diferencia de medias estandarizada",
+        "Diferença de médias padronizada",
+    ),
+    # --- data codes ---
+    "outcome.log_sales": ("sales", "ventas", "vendas"),
+    "outcome.log_employment": ("employment", "empleo", "emprego"),
+    "outcome.log_wage_per_worker": (
+        "wage per worker",
+        "salario por trabajador",
+        "salário por trabalhador",
+    ),
+    "outcome.log_va_per_worker": (
+        "value added per worker",
+        "valor agregado por trabajador",
+        "valor adicionado por trabalhador",
+    ),
+    "outcome.exporter": ("export propensity", "propensión exportadora", "propensão exportadora"),
+    "outcome.rd_intensity": ("R&D intensity", "intensidad de I+D", "intensidade de P&D"),
+    "outcome.employment": ("jobs", "empleos", "empregos"),
+    "horizon.overall": ("All years", "Todos los años", "Todos os anos"),
+    "horizon.short": ("Short run (0-1)", "Corto plazo (0-1)", "Curto prazo (0-1)"),
+    "horizon.medium": ("Medium run (2-3)", "Mediano plazo (2-3)", "Médio prazo (2-3)"),
+    "horizon.long": ("Long run (4+)", "Largo plazo (4+)", "Longo prazo (4+)"),
+    "horizon.pre": ("Before entry", "Antes del ingreso", "Antes da entrada"),
+    "dimension.cohort": ("Entry cohort", "Cohorte de ingreso", "Coorte de entrada"),
+    "dimension.size_class": ("Size class", "Tamaño", "Porte"),
+    "dimension.sector": ("Sector", "Sector", "Setor"),
+    "dimension.region": ("Region", "Región", "Região"),
+    "value.total": ("Total", "Total", "Total"),
+    "value.unknown": ("unknown", "desconocido", "desconhecido"),
+    "value.yes": ("yes", "sí", "sim"),
+    "value.no": ("no", "no", "não"),
+    "size_class.micro (<10)": ("micro (<10)", "micro (<10)", "micro (<10)"),
+    "size_class.small (10-49)": ("small (10-49)", "pequeña (10-49)", "pequena (10-49)"),
+    "size_class.medium (50-249)": ("medium (50-249)", "mediana (50-249)", "média (50-249)"),
+    "size_class.large (250+)": ("large (250+)", "grande (250+)", "grande (250+)"),
+    "sector.food, beverages, tobacco": (
+        "food, beverages, tobacco",
+        "alimentos, bebidas, tabaco",
+        "alimentos, bebidas, fumo",
+    ),
+    "sector.textiles, apparel, leather": (
+        "textiles, apparel, leather",
+        "textiles, confecciones, cuero",
+        "têxteis, vestuário, couro",
+    ),
+    "sector.wood, paper, printing": (
+        "wood, paper, printing",
+        "madera, papel, imprenta",
+        "madeira, papel, impressão",
+    ),
+    "sector.chemicals, plastics, minerals": (
+        "chemicals, plastics, minerals",
+        "químicos, plásticos, minerales",
+        "químicos, plásticos, minerais",
+    ),
+    "sector.metals and metal products": (
+        "metals and metal products",
+        "metales y productos metálicos",
+        "metais e produtos de metal",
+    ),
+    "sector.machinery, electronics, vehicles": (
+        "machinery, electronics, vehicles",
+        "maquinaria, electrónica, vehículos",
+        "máquinas, eletrônicos, veículos",
+    ),
+    "sector.furniture, other, repair": (
+        "furniture, other, repair",
+        "muebles, otras, reparación",
+        "móveis, outras, reparação",
+    ),
+    "sector.non-manufacturing": ("non-manufacturing", "no manufacturera", "não manufatureira"),
+    "pillar.productivity": ("productivity", "productividad", "produtividade"),
+    "pillar.innovation": ("innovation", "innovación", "inovação"),
+    "pillar.supply_chain": ("supply chains", "cadenas de suministro", "cadeias de suprimento"),
+    "pillar.exports": ("exports", "exportaciones", "exportações"),
+    "instrument.technical_assistance": (
+        "technical assistance",
+        "asistencia técnica",
+        "assistência técnica",
+    ),
+    "instrument.training": ("training", "capacitación", "capacitação"),
+    "instrument.voucher": ("voucher", "bono (voucher)", "voucher"),
+    "instrument.matching_grant": (
+        "matching grant",
+        "subsidio de contrapartida",
+        "subvenção com contrapartida",
+    ),
+    "instrument.loan": ("loan", "crédito", "empréstimo"),
+    "instrument.tax_credit": ("tax credit", "crédito fiscal", "crédito fiscal"),
+    "instrument.cluster": ("cluster", "clúster", "cluster"),
+    "instrument.export_promotion": (
+        "export promotion",
+        "promoción de exportaciones",
+        "promoção de exportações",
+    ),
+    "instrument.standards": (
+        "standards and certification",
+        "normas y certificación",
+        "normas e certificação",
+    ),
+    "instrument.rd_grant": ("R&D grant", "subsidio de I+D", "subvenção de P&D"),
+    "instrument.other": ("other", "otro", "outro"),
+    "metric.value_added_per_dollar": (
+        "value added per public dollar",
+        "valor agregado por dólar público",
+        "valor adicionado por dólar público",
+    ),
+    "metric.sales_per_dollar": (
+        "sales per public dollar",
+        "ventas por dólar público",
+        "vendas por dólar público",
+    ),
+    "metric.cost_per_job": (
+        "public cost per job",
+        "costo público por empleo",
+        "custo público por emprego",
+    ),
+    "metric.return_per_dollar": ("return per dollar", "retorno por dólar", "retorno por dólar"),
+    "metric.effect_pct": ("effect (%)", "efecto (%)", "efeito (%)"),
+    "basis.counterfactual": ("counterfactual", "contrafactual", "contrafactual"),
+    "basis.self_reported": ("self-reported", "autodeclarado", "autodeclarado"),
+    "basis.benchmark": ("benchmark", "referencia", "referência"),
+    "covariate.log_employment": ("employment (log)", "empleo (log)", "emprego (log)"),
+    "covariate.log_sales": ("sales (log)", "ventas (log)", "vendas (log)"),
+    "covariate.log_va_per_worker": (
+        "value added per worker (log)",
+        "valor agregado por trabajador (log)",
+        "valor adicionado por trabalhador (log)",
+    ),
+    "entity.macro": ("macro data", "datos macro", "dados macro"),
+    "entity.programs": ("programs", "programas", "programas"),
+    "entity.firms": ("firms", "empresas", "empresas"),
+    "entity.program_budgets": ("program budgets", "presupuestos", "orçamentos"),
+    "entity.participations": ("participations", "participaciones", "participações"),
+    "entity.comparison_sample": (
+        "comparison sample",
+        "muestra de comparación",
+        "amostra de comparação",
+    ),
+    "entity.outcomes": ("outcomes", "resultados", "resultados"),
+    "entity.targets": ("targets", "metas", "metas"),
+    "entity.client_survey": ("client survey", "encuesta a clientes", "pesquisa com clientes"),
+    "rule.not_a_number": ("not a number", "no es un número", "não é um número"),
+    "rule.not_a_date": ("not a date", "no es una fecha", "não é uma data"),
+    "rule.wrong_type": ("wrong type", "tipo incorrecto", "tipo incorreto"),
+    "rule.missing_value": ("missing value", "valor faltante", "valor ausente"),
+    "rule.out_of_range": ("out of range", "fuera de rango", "fora do intervalo"),
+    "rule.not_allowed": ("value not allowed", "valor no permitido", "valor não permitido"),
+    "rule.bad_format": ("bad format", "formato incorrecto", "formato incorreto"),
+    "rule.duplicate_key": ("duplicate key", "clave duplicada", "chave duplicada"),
+    "rule.end_before_start": (
+        "ends before it starts",
+        "termina antes de empezar",
+        "termina antes de começar",
+    ),
+    "rule.unknown_firm": ("unknown firm", "empresa desconocida", "empresa desconhecida"),
+    "rule.unknown_program": ("unknown program", "programa desconocido", "programa desconhecido"),
+    "rule.contract_check": ("contract check", "control del contrato", "verificação do contrato"),
+    "rule.comparison_is_beneficiary": (
+        "comparison firm is a beneficiary",
+        "empresa de comparación es beneficiaria",
+        "empresa de comparação é beneficiária",
+    ),
+    "rule.exports_above_sales": (
+        "exports above sales",
+        "exportaciones mayores que ventas",
+        "exportações maiores que vendas",
+    ),
+    "rule.implausible_wage_per_worker": (
+        "implausible wage per worker",
+        "salario por trabajador inverosímil",
+        "salário por trabalhador implausível",
+    ),
+    "rule.value_added_above_sales": (
+        "value added above sales",
+        "valor agregado mayor que ventas",
+        "valor adicionado maior que vendas",
+    ),
+    "rule.outside_program_life": (
+        "outside the program's life",
+        "fuera de la vigencia del programa",
+        "fora da vigência do programa",
+    ),
+    "quality.completeness": ("Completeness", "Completitud", "Completude"),
+    "quality.validity": ("Validity", "Validez", "Validade"),
+    "quality.uniqueness": ("Uniqueness", "Unicidad", "Unicidade"),
+    "quality.timeliness": ("Timeliness (days)", "Oportunidad (días)", "Tempestividade (dias)"),
+    "quality.consistency": ("Consistency", "Consistencia", "Consistência"),
+    "quality.attrition": ("Attrition", "Desgaste de la muestra", "Atrito da amostra"),
+    "quality.response_rate": ("Response rate", "Tasa de respuesta", "Taxa de resposta"),
+    "group.beneficiaries": ("beneficiaries", "beneficiarias", "beneficiárias"),
+    "group.comparison": ("comparison firms", "empresas de comparación", "empresas de comparação"),
+    "grain.entity": ("current data", "datos vigentes", "dados vigentes"),
+    "grain.submission": ("submission", "entrega", "envio"),
+    "grain.period": ("period", "período", "período"),
+    "disclosure.min_firms": (
+        "fewer than {k} firms",
+        "menos de {k} empresas",
+        "menos de {k} empresas",
+    ),
+    "disclosure.dominance": (
+        "the {n} largest firms hold more than {share}% of the total",
+        "las {n} mayores empresas concentran más del {share}% del total",
+        "as {n} maiores empresas concentram mais de {share}% do total",
+    ),
+    "disclosure.secondary": (
+        "complementary: protects a suppressed figure of the same total",
+        "complementaria: protege una cifra suprimida del mismo total",
+        "complementar: protege um número suprimido do mesmo total",
+    ),
+    "disclosure.derived": (
+        "derived from a suppressed figure",
+        "derivada de una cifra suprimida",
+        "derivado de um número suprimido",
+    ),
+    "change.revised": ("revised", "revisada", "revisado"),
+    "change.newly_suppressed": ("now suppressed", "ahora suprimida", "agora suprimido"),
+    "change.newly_published": ("now published", "ahora publicada", "agora publicado"),
+    "change.added": ("new figure", "cifra nueva", "número novo"),
+    "change.removed": ("no longer published", "ya no se publica", "não é mais publicado"),
+    # --- published tables ---
+    "table.portfolio": ("Portfolio", "Cartera", "Carteira"),
+    "table.reach_by_year": (
+        "Reach and spending by year",
+        "Alcance y gasto por año",
+        "Alcance e gasto por ano",
+    ),
+    "table.reach_by_group": (
+        "Reach and spending by size, sector and region",
+        "Alcance y gasto por tamaño, sector y región",
+        "Alcance e gasto por porte, setor e região",
+    ),
+    "table.budget": (
+        "Budgets and share of GDP",
+        "Presupuestos y participación en el PIB",
+        "Orçamentos e participação no PIB",
+    ),
+    "table.effects_by_horizon": (
+        "Effects by horizon",
+        "Efectos por horizonte",
+        "Efeitos por horizonte",
+    ),
+    "table.event_study": (
+        "Effects by years since entry",
+        "Efectos por años desde el ingreso",
+        "Efeitos por anos desde a entrada",
+    ),
+    "table.heterogeneity": ("Effects by group", "Efectos por grupo", "Efeitos por grupo"),
+    "table.roi": (
+        "Return per public dollar and cost per job",
+        "Retorno por dólar público y costo por empleo",
+        "Retorno por dólar público e custo por emprego",
+    ),
+    "table.benchmarks": (
+        "International benchmarks",
+        "Referencias internacionales",
+        "Referências internacionais",
+    ),
+    "table.balance": (
+        "Matching balance",
+        "Balance del emparejamiento",
+        "Balanceamento do pareamento",
+    ),
+    "table.quarantine": (
+        "Quarantined rows by rule",
+        "Filas en cuarentena por regla",
+        "Linhas em quarentena por regra",
+    ),
+    "table.scorecard": (
+        "Data-quality scorecard",
+        "Indicadores de calidad de datos",
+        "Indicadores de qualidade dos dados",
+    ),
+    "table.loads": ("Loads", "Cargas", "Cargas"),
+    "table.suppression_log": (
+        "Suppression log",
+        "Registro de supresiones",
+        "Registro de supressões",
+    ),
+    "table.restatement": ("Restatement", "Reexpresión", "Reapresentação"),
+    # --- data-quality page ---
+    "quality.title": ("Data quality", "Calidad de los datos", "Qualidade dos dados"),
+    "quality.lede": (
+        "How complete, valid and consistent the data behind this edition are, and which input rows were set aside.",
+        "Qué tan completos, válidos y consistentes son los datos de esta edición, y qué filas de entrada se apartaron.",
+        "Quão completos, válidos e consistentes são os dados desta edição, e quais linhas de entrada foram separadas.",
+    ),
+    "quality.scorecard": ("Scorecard", "Indicadores", "Indicadores"),
+    "quality.scorecard_missing": (
+        "The data-quality scorecard is not yet available for this warehouse.",
+        "Los indicadores de calidad de datos aún no están disponibles para este almacén.",
+        "Os indicadores de qualidade dos dados ainda não estão disponíveis para este armazém.",
+    ),
+    "quality.scorecard_note": (
+        "Shares of the current data (1 = 100%); timeliness in days from the end of the period to its delivery.",
+        "Proporciones de los datos vigentes (1 = 100%); oportunidad en días desde el fin del período hasta su entrega.",
+        "Proporções dos dados vigentes (1 = 100%); tempestividade em dias do fim do período até a entrega.",
+    ),
+    "quality.scorecard_details": (
+        "All indicators",
+        "Todos los indicadores",
+        "Todos os indicadores",
+    ),
+    "quality.quarantine": (
+        "Quarantined rows by rule",
+        "Filas en cuarentena por regla",
+        "Linhas em quarentena por regra",
+    ),
+    "quality.quarantine_note": (
+        "Input rows that broke a rule of the data contract are kept aside with their reason and used nowhere.",
+        "Las filas de entrada que incumplen una regla del contrato de datos se apartan con su motivo y no se usan.",
+        "As linhas de entrada que violam uma regra do contrato de dados são separadas com o motivo e não são usadas.",
+    ),
+    "quality.no_quarantine": (
+        "No row was quarantined.",
+        "Ninguna fila quedó en cuarentena.",
+        "Nenhuma linha ficou em quarentena.",
+    ),
+    "quality.loads": ("Files loaded", "Archivos cargados", "Arquivos carregados"),
+    "quality.data_docs": ("Data Docs", "Data Docs", "Data Docs"),
+    "quality.data_docs_link": (
+        "Expectation results (Great Expectations Data Docs)",
+        "Resultados de las expectativas (Data Docs de Great Expectations)",
+        "Resultados das expectativas (Data Docs do Great Expectations)",
+    ),
+    "quality.data_docs_missing": (
+        "Data Docs are not yet available for this warehouse.",
+        "Los Data Docs aún no están disponibles para este almacén.",
+        "Os Data Docs ainda não estão disponíveis para este armazém.",
+    ),
+    "quality.data_docs_internal": (
+        "Data Docs show record-level examples, so they are published in internal editions only.",
+        "Los Data Docs muestran ejemplos a nivel de registro, por eso solo se publican en ediciones internas.",
+        "Os Data Docs mostram exemplos de registros, por isso só são publicados nas edições internas.",
+    ),
+    # --- changes page ---
+    "changes.title": (
+        "Changes from the previous edition",
+        "Cambios respecto de la edición anterior",
+        "Alterações em relação à edição anterior",
+    ),
+    "changes.first": (
+        "This is the first edition for this period: nothing to restate.",
+        "Esta es la primera edición de este período: no hay nada que reexpresar.",
+        "Esta é a primeira edição deste período: nada a reapresentar.",
+    ),
+    "changes.none": (
+        "No published figure changed from edition {previous}.",
+        "Ninguna cifra publicada cambió respecto de la edición {previous}.",
+        "Nenhum número publicado mudou em relação à edição {previous}.",
+    ),
+    "changes.summary": (
+        "This edition restates edition {previous}: {n} published figures changed.",
+        "Esta edición reexpresa la edición {previous}: cambiaron {n} cifras publicadas.",
+        "Esta edição reapresenta a edição {previous}: {n} números publicados mudaram.",
+    ),
+    "changes.data_versions": (
+        "Input data version {old} → {new}; code version {old_code} → {new_code}.",
+        "Versión de los datos {old} → {new}; versión del código {old_code} → {new_code}.",
+        "Versão dos dados {old} → {new}; versão do código {old_code} → {new_code}.",
+    ),
+    "changes.truncated": (
+        "The first {shown} changes are listed; the full list is in the restatement file.",
+        "Se listan los primeros {shown} cambios; la lista completa está en el archivo de reexpresión.",
+        "São listadas as primeiras {shown} alterações; a lista completa está no arquivo de reapresentação.",
+    ),
+    "changes.file": ("Restatement (CSV)", "Reexpresión (CSV)", "Reapresentação (CSV)"),
+    # --- methodology page ---
+    "method.title": ("Methodology", "Metodología", "Metodologia"),
+    "method.methods": ("Methods", "Métodos", "Métodos"),
+    "method.did": (
+        "Impact is estimated with staggered difference-in-differences (Callaway and Sant'Anna, 2021): for each entry cohort and year, the change in the outcome of beneficiaries since the year before entry is compared with the change of comparison firms that never took part ({control_group}). These group-time effects are averaged by years since entry (event study), by entry cohort and overall, with standard errors clustered by firm.",
+        "El impacto se estima con diferencias en diferencias escalonadas (Callaway y Sant'Anna, 2021): para cada cohorte de ingreso y año, el cambio del resultado de las beneficiarias desde el año previo al ingreso se compara con el cambio de empresas de comparación que nunca participaron ({control_group}). Estos efectos por grupo y período se promedian por años desde el ingreso (estudio de eventos), por cohorte y en total, con errores estándar agrupados por empresa.",
+        "O impacto é estimado com diferenças em diferenças escalonadas (Callaway e Sant'Anna, 2021): para cada coorte de entrada e ano, a variação do resultado das beneficiárias desde o ano anterior à entrada é comparada com a variação de empresas de comparação que nunca participaram ({control_group}). Esses efeitos por grupo e período são agregados por anos desde a entrada (estudo de eventos), por coorte e no total, com erros-padrão agrupados por empresa.",
+    ),
+    "method.horizons": (
+        "Horizons follow the years since entry: short run 0-1 years, medium run 2-3, long run 4 or more. Cohorts are followed across editions, so each annual edition re-estimates earlier cohorts on a longer panel.",
+        "Los horizontes siguen los años desde el ingreso: corto plazo 0-1 años, mediano 2-3, largo 4 o más. Las cohortes se siguen entre ediciones, de modo que cada edición anual vuelve a estimar las cohortes anteriores con un panel más largo.",
+        "Os horizontes seguem os anos desde a entrada: curto prazo 0-1 anos, médio 2-3, longo 4 ou mais. As coortes são acompanhadas entre edições, de modo que cada edição anual reestima as coortes anteriores com um painel mais longo.",
+    ),
+    "method.subgroups": (
+        "Effects by size class, sector and region are estimated separately for each group with at least {min_subgroup} beneficiaries; they show for whom a program works, to inform targeting, but differences between groups are not themselves causal.",
+        "Los efectos por tamaño, sector y región se estiman por separado para cada grupo con al menos {min_subgroup} beneficiarias; muestran para quién funciona un programa, como insumo para la focalización, pero las diferencias entre grupos no son en sí mismas causales.",
+        "Os efeitos por porte, setor e região são estimados separadamente para cada grupo com pelo menos {min_subgroup} beneficiárias; mostram para quem um programa funciona, para orientar a focalização, mas as diferenças entre grupos não são em si causais.",
+    ),
+    "method.matching": (
+        "As a check, beneficiaries are also matched to comparison firms of the same sector on baseline size and productivity (caliper {caliper} standard deviations of the score) and the matched pairs are compared before and after entry; the balance chart shows how similar the matched groups are.",
+        "Como verificación, las beneficiarias también se emparejan con empresas de comparación del mismo sector según tamaño y productividad de línea de base (caliper de {caliper} desviaciones estándar del puntaje) y se comparan los pares antes y después del ingreso; el gráfico de balance muestra cuán parecidos son los grupos emparejados.",
+        "Como verificação, as beneficiárias também são pareadas com empresas de comparação do mesmo setor por porte e produtividade de linha de base (caliper de {caliper} desvios-padrão do escore) e os pares são comparados antes e depois da entrada; o gráfico de balanceamento mostra quão parecidos são os grupos pareados.",
+    ),
+    "method.roi": (
+        "Return per public dollar is the estimated extra value added (or sales) of beneficiaries, summed over firms and years, divided by their public cost; cost per job is the public cost divided by the estimated jobs created or retained in the last year. Both carry 95% intervals. Displacement of {displacement}% of gains is netted out. Self-reported (gross) figures from client surveys are shown beside them, with deadweight of {deadweight}% netted out, as are the international benchmarks, which mostly rest on self-reports.",
+        "El retorno por dólar público es el valor agregado (o las ventas) adicional estimado de las beneficiarias, sumado sobre empresas y años, dividido por su costo público; el costo por empleo es el costo público dividido por los empleos creados o mantenidos estimados en el último año. Ambos llevan intervalos del 95%. Se descuenta un desplazamiento del {displacement}% de las ganancias. Al lado se muestran las cifras autodeclaradas (brutas) de las encuestas a clientes, descontado un peso muerto del {deadweight}%, y las referencias internacionales, que en su mayoría se basan en autodeclaraciones.",
+        "O retorno por dólar público é o valor adicionado (ou as vendas) adicional estimado das beneficiárias, somado sobre empresas e anos, dividido pelo custo público; o custo por emprego é o custo público dividido pelos empregos criados ou mantidos estimados no último ano. Ambos têm intervalos de 95%. Desconta-se um deslocamento de {displacement}% dos ganhos. Ao lado aparecem os números autodeclarados (brutos) das pesquisas com clientes, descontado um peso morto de {deadweight}%, e as referências internacionais, que em sua maioria se baseiam em autodeclarações.",
+    ),
+    "method.assumptions": ("Assumptions", "Supuestos", "Hipóteses"),
+    "method.parallel": (
+        "Parallel trends: without the program, beneficiaries' outcomes would have evolved like those of comparison firms. It cannot be proven; the pre-entry test (effects before entry should be zero, level {level}) can reject it, and each outcome says whether it passes.",
+        "Tendencias paralelas: sin el programa, los resultados de las beneficiarias habrían evolucionado como los de las empresas de comparación. No puede probarse; la prueba previa al ingreso (los efectos antes del ingreso deben ser cero, nivel {level}) puede rechazarlo, y cada resultado indica si la supera.",
+        "Tendências paralelas: sem o programa, os resultados das beneficiárias teriam evoluído como os das empresas de comparação. Não pode ser provado; o teste anterior à entrada (os efeitos antes da entrada devem ser zero, nível {level}) pode rejeitá-lo, e cada resultado indica se passa.",
+    ),
+    "method.anticipation": (
+        "No anticipation beyond {anticipation} years before entry, and no effects of the program on comparison firms.",
+        "Sin anticipación más allá de {anticipation} años antes del ingreso, y sin efectos del programa sobre las empresas de comparación.",
+        "Sem antecipação além de {anticipation} anos antes da entrada, e sem efeitos do programa sobre as empresas de comparação.",
+    ),
+    "method.selection": (
+        "Firms may select into programs on permanent differences (size, productivity); differencing removes those, but not differences in trends.",
+        "Las empresas pueden autoseleccionarse en los programas por diferencias permanentes (tamaño, productividad); la diferenciación las elimina, pero no las diferencias de tendencia.",
+        "As empresas podem se autosselecionar nos programas por diferenças permanentes (porte, produtividade); a diferenciação as elimina, mas não as diferenças de tendência.",
+    ),
+    "method.prices": (
+        "Money is converted to constant {year} US dollars with each country's deflator and exchange rate.",
+        "Los montos se convierten a dólares constantes de {year} con el deflactor y el tipo de cambio de cada país.",
+        "Os valores são convertidos em dólares constantes de {year} com o deflator e a taxa de câmbio de cada país.",
+    ),
+    "method.can": (
+        "What the numbers can say",
+        "Qué pueden decir las cifras",
+        "O que os números podem dizer",
+    ),
+    "method.can_1": (
+        "The average effect of each program on the firms it served, by horizon, with its uncertainty.",
+        "El efecto promedio de cada programa sobre las empresas que atendió, por horizonte, con su incertidumbre.",
+        "O efeito médio de cada programa sobre as empresas atendidas, por horizonte, com sua incerteza.",
+    ),
+    "method.can_2": (
+        "Whether the net (counterfactual) return per dollar and cost per job are above or below the gross self-reported figures and the international benchmarks.",
+        "Si el retorno neto (contrafactual) por dólar y el costo por empleo están por encima o por debajo de las cifras brutas autodeclaradas y de las referencias internacionales.",
+        "Se o retorno líquido (contrafactual) por dólar e o custo por emprego estão acima ou abaixo dos números brutos autodeclarados e das referências internacionais.",
+    ),
+    "method.can_3": (
+        "How reach and spending evolve, and how complete and valid the data are.",
+        "Cómo evolucionan el alcance y el gasto, y qué tan completos y válidos son los datos.",
+        "Como evoluem o alcance e o gasto, e quão completos e válidos são os dados.",
+    ),
+    "method.cannot": ("What they cannot say", "Qué no pueden decir", "O que não podem dizer"),
+    "method.cannot_1": (
+        "The effect on firms that did not take part, or on future beneficiaries if the program changes or grows.",
+        "El efecto sobre empresas que no participaron, ni sobre futuras beneficiarias si el programa cambia o crece.",
+        "O efeito sobre empresas que não participaram, nem sobre futuras beneficiárias se o programa mudar ou crescer.",
+    ),
+    "method.cannot_2": (
+        "Effects on the economy as a whole: gains taken from competitors are only netted out at the displacement share assumed.",
+        "Efectos sobre la economía en su conjunto: las ganancias tomadas a competidores solo se descuentan según el desplazamiento supuesto.",
+        "Efeitos sobre a economia como um todo: os ganhos tomados de concorrentes só são descontados pelo deslocamento suposto.",
+    ),
+    "method.cannot_3": (
+        "Why a program works, or which of its services does: estimates are per program, not per service.",
+        "Por qué funciona un programa, ni cuál de sus servicios: las estimaciones son por programa, no por servicio.",
+        "Por que um programa funciona, nem qual de seus serviços: as estimativas são por programa, não por serviço.",
+    ),
+    "method.cannot_4": (
+        "Precise effects for small groups: intervals widen as groups shrink, and groups with few firms are not estimated or not shown.",
+        "Efectos precisos para grupos pequeños: los intervalos se amplían al reducirse los grupos, y los grupos con pocas empresas no se estiman o no se muestran.",
+        "Efeitos precisos para grupos pequenos: os intervalos aumentam quando os grupos diminuem, e grupos com poucas empresas não são estimados ou não são mostrados.",
+    ),
+    "method.disclosure": ("Disclosure control", "Control de divulgación", "Controle de divulgação"),
+    "method.disclosure_text": (
+        "Public editions suppress every figure that rests on fewer than {k} firms, and every sum of money or jobs of which the {n} largest firms hold more than {share}%. Where a suppressed figure could be recovered from a total, at least one more figure of the same total is suppressed. Ratios and intervals of a suppressed figure are suppressed with it. Each suppression is listed, with its rule, in the suppression log.",
+        "Las ediciones públicas suprimen toda cifra que se basa en menos de {k} empresas, y toda suma de dinero o empleos en la que las {n} mayores empresas concentran más del {share}%. Cuando una cifra suprimida podría recuperarse a partir de un total, se suprime al menos otra cifra del mismo total. Las razones e intervalos de una cifra suprimida se suprimen con ella. Cada supresión figura, con su regla, en el registro de supresiones.",
+        "As edições públicas suprimem todo número baseado em menos de {k} empresas, e toda soma de dinheiro ou empregos em que as {n} maiores empresas concentram mais de {share}%. Quando um número suprimido poderia ser recuperado a partir de um total, pelo menos outro número do mesmo total é suprimido. Razões e intervalos de um número suprimido são suprimidos com ele. Cada supressão consta, com sua regra, no registro de supressões.",
+    ),
+    "method.disclosure_limit": (
+        "Figures of different editions are protected each on its own: comparing two quarterly editions can reveal how many firms entered in between.",
+        "Las cifras de distintas ediciones se protegen cada una por separado: comparar dos ediciones trimestrales puede revelar cuántas empresas ingresaron entre ambas.",
+        "Os números de edições diferentes são protegidos cada um separadamente: comparar duas edições trimestrais pode revelar quantas empresas entraram entre elas.",
+    ),
+    "method.disclosure_summary": (
+        "Suppressed cells in this edition",
+        "Celdas suprimidas en esta edición",
+        "Células suprimidas nesta edição",
+    ),
+    "method.disclosure_none": (
+        "No cell needed suppression in this edition.",
+        "Ninguna celda requirió supresión en esta edición.",
+        "Nenhuma célula precisou ser suprimida nesta edição.",
+    ),
+    "method.editions": (
+        "Editions and traceability",
+        "Ediciones y trazabilidad",
+        "Edições e rastreabilidade",
+    ),
+    "method.editions_text": (
+        "Each build is a new, immutable edition with its own identifier; every page names the input data version (a hash of every file loaded), the code version and the build time. Re-publishing a period creates a new edition that lists which published figures changed.",
+        "Cada generación es una edición nueva e inmutable con su propio identificador; cada página indica la versión de los datos (una huella de todos los archivos cargados), la versión del código y la hora de generación. Volver a publicar un período crea una nueva edición que lista qué cifras publicadas cambiaron.",
+        "Cada geração é uma edição nova e imutável com seu próprio identificador; cada página indica a versão dos dados (um hash de todos os arquivos carregados), a versão do código e a hora de geração. Republicar um período cria uma nova edição que lista quais números publicados mudaram.",
+    ),
+    "method.parameters": (
+        "Specification of this run",
+        "Especificación de esta corrida",
+        "Especificação desta execução",
+    ),
+    "param.control_group": ("Comparison group", "Grupo de comparación", "Grupo de comparação"),
+    "param.anticipation": ("Anticipation (years)", "Anticipación (años)", "Antecipação (anos)"),
+    "param.min_subgroup_beneficiaries": (
+        "Smallest group estimated (beneficiaries)",
+        "Grupo más pequeño estimado (beneficiarias)",
+        "Menor grupo estimado (beneficiárias)",
+    ),
+    "param.displacement": ("Displacement", "Desplazamiento", "Deslocamento"),
+    "param.deadweight": (
+        "Deadweight (self-reports)",
+        "Peso muerto (autodeclaraciones)",
+        "Peso morto (autodeclarações)",
+    ),
+    "param.matching_caliper": (
+        "Matching caliper",
+        "Caliper del emparejamiento",
+        "Caliper do pareamento",
+    ),
+    "param.pretrend_level": (
+        "Pre-trend test level",
+        "Nivel de la prueba de tendencias previas",
+        "Nível do teste de tendências prévias",
+    ),
+    "param.min_firms": (
+        "Disclosure: smallest number of firms",
+        "Divulgación: número mínimo de empresas",
+        "Divulgação: número mínimo de empresas",
+    ),
+    "param.dominance": (
+        "Disclosure: dominance rule",
+        "Divulgación: regla de dominancia",
+        "Divulgação: regra de dominância",
+    ),
+    "control_group.nevertreated": (
+        "never-treated firms",
+        "empresas nunca tratadas",
+        "empresas nunca tratadas",
+    ),
+    "control_group.notyettreated": (
+        "not-yet-treated firms",
+        "empresas aún no tratadas",
+        "empresas ainda não tratadas",
+    ),
+    # --- benchmark descriptions (reference.benchmarks) ---
+    "bench.economic growth (new sales)": (
+        "economic growth (new sales)",
+        "crecimiento económico (nuevas ventas)",
+        "crescimento econômico (novas vendas)",
+    ),
+    "bench.jobs created or retained": (
+        "jobs created or retained",
+        "empleos creados o mantenidos",
+        "empregos criados ou mantidos",
+    ),
+    "bench.additional value added": (
+        "additional value added",
+        "valor agregado adicional",
+        "valor adicionado adicional",
+    ),
+    "bench.economic activity": ("economic activity", "actividad económica", "atividade econômica"),
+    "bench.sales": ("sales", "ventas", "vendas"),
+    "bench.employment": ("employment", "empleo", "emprego"),
+    "bench.rd_spend": ("R&D spending", "gasto en I+D", "gasto em P&D"),
+    "bench.productivity": ("productivity", "productividad", "produtividade"),
+    "bench.USD per USD of federal investment": (
+        "USD per USD of federal investment",
+        "USD por USD de inversión federal",
+        "USD por USD de investimento federal",
+    ),
+    "bench.USD of federal investment per job": (
+        "USD of federal investment per job",
+        "USD de inversión federal por empleo",
+        "USD de investimento federal por emprego",
+    ),
+    "bench.USD per USD of public investment": (
+        "USD per USD of public investment",
+        "USD por USD de inversión pública",
+        "USD por USD de investimento público",
+    ),
+    "bench.USD of public investment per job": (
+        "USD of public investment per job",
+        "USD de inversión pública por empleo",
+        "USD de investimento público por emprego",
+    ),
+    "bench.percent": ("percent", "por ciento", "por cento"),
+    "bench.client self-reports (surveys)": (
+        "client self-reports (surveys)",
+        "autodeclaraciones de clientes (encuestas)",
+        "autodeclarações de clientes (pesquisas)",
+    ),
+    "bench.interviews, surveys, trend and indicator analysis": (
+        "interviews, surveys, trend and indicator analysis",
+        "entrevistas, encuestas, análisis de tendencias e indicadores",
+        "entrevistas, pesquisas, análise de tendências e indicadores",
+    ),
+    "bench.program review": ("program review", "revisión del programa", "revisão do programa"),
+    "bench.surveys, regression and cost-benefit analysis": (
+        "surveys, regression and cost-benefit analysis",
+        "encuestas, regresiones y análisis costo-beneficio",
+        "pesquisas, regressões e análise custo-benefício",
+    ),
+}
+
+
+# plotly.js's own words on the chart toolbar (the buttons the pages keep) and notices
+PLOTLY_LOCALES: dict[str, dict[str, str]] = {
+    "es": {
+        "Download plot as a PNG": "Descargar el gráfico como PNG",
+        "Download plot": "Descargar el gráfico",
+        "Zoom": "Ampliar una zona",
+        "Pan": "Desplazar",
+        "Reset axes": "Restablecer los ejes",
+        "Autoscale": "Escala automática",
+        "Double-click to zoom back out": "Doble clic para volver a la vista inicial",
+    },
+    "pt": {
+        "Download plot as a PNG": "Baixar o gráfico como PNG",
+        "Download plot": "Baixar o gráfico",
+        "Zoom": "Ampliar uma área",
+        "Pan": "Deslocar",
+        "Reset axes": "Restaurar os eixos",
+        "Autoscale": "Escala automática",
+        "Double-click to zoom back out": "Clique duas vezes para voltar à vista inicial",
+    },
+}
+
+
+def _fmt(x: float, decimals: int, lang: Lang) -> str:
+    text = f"{x:,.{decimals}f}"
+    if lang == "en":
+        return text
+    # Spanish and Portuguese: decimal comma, thousands point
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+class Translator:
+    """The labels and number formats of one language."""
+
+    def __init__(self, lang: Lang) -> None:
+        if lang not in _INDEX:
+            raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
+        self.lang: Lang = lang
+        self._i = _INDEX[lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The text of `key`, with {placeholders} filled in; a missing key is an error."""
+        text = LABELS[key][self._i]
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        """Whether `key` has a label."""
+        return key in LABELS
+
+    def code(self, domain: str, value: object) -> str:
+        """A data code of `domain` in words (the code itself when there is no label)."""
+        text = str(value)
+        if text in ("total", "unknown"):
+            return self(f"value.{text}")
+        key = f"{domain}.{text}"
+        return self(key) if key in LABELS else text
+
+    @property
+    def separators(self) -> str:
+        """plotly's `separators` (decimal, then thousands) for this language."""
+        return ".," if self.lang == "en" else ",."
+
+    def num(self, x: object, decimals: int = 0) -> str:
+        """A number as this language writes it; missing values as a dash."""
+        try:
+            v = float(x)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return self("sym.missing")
+        if math.isnan(v):
+            return self("sym.missing")
+        if math.isinf(v):
+            return self("sym.unbounded")
+        return _fmt(v, decimals, self.lang)
+
+    def signed(self, x: object, decimals: int = 1) -> str:
+        """A number with its sign (effects)."""
+        text = self.num(x, decimals)
+        if not text[-1].isdigit() or not text.strip("-0.,"):
+            return text.lstrip("-")  # missing, unbounded, or zero at this precision
+        return text.replace("-", "−") if text.startswith("-") else "+" + text
+
+
+def english_labels() -> set[str]:
+    """Every English label that differs from its Spanish one (to test Spanish pages)."""
+    return {en for en, es, _ in LABELS.values() if en != es}

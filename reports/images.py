@@ -1,0 +1,96 @@
+"""PNG images of the key charts, for slide decks, through kaleido and Debian's chromium.
+
+Image export is optional: without kaleido (>= 1.3, which drives an installed Chrome or
+Chromium) or without a browser, the edition is built anyway and `export_images` returns
+a message saying what is missing. Kaleido is pointed at the edition's own plotly.min.js
+and told not to load MathJax, so it requests nothing from the network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+KALEIDO_REQUIREMENT = "kaleido==1.5.0"
+
+
+@dataclass
+class ImageExport:
+    """What the export wrote, or why it did not."""
+
+    files: list[Path] = field(default_factory=list)
+    message: str | None = None  # set when images are missing, for the build's messages
+    reason: str | None = None  # no_kaleido | no_browser | failed: for the pages' wording
+
+
+def find_browser() -> str | None:
+    """The Chrome/Chromium kaleido should drive: $BROWSER_PATH, else Debian's chromium."""
+    configured = os.environ.get("BROWSER_PATH")
+    if configured and Path(configured).exists():
+        return configured
+    for candidate in (shutil.which("chromium"), *CHROMIUM_PATHS):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def kaleido_status() -> str | None:
+    """None when kaleido >= 1 is importable, else a message naming the missing package."""
+    if importlib.util.find_spec("kaleido") is None:
+        return f"kaleido is not installed (add {KALEIDO_REQUIREMENT} to the environment)"
+    version = metadata.version("kaleido")
+    if int(version.split(".")[0]) < 1:
+        return f"kaleido {version} is too old for plotly 6+ (need {KALEIDO_REQUIREMENT})"
+    return None
+
+
+def export_images(
+    figures: dict[str, go.Figure], folder: Path, plotly_js: Path, *, scale: float = 2.0
+) -> ImageExport:
+    """Write each figure as `<name>.png` into folder, in one browser launch."""
+    if not figures:
+        return ImageExport()
+    problem = kaleido_status()
+    if problem is not None:
+        return ImageExport(message=problem, reason="no_kaleido")
+    browser = find_browser()
+    if browser is None:
+        message = "no Chrome or Chromium found (install Debian's chromium package)"
+        return ImageExport(message=message, reason="no_browser")
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("BROWSER_PATH", str(browser))  # choreographer reads it
+    paths = [folder / f"{name}.png" for name in figures]
+    specs = [
+        {
+            "fig": fig.to_dict(),
+            "path": path,
+            "opts": {
+                "format": "png",
+                "width": int(fig.layout.width or 1000),
+                "height": int(fig.layout.height or 450),
+                "scale": scale,
+            },
+        }
+        for fig, path in zip(figures.values(), paths, strict=True)
+    ]
+    try:
+        import kaleido  # type: ignore[import-not-found]
+
+        # local plotly.js and no MathJax: nothing is fetched from a CDN
+        kaleido.write_fig_from_object_sync(
+            specs, kopts={"plotlyjs": str(plotly_js), "mathjax": False}
+        )
+    except Exception as exc:  # a failed export must not fail the edition
+        return ImageExport(
+            files=[p for p in paths if p.exists()],
+            message=f"PNG export failed ({type(exc).__name__}: {exc})",
+            reason="failed",
+        )
+    return ImageExport(files=[p for p in paths if p.exists()])

@@ -1,0 +1,116 @@
+"""Read what a site edition shows from the warehouse: one SQL file per question.
+
+The SQL lives in `reports/queries/*.sql`, with DuckDB named parameters (`$run_id`,
+`$period_end`, `$year`). Everything is fetched into pandas at once, so no result stays
+open on the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from reports.period import Period
+from warehouse.load import data_version
+
+QUERIES = resources.files("reports") / "queries"
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
+    """Run `queries/<name>.sql` with the named parameters it uses; return a DataFrame."""
+    sql = (QUERIES / f"{name}.sql").read_text(encoding="utf-8")
+    used = {p: params[p] for p in set(_PARAMETER.findall(sql))}
+    return con.execute(sql, used).df() if used else con.sql(sql).df()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether a table exists (tables other helpers' migrations add may not yet)."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return bool(found[0][0])
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything one edition shows, read from the warehouse."""
+
+    period: Period
+    run_id: str
+    run: dict[str, Any]  # the run's row in meta.runs, parameters parsed
+    data_version: str
+    warehouse: Path | None  # the warehouse file, to find Data Docs beside it
+    programs: pd.DataFrame
+    participations: pd.DataFrame  # spells started by the period's end
+    population: pd.DataFrame
+    budgets: pd.DataFrame
+    estimates: pd.DataFrame  # empty in quarterly editions
+    specification: dict[str, Any]
+    contributors: pd.DataFrame
+    roi: pd.DataFrame
+    benchmarks: pd.DataFrame
+    balance: pd.DataFrame
+    self_reported: pd.DataFrame
+    quarantine: pd.DataFrame
+    loads: pd.DataFrame
+    scorecard: pd.DataFrame | None  # None: the warehouse has no scorecard table yet
+
+
+def _warehouse_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    rows = con.sql(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    return Path(rows[0][0]) if rows and rows[0][0] else None
+
+
+def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period) -> SiteInputs:
+    """Read the registry, reach, spending, the run's results and the data-quality tables."""
+    runs = run_query(con, "run", run_id=run_id)
+    # steps run without the flow (tests, notebooks) log no run: its parameters are unknown
+    run: dict[str, Any] = runs.iloc[0].to_dict() if len(runs) else {"run_id": run_id}
+    run["parameters"] = json.loads(run["parameters"]) if run.get("parameters") else {}
+    params = {"run_id": run_id, "period_end": period.end, "year": period.year}
+    impact = period.annual  # quarterly editions carry monitoring figures only
+
+    def results(name: str) -> pd.DataFrame:
+        return run_query(con, name, **params) if impact else pd.DataFrame()
+
+    spec = run_query(con, "specification", **params) if impact else pd.DataFrame()
+    specification = (
+        json.loads(spec["specification"].iloc[0])
+        if len(spec) and spec["specification"].iloc[0]
+        else {}
+    )
+    scorecard = (
+        run_query(con, "scorecard", **params) if table_exists(con, "meta", "scorecard") else None
+    )
+    return SiteInputs(
+        period=period,
+        run_id=run_id,
+        run=run,
+        data_version=data_version(con),
+        warehouse=_warehouse_path(con),
+        programs=run_query(con, "programs"),
+        participations=run_query(con, "participations", **params),
+        population=run_query(con, "population", **params),
+        budgets=run_query(con, "budgets", **params),
+        estimates=results("estimates"),
+        specification=specification,
+        contributors=results("contributors"),
+        roi=results("roi"),
+        benchmarks=run_query(con, "benchmarks"),
+        balance=results("balance"),
+        self_reported=results("self_reported_firms"),
+        quarantine=run_query(con, "quarantine"),
+        loads=run_query(con, "loads"),
+        scorecard=scorecard,
+    )

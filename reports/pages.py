@@ -1,0 +1,687 @@
+"""The pages of an edition: what each template shows, built from the published tables.
+
+One function per page kind (overview portfolio table, program, data quality, methodology,
+changes) returns the template's context. Tables reach templates as `TableView`s
+(`reports.views`) and charts as plotly divs (`Charts`), always from published tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from markupsafe import Markup
+
+from evaluation.impact import HEADLINE_OUTCOMES
+from reports import figures, tables
+from reports.disclosure import DERIVED, DOMINANCE, MIN_FIRMS, SECONDARY, DisclosureRules, Published
+from reports.i18n import Translator
+from reports.inputs import SiteInputs
+from reports.views import Col, Formats, TableView, missing, table_view
+
+MAX_CHANGES_SHOWN = 300
+# a short toolbar whose words are translated (reports.i18n.PLOTLY_LOCALES)
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtons": [["toImage", "zoom2d", "pan2d", "resetScale2d"]],
+}
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a program id."""
+    return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "program"
+
+
+class Charts:
+    """Numbered plotly divs (stable ids, so an edition is reproducible) and the charts
+    chosen for PNG export."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.count = 0
+        self.for_images: dict[str, go.Figure] = {}
+        self.config = {**PLOTLY_CONFIG, "locale": lang}
+
+    def div(self, fig: go.Figure, image: str | None = None) -> Markup:
+        """The chart as a div for a page; `image` names its PNG, if it gets one."""
+        self.count += 1
+        if image:
+            self.for_images[image] = fig
+        # our own plotly output: safe to insert unescaped into the autoescaped template
+        return Markup(
+            fig.to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                div_id=f"chart-{self.count}",
+                config=self.config,
+            )
+        )
+
+
+def data_docs_folder(inputs: SiteInputs, given: Path | None) -> Path | None:
+    """The Data Docs folder: the given path, else `<warehouse dir>/data_docs`."""
+    candidates = [given] if given else []
+    if inputs.warehouse is not None:
+        candidates.append(inputs.warehouse.parent / "data_docs")
+    for c in candidates:
+        if c is None:
+            continue
+        index = c if c.suffix == ".html" else c / "index.html"
+        if index.is_file():
+            return index.parent
+    return None
+
+
+def rule_text(rule: str, t: Translator, rules: DisclosureRules) -> str:
+    """A disclosure rule in words, with this edition's thresholds."""
+    if rule == MIN_FIRMS:
+        return t("disclosure.min_firms", k=rules.min_firms)
+    if rule == DOMINANCE:
+        return t(
+            "disclosure.dominance",
+            n=rules.dominance_top,
+            share=t.num(100 * rules.dominance_share, 0),
+        )
+    if rule in (SECONDARY, DERIVED):
+        return t(f"disclosure.{rule}")
+    return rule
+
+
+def _is_total(row: pd.Series) -> bool:
+    return bool(row.get("is_total"))
+
+
+def portfolio_view(
+    table: Published,
+    registry: pd.DataFrame,
+    names: dict[str, str],
+    slugs: dict[str, str],
+    t: Translator,
+    fmt: Formats,
+    annual: bool,
+) -> TableView:
+    """The overview's portfolio table: one row per program (linked to its page), a total."""
+    countries = dict(zip(registry["program_id"], registry["country"], strict=True))
+    instruments = dict(zip(registry["program_id"], registry["instrument"], strict=True))
+
+    def name(v: object, row: pd.Series) -> str:
+        return t("overview.all_programs") if row["is_total"] else str(names.get(str(v), v))
+
+    columns = [
+        Col("program_id", t("col.program"), name, numeric=False),
+        Col(
+            "country",
+            t("col.country"),
+            lambda _v, row: "" if row["is_total"] else str(countries.get(row["program_id"], "")),
+            numeric=False,
+        ),
+        Col(
+            "instrument",
+            t("col.instrument"),
+            lambda _v, row: (
+                ""
+                if row["is_total"]
+                else t.code("instrument", instruments.get(row["program_id"], ""))
+            ),
+            numeric=False,
+        ),
+        Col("firms_served", t("col.firms_served"), fmt.number()),
+        Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
+        Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
+        Col("coverage_pct", t("col.coverage_pct"), fmt.number(1)),
+    ]
+    if annual:
+        for o in HEADLINE_OUTCOMES:
+            columns.append(
+                Col(
+                    f"{o}_effect",
+                    t("col.effect_on", outcome=t.code("outcome", o)) + " (%)",
+                    fmt.effect(f"{o}_ci_low", f"{o}_ci_high"),
+                )
+            )
+    view = table_view(table, columns, t, keys=("program_id", "is_total"), total_label=_is_total)
+    # program names link to their pages
+    for row in view.rows:
+        pid = json.loads(row.key)["program_id"]
+        if pid in slugs:
+            first = row.cells[0]
+            row.cells[0] = type(first)(
+                Markup('<a href="{}" translate="no">{}</a>').format(slugs[pid], first.text),
+                first.column,
+                first.classes,
+            )
+    return view
+
+
+def program_context(
+    program: Any,
+    tabs: dict[str, Published],
+    inputs: SiteInputs,
+    t: Translator,
+    fmt: Formats,
+    charts: Charts,
+    true_effects: pd.DataFrame | None,
+) -> dict[str, Any]:
+    """The context of a program page: registry, reach, spending and, in annual
+    editions, impact."""
+    pid = program.program_id
+    key = slug(str(pid))
+
+    def mine(table_id: str) -> Published | None:
+        table = tabs.get(table_id)
+        if table is None:
+            return None
+        return table.rows(table.values["program_id"] == pid)
+
+    portfolio = mine("portfolio")
+    assert portfolio is not None
+    key_figures = table_view(
+        portfolio,
+        [
+            Col("firms_served", t("col.firms_served"), fmt.number()),
+            Col("coverage_pct", t("col.coverage_pct"), fmt.number(1)),
+            Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
+            Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
+        ],
+        t,
+        keys=("program_id", "is_total"),
+    )
+    by_year = mine("reach_by_year")
+    by_group = mine("reach_by_group")
+    budget = mine("budget")
+    assert by_year is not None and by_group is not None and budget is not None
+    year_frame = by_year.frame()
+    context: dict[str, Any] = {
+        "program": program,
+        # (label, value, whether the value is the agency's own text rather than a label)
+        "registry": [
+            (label, None if missing(value) else value, own)
+            for label, value, own in [
+                (t("registry.agency"), program.agency, True),
+                (t("registry.country"), program.country, True),
+                (t("registry.pillar"), t.code("pillar", program.pillar), False),
+                (t("registry.instrument"), t.code("instrument", program.instrument), False),
+                (t("registry.start_year"), program.start_year, False),
+                (t("registry.market_failure"), program.market_failure, True),
+                (t("registry.targeting"), program.targeting, True),
+                (t("registry.expected_short"), program.expected_short, True),
+                (t("registry.expected_medium"), program.expected_medium, True),
+                (t("registry.expected_long"), program.expected_long, True),
+            ]
+        ],
+        "key_figures": key_figures,
+        "reach_charts": [
+            charts.div(figures.entering_figure(year_frame, t)),
+            charts.div(figures.group_reach_figure(by_group.frame(), t)),
+        ],
+        "by_year": table_view(
+            by_year,
+            [
+                Col(
+                    "year",
+                    t("col.year"),
+                    lambda v, row: t("value.total") if row["is_total"] else str(v),
+                    numeric=False,
+                ),
+                Col("firms_entering", t("col.firms_entering"), fmt.number()),
+                Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
+            ],
+            t,
+            keys=tables.REACH_BY_YEAR.keys,
+            total_label=_is_total,
+        ),
+        "by_group": table_view(
+            by_group,
+            [
+                Col("dimension", t("col.dimension"), fmt.code("dimension"), numeric=False),
+                Col(
+                    "value",
+                    t("col.value"),
+                    lambda v, row: t.code(str(row["dimension"]), v),
+                    numeric=False,
+                ),
+                Col("firms_served", t("col.firms_served"), fmt.number()),
+                Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
+                Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
+            ],
+            t,
+            keys=tables.REACH_BY_GROUP.keys,
+            total_label=_is_total,
+        ),
+        "spending_charts": [charts.div(figures.spending_figure(year_frame, t))],
+        "budget": table_view(
+            budget,
+            [
+                Col("year", t("col.year"), fmt.text(), numeric=False),
+                Col("public_budget_usd", t("col.public_budget_usd"), fmt.number()),
+                Col("admin_cost_usd", t("col.admin_cost_usd"), fmt.number()),
+                Col("budget_share_gdp_pct", t("col.budget_share_gdp_pct"), fmt.number(5)),
+            ],
+            t,
+            keys=tables.BUDGET.keys,
+        ),
+        "impact": None,
+    }
+    if inputs.period.annual:
+        context["impact"] = _impact_context(pid, key, mine, inputs, t, fmt, charts, true_effects)
+    return context
+
+
+def _impact_context(
+    pid: str,
+    key: str,
+    mine: Any,
+    inputs: SiteInputs,
+    t: Translator,
+    fmt: Formats,
+    charts: Charts,
+    true_effects: pd.DataFrame | None,
+) -> dict[str, Any] | None:
+    horizon = mine("effects_by_horizon")
+    if horizon is None or horizon.values.empty:
+        return None
+    hv = horizon.values
+    outcomes = list(dict.fromkeys(hv["outcome"]))
+    # one row per outcome, one column per horizon: the table is a pivot of published cells
+    pivot_rows = []
+    for outcome in outcomes:
+        cells = []
+        for h in tables.HORIZONS:
+            match = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == h)]
+            cells.append(int(match[0]) if len(match) else None)
+        pivot_rows.append((outcome, cells))
+    frame = horizon.frame()
+    effect = fmt.effect()
+    rows = []
+    warnings = []
+    for outcome, cells in pivot_rows:
+        out = []
+        for i in cells:
+            if i is None:
+                out.append({"text": t("sym.missing"), "classes": "num", "title": ""})
+            elif horizon.is_suppressed(i, "effect") and horizon.applied:
+                out.append(
+                    {
+                        "text": t("sym.suppressed"),
+                        "classes": "num sup",
+                        "title": t("note.suppressed"),
+                    }
+                )
+            else:
+                flag = " flag" if horizon.is_suppressed(i, "effect") else ""
+                out.append(
+                    {
+                        "text": effect(frame.at[i, "effect"], frame.loc[i]),
+                        "classes": "num" + flag,
+                        "title": t("note.would_suppress") if flag else "",
+                    }
+                )
+        first = cells[0]
+        passes = frame.at[first, "pretrend_passes"] if first is not None else None
+        unit = frame.at[first, "unit"] if first is not None else "pct"
+        if passes is False or (passes is not None and passes is not pd.NA and not bool(passes)):
+            warnings.append(t.code("outcome", outcome))
+        rows.append(
+            {
+                "outcome": t.code("outcome", outcome),
+                "unit": t(f"unit.{unit}"),
+                "cells": out,
+                "pretrend": ""
+                if passes is None or passes is pd.NA
+                else t("value.yes" if bool(passes) else "value.no"),
+            }
+        )
+    events = mine("event_study")
+    het = mine("heterogeneity")
+    roi = mine("roi")
+    balance = mine("balance")
+    bench = inputs.benchmarks
+    event_charts, forest_charts = [], []
+    for outcome in HEADLINE_OUTCOMES:
+        short = outcome.removeprefix("log_")
+        ev = events.frame() if events is not None else pd.DataFrame()
+        ev = ev[ev["outcome"] == outcome] if len(ev) else ev
+        if len(ev):
+            truth = None
+            if true_effects is not None:
+                truth = true_effects[
+                    (true_effects["program_id"] == pid) & (true_effects["outcome"] == outcome)
+                ].copy()
+                truth["effect"] = tables.to_display(outcome, truth["effect"])
+            event_charts.append(
+                charts.div(
+                    figures.event_study_figure(ev, t, outcome, truth),
+                    image=f"{key}_event_study_{short}",
+                )
+            )
+        hf = het.frame() if het is not None else pd.DataFrame()
+        hf = hf[hf["outcome"] == outcome] if len(hf) else hf
+        if len(hf):
+            forest_charts.append(
+                charts.div(
+                    figures.forest_figure(hf, t, outcome), image=f"{key}_effects_by_group_{short}"
+                )
+            )
+    het_view = None
+    if het is not None and len(het.values):
+        headline = het.values["outcome"].isin(HEADLINE_OUTCOMES)
+        het_view = table_view(
+            het,
+            [
+                Col("outcome", t("col.outcome"), fmt.code("outcome"), numeric=False),
+                Col("dimension", t("col.dimension"), fmt.code("dimension"), numeric=False),
+                Col(
+                    "value",
+                    t("col.value"),
+                    lambda v, row: t.code(str(row["dimension"]), v),
+                    numeric=False,
+                ),
+                Col("effect", t("col.effect"), fmt.effect()),
+                Col("n_treated", t("col.n_treated"), fmt.number()),
+                Col("n_control", t("col.n_control"), fmt.number()),
+            ],
+            t,
+            keys=tables.HETEROGENEITY.keys,
+            rows=headline,
+            total_label=_is_total,
+        )
+    roi_view = roi_charts = None
+    if roi is not None and len(roi.values):
+        roi_view = table_view(
+            roi,
+            [
+                Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
+                Col("basis", t("col.basis"), fmt.code("basis"), numeric=False),
+                Col("estimate", t("col.estimate"), fmt.number(1)),
+                Col("ci_low", t("col.ci"), fmt.interval(), protects=("estimate",)),
+                Col("beneficiaries", t("col.beneficiaries"), fmt.number()),
+            ],
+            t,
+            keys=tables.ROI.keys,
+        )
+        rf = roi.frame()
+        roi_charts = [
+            charts.div(
+                figures.roi_figure(rf, bench, t, "return"), image=f"{key}_return_per_dollar"
+            ),
+            charts.div(
+                figures.roi_figure(rf, bench, t, "cost_per_job"), image=f"{key}_cost_per_job"
+            ),
+        ]
+    bench_view = table_view(
+        Published("benchmarks", bench, pd.DataFrame(index=bench.index), False),
+        [
+            Col(
+                "program",
+                t("col.benchmark_program"),
+                lambda v, row: f"{v} ({row['country']})",
+                numeric=False,
+            ),
+            Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
+            Col("outcome", t("col.outcome"), fmt.code("bench"), numeric=False),
+            Col("value", t("col.benchmark_value"), fmt.number(1)),
+            Col("unit", t("col.benchmark_unit"), fmt.code("bench"), numeric=False),
+            Col("basis", t("col.benchmark_basis"), fmt.code("bench"), numeric=False),
+            Col("period", t("col.benchmark_period"), fmt.text(), numeric=False),
+            Col("source", t("col.source"), fmt.text(), numeric=False, identifier=True),
+        ],
+        t,
+        keys=tables.BENCHMARKS.keys,
+    )
+    balance_view = balance_chart = None
+    if balance is not None and len(balance.values):
+        balance_chart = charts.div(
+            figures.balance_figure(balance.frame(), t), image=f"{key}_balance"
+        )
+        balance_view = table_view(
+            balance,
+            [
+                Col("covariate", t("col.covariate"), fmt.code("covariate"), numeric=False),
+                Col("mean_treated_before", t("col.mean_treated_before"), fmt.number(2)),
+                Col("mean_control_before", t("col.mean_control_before"), fmt.number(2)),
+                Col("smd_before", t("col.smd_before"), fmt.number(3)),
+                Col("mean_treated_after", t("col.mean_treated_after"), fmt.number(2)),
+                Col("mean_control_after", t("col.mean_control_after"), fmt.number(2)),
+                Col("smd_after", t("col.smd_after"), fmt.number(3)),
+                Col("n_matched", t("col.n_matched"), fmt.number()),
+            ],
+            t,
+            keys=tables.BALANCE.keys,
+        )
+    return {
+        "horizons": [t(f"horizon.{h}") for h in tables.HORIZONS],
+        "horizon_rows": rows,
+        "pretrend_warnings": warnings,
+        "event_charts": event_charts,
+        "forest_charts": forest_charts,
+        "heterogeneity": het_view,
+        "roi": roi_view,
+        "roi_charts": roi_charts,
+        "benchmarks": bench_view,
+        "balance": balance_view,
+        "balance_chart": balance_chart,
+        "matching": tables.matching_used(inputs),
+    }
+
+
+def quality_context(
+    inputs: SiteInputs,
+    tabs: dict[str, Published],
+    t: Translator,
+    fmt: Formats,
+    docs_link: str | None,
+    public: bool,
+) -> dict[str, Any]:
+    """The context of the data-quality page: scorecard, quarantine, loads, Data Docs."""
+    scorecard = tabs.get("scorecard")
+    summary = details = None
+    if scorecard is not None:
+        sc = scorecard.frame()
+        overall = sc[(sc["grain"] == "entity") & sc["detail"].isna()]
+        dims = [
+            d
+            for d in (
+                "completeness",
+                "validity",
+                "uniqueness",
+                "timeliness",
+                "consistency",
+                "attrition",
+                "response_rate",
+            )
+            if (overall["dimension"] == d).any()
+        ]
+        summary = {
+            "headers": [t("col.entity")] + [t(f"quality.{d}") for d in dims],
+            "rows": [
+                [t.code("entity", entity)]
+                + [_quality_value(rows.loc[rows["dimension"] == d], t) for d in dims]
+                for entity, rows in overall.groupby("entity", sort=True)
+            ],
+        }
+        entity_rows = sc["grain"] == "entity"
+
+        def _detail(v: object, row: pd.Series) -> str:
+            # a contract column, a check or a group: checks and groups have labels
+            if missing(v):
+                return t("sym.missing")
+            domain = {"consistency": "rule", "attrition": "group"}.get(str(row["dimension"]), "")
+            return t.code(domain, v) if domain else str(v)
+
+        details = table_view(
+            scorecard,
+            [
+                Col("entity", t("col.entity"), fmt.code("entity"), numeric=False),
+                Col("dimension", t("col.quality_dimension"), fmt.code("quality"), numeric=False),
+                Col("detail", t("col.detail"), _detail, numeric=False, identifier=True),
+                Col("value", t("col.setting"), fmt.number(3)),
+            ],
+            t,
+            keys=tables.SCORECARD.keys,
+            rows=entity_rows,
+        )
+    quarantine = tabs["quarantine"]
+    quarantine_view = table_view(
+        quarantine,
+        [
+            Col("entity", t("col.entity"), fmt.code("entity"), numeric=False),
+            Col("rule", t("col.rule"), fmt.code("rule"), numeric=False),
+            Col("rows", t("col.rows"), fmt.number()),
+        ],
+        t,
+        keys=tables.QUARANTINE.keys,
+        total_label=_is_total,
+    )
+    loads = tabs.get("loads")
+    loads_view = None
+    if loads is not None:
+        loads_view = table_view(
+            loads,
+            [
+                Col("entity", t("col.entity"), fmt.code("entity"), numeric=False),
+                Col(
+                    "source_file", t("col.source_file"), fmt.text(), numeric=False, identifier=True
+                ),
+                Col("rows_in", t("col.rows_in"), fmt.number()),
+                Col("rows_loaded", t("col.rows_loaded"), fmt.number()),
+                Col("rows_quarantined", t("col.rows_quarantined"), fmt.number()),
+                Col(
+                    "content_sha256",
+                    t("col.content_sha256"),
+                    lambda v, _r: str(v)[:16],
+                    numeric=False,
+                    identifier=True,
+                ),
+            ],
+            t,
+            keys=tables.LOADS.keys,
+        )
+    return {
+        "scorecard_summary": summary,
+        "scorecard_details": details,
+        "quarantine": quarantine_view if len(quarantine.values) else None,
+        "loads": loads_view,
+        "docs_link": docs_link,
+        "docs_available": docs_link is not None
+        or (public and data_docs_folder(inputs, None) is not None),
+    }
+
+
+def _quality_value(rows: pd.DataFrame, t: Translator) -> str:
+    if rows.empty:
+        return t("sym.missing")
+    value, unit = rows["value"].iloc[0], rows["unit"].iloc[0]
+    if unit == "days":
+        return t.num(value, 0)
+    return t.num(100 * float(value), 1) + "%" if pd.notna(value) else t("sym.missing")
+
+
+def methodology_context(
+    inputs: SiteInputs,
+    published: tables.SiteTables,
+    t: Translator,
+    rules: DisclosureRules,
+    price_base_year: int,
+) -> dict[str, Any]:
+    """The context of the methodology page: texts with this run's parameters and
+    the count of suppressed cells by table and rule."""
+    spec = inputs.specification or (inputs.run.get("parameters") or {}).get("evaluation", {})
+    control = t.code("control_group", spec.get("control_group", "nevertreated"))
+    log = published.log
+    summary = []
+    if len(log):
+        counts = log.groupby(["table", "rule"], sort=True).size()
+        summary = [
+            (t(f"table.{table}"), rule_text(rule, t, rules), t.num(n))
+            for (table, rule), n in counts.items()
+        ]
+    parameters = [
+        (t("param.control_group"), control),
+        (t("param.anticipation"), t.num(spec.get("anticipation", 0))),
+        (t("param.min_subgroup_beneficiaries"), t.num(spec.get("min_subgroup_beneficiaries", 30))),
+        (t("param.displacement"), t.num(100 * float(spec.get("displacement", 0.0)), 0) + "%"),
+        (t("param.deadweight"), t.num(100 * float(spec.get("deadweight", 0.0)), 0) + "%"),
+        (t("param.matching_caliper"), t.num(spec.get("matching_caliper", 0.2), 2)),
+        (t("param.pretrend_level"), t.num(spec.get("pretrend_level", 0.05), 2)),
+        (t("param.min_firms"), t.num(rules.min_firms)),
+        (
+            t("param.dominance"),
+            t(
+                "disclosure.dominance",
+                n=rules.dominance_top,
+                share=t.num(100 * rules.dominance_share),
+            ),
+        ),
+    ]
+    return {
+        "text": {
+            "did": t("method.did", control_group=control),
+            "subgroups": t(
+                "method.subgroups", min_subgroup=spec.get("min_subgroup_beneficiaries", 30)
+            ),
+            "matching": t("method.matching", caliper=t.num(spec.get("matching_caliper", 0.2), 2)),
+            "roi": t(
+                "method.roi",
+                displacement=t.num(100 * float(spec.get("displacement", 0.0))),
+                deadweight=t.num(100 * float(spec.get("deadweight", 0.0))),
+            ),
+            "parallel": t("method.parallel", level=t.num(spec.get("pretrend_level", 0.05), 2)),
+            "anticipation": t("method.anticipation", anticipation=spec.get("anticipation", 0)),
+            "prices": t("method.prices", year=price_base_year),
+            "disclosure": t(
+                "method.disclosure_text",
+                k=rules.min_firms,
+                n=rules.dominance_top,
+                share=t.num(100 * rules.dominance_share),
+            ),
+        },
+        "disclosure_summary": summary,
+        "parameters": parameters,
+    }
+
+
+def _describe_key(row: str, t: Translator) -> str:
+    """A row key in words: "Program: SYN-CHL-PDP; Year: 2012"."""
+    key = json.loads(row)
+    parts = []
+    for k, v in key.items():
+        if k == "is_total":
+            if v:
+                parts.append(t("value.total"))
+            continue
+        label = t(f"col.{k}") if t.has(f"col.{k}") else k
+        domain = str(key.get("dimension", "")) if k == "value" else k
+        text = t("sym.missing") if v is None else t.code(domain, v)
+        parts.append(f"{label}: {text}")
+    return "; ".join(parts)
+
+
+def changes_view(changes: pd.DataFrame | None, t: Translator) -> list[dict[str, str]]:
+    """The first changes of a restatement, in words, for the changes page."""
+    if changes is None or changes.empty:
+        return []
+    return [
+        {
+            "table": t(f"table.{c.table}") if t.has(f"table.{c.table}") else str(c.table),
+            "row": _describe_key(str(c.row), t),
+            "column": t(f"col.{c.column}") if t.has(f"col.{c.column}") else str(c.column),
+            "old": _change_value(c.old, t),
+            "new": _change_value(c.new, t),
+            "change": t(f"change.{c.change}"),
+        }
+        for c in changes.head(MAX_CHANGES_SHOWN).itertuples()
+    ]
+
+
+def _change_value(v: object, t: Translator) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return t("sym.missing")
+    if isinstance(v, bool):
+        return t("value.yes" if v else "value.no")
+    if isinstance(v, int | float):
+        return t.num(v, 0 if float(v).is_integer() else 2)
+    return str(v)

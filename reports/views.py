@@ -1,0 +1,155 @@
+"""Published tables as the HTML tables of a page: translated headers, formatted cells and
+the suppression symbol, ready for the `table` macro of the templates.
+
+Cells are formatted from `Published.frame()` (suppressed values already removed in public
+editions), never from the true values, so a page cannot show what its table hides.
+Each `<td>` names its column (`data-col`) and each `<tr>` its row key (`data-key`), which
+lets tests and auditors match page cells with the exported tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from reports.disclosure import Published, row_key
+from reports.i18n import Translator
+
+Formatter = Callable[[object, pd.Series], str]
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a page table: the table column it shows, its header and format."""
+
+    name: str
+    label: str
+    fmt: Formatter
+    numeric: bool = True
+    protects: tuple[str, ...] = ()  # other columns whose suppression also hides this cell
+    identifier: bool = False  # a code or name not to translate (column names, file names)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One formatted cell of a page table."""
+
+    text: str
+    column: str
+    classes: str = ""
+    title: str = ""
+    identifier: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a page table, with its key (JSON of the table's key columns)."""
+
+    key: str
+    cells: list[Cell]
+    classes: str = ""
+
+
+@dataclass(frozen=True)
+class TableView:
+    """What the `table` macro renders."""
+
+    table_id: str
+    headers: list[tuple[str, bool]]  # (label, numeric)
+    rows: list[Row] = field(default_factory=list)
+    caption: str = ""
+
+
+class Formats:
+    """Cell formatters of one language."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+
+    def number(self, decimals: int = 0) -> Formatter:
+        """A number with this many decimals."""
+        return lambda v, _row: self.t.num(v, decimals)
+
+    def signed(self, decimals: int = 1) -> Formatter:
+        """A number with its sign."""
+        return lambda v, _row: self.t.signed(v, decimals)
+
+    def code(self, domain: str) -> Formatter:
+        """A data code of `domain` in words."""
+        return lambda v, _row: self.t("sym.missing") if missing(v) else self.t.code(domain, v)
+
+    def text(self) -> Formatter:
+        """The value as it is."""
+        return lambda v, _row: self.t("sym.missing") if missing(v) else str(v)
+
+    def effect(self, low: str = "ci_low", high: str = "ci_high", decimals: int = 1) -> Formatter:
+        """An estimate with its 95% interval: +5.1 [+2.4, +7.8]."""
+
+        def fmt(v: object, row: pd.Series) -> str:
+            if missing(v):
+                return self.t("sym.missing")
+            text = self.t.signed(v, decimals)
+            if not missing(row.get(low)) and not missing(row.get(high)):
+                text += (
+                    f" [{self.t.signed(row[low], decimals)}, {self.t.signed(row[high], decimals)}]"
+                )
+            return text
+
+        return fmt
+
+    def interval(self, low: str = "ci_low", high: str = "ci_high", decimals: int = 1) -> Formatter:
+        """The 95% interval of the row: [low, high]."""
+
+        def fmt(_v: object, row: pd.Series) -> str:
+            if missing(row.get(low)) or missing(row.get(high)):
+                return self.t("sym.missing")
+            return f"[{self.t.num(row[low], decimals)}, {self.t.num(row[high], decimals)}]"
+
+        return fmt
+
+
+def missing(v: object) -> bool:
+    """Whether a cell value is empty (None, NA or NaN)."""
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+
+def table_view(
+    table: Published,
+    columns: list[Col],
+    t: Translator,
+    *,
+    keys: tuple[str, ...] = (),
+    rows: pd.Series | None = None,
+    total_label: Callable[[pd.Series], bool] | None = None,
+    caption: str = "",
+) -> TableView:
+    """Format the chosen rows and columns of a published table."""
+    frame = table.frame()
+    selected = frame.index if rows is None else frame.index[rows.to_numpy(dtype=bool)]
+    out: list[Row] = []
+    for i in selected:
+        row = frame.loc[i]
+        cells = []
+        for col in columns:
+            guarded = [c for c in (col.name, *col.protects) if c in table.suppressed.columns]
+            hidden = any(table.is_suppressed(i, c) for c in guarded)
+            classes = "num" if col.numeric else ""
+            if hidden and table.applied:
+                cells.append(
+                    Cell(t("sym.suppressed"), col.name, classes + " sup", t("note.suppressed"))
+                )
+                continue
+            text = col.fmt(row.get(col.name), row)
+            if hidden:  # internal edition: shown, and flagged
+                cells.append(
+                    Cell(
+                        text, col.name, classes + " flag", t("note.would_suppress"), col.identifier
+                    )
+                )
+            else:
+                cells.append(Cell(text, col.name, classes, "", col.identifier))
+        is_total = bool(total_label(row)) if total_label else False
+        out.append(Row(row_key(row, keys) if keys else str(i), cells, "total" if is_total else ""))
+    return TableView(table.table_id, [(c.label, c.numeric) for c in columns], out, caption)
