@@ -40,6 +40,16 @@ def test_an_unknown_entity_and_a_missing_config_are_clear(tmp_path: Path) -> Non
 
 def test_every_command_is_documented_in_the_readme() -> None:
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
-    assert sorted(commands) == ["audit", "demo", "evaluate", "ingest", "report", "run", "runs", "serve", "templates"]
+    assert sorted(commands) == [
+        "audit",
+        "demo",
+        "evaluate",
+        "ingest",
+        "report",
+        "run",
+        "runs",
+        "serve",
+        "templates",
+    ]
     for command in commands:
         assert f"mes-eval {command}" in README, command
