@@ -28,12 +28,13 @@ from flows.demo_files import write_demo_files
 
 def run(config: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [str(Path(sys.executable).with_name("mes-eval")), "run", "--config", str(config)],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode:
+        raise SystemExit(f"{config.name}: {done.stderr.strip() or done.stdout[-2000:]}")
     return time.perf_counter() - started
 
 
@@ -67,7 +68,7 @@ def main() -> None:
         }
         quarter = {
             **base,
-            "sources": {**sources, "participations": "data/participations_2024Q4.csv"},
+            "sources": {**sources, "participations": "data/participations_new_quarter.csv"},
         }
         (root / "history.yaml").write_text(yaml.safe_dump(history))
         (root / "quarter.yaml").write_text(yaml.safe_dump(quarter))
