@@ -687,6 +687,12 @@ def uniform_band(
         biters: bootstrap draws (did's default is 1000).
         alpha: 1 - coverage of the band.
         seed: seed of the Mammen weights; same seed, same band.
+
+    Returns:
+        UniformBand with the critical value and the per-key band.
+
+    Raises:
+        ValueError: bad arguments, or ``agg`` has no ``table_influence``.
     """
     _check_band_args(biters, alpha, seed)
     if agg.table_influence is None or agg.table.empty:
@@ -718,8 +724,9 @@ def uniform_band_sql(
     computed in DuckDB from each unit's row, ``chunk_units`` units (by uid) per query,
     and never stored; each block of 8192 units gets its own Mammen weights from
     ``default_rng([seed, block])`` and only the biters x k running sums stay in memory,
-    so 1M units x 1000 draws needs ~100 MB of Python memory. did's sup-t critical value then follows (bootstrap draws
-    studentized by their IQR-based SE, 1 - alpha quantile of the max over keys).
+    so 1M units x 1000 draws needs ~100 MB of Python memory. did's sup-t critical value
+    then follows (bootstrap draws studentized by their IQR-based SE, 1 - alpha quantile
+    of the max over keys).
 
     Args:
         con, gt: as for :func:`aggregate_sql`.

@@ -177,12 +177,9 @@ SELECT
 FROM {{units}};
 
 -- name: cohorts
--- Units per cohort (never treated = +inf). uid_lo: first uid of the cohort when units
--- are numbered by (cohort, id) as did orders them.
+-- Units per cohort (never treated = +inf).
 CREATE TEMP TABLE {{cohorts}} AS
-SELECT g, n_g, (sum(n_g) OVER (ORDER BY g) - n_g)::BIGINT AS uid_lo
-FROM (SELECT g, count(*) AS n_g FROM {{units}} WHERE keep GROUP BY g)
-ORDER BY g;
+SELECT g, count(*) AS n_g FROM {{units}} WHERE keep GROUP BY g ORDER BY g;
 
 -- name: moments
 -- Scan of the units: per (cohort, observation pattern), every cross-product
@@ -193,14 +190,24 @@ ORDER BY g;
 -- analytic SE follow from them without touching unit-level data again.
 CREATE TEMP TABLE {{mom}} AS
 WITH pairs AS (
-    SELECT ra.a::INTEGER AS a, rb.b::INTEGER AS b
+    -- list positions (1-based) and one small key per pair: grouping by it is cheaper
+    SELECT ra.a + 1 AS a1, rb.b + 1 AS b1, ra.a * ($n_periods + 1) + rb.b AS ab
     FROM range(0, $n_periods + 1) ra(a), range(0, $n_periods + 1) rb(b)
     WHERE ra.a <= rb.b
+),
+sums AS (
+    SELECT u.g, u.pk, q.ab, sum(u.dys[q.a1] * u.dys[q.b1]) AS s
+    FROM {{units}} u, pairs q
+    WHERE u.keep
+    GROUP BY u.g, u.pk, q.ab
 )
-SELECT u.g, u.pk, q.a, q.b, sum(u.dys[q.a + 1] * u.dys[q.b + 1]) AS s
-FROM {{units}} u, pairs q
-WHERE u.keep
-GROUP BY u.g, u.pk, q.a, q.b;
+SELECT
+    g,
+    pk,
+    (ab // ($n_periods + 1))::INTEGER AS a,
+    (ab % ($n_periods + 1))::INTEGER AS b,
+    s
+FROM sums;
 
 -- name: pattern_moments
 -- The moments of each (cohort, pattern) as a full symmetric matrix in one list
