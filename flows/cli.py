@@ -144,6 +144,12 @@ def ingest(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Report what would load and be quarantined; write nothing."
     ),
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        help="auto, pandas or duckdb: duckdb loads a CSV inside DuckDB, with the same result; "
+        "auto picks it for large CSVs without a mapping.",
+    ),
 ) -> None:
     """Validate and load one file, or with --dry-run report what would happen."""
     from schemas.contract import ENTITIES
@@ -151,9 +157,12 @@ def ingest(
     from schemas.pseudonym import PseudonymKeyError, resolve_key
     from schemas.validate import ContractError
     from warehouse.db import WarehouseError
+    from warehouse.load import ENGINES, choose_engine, engine_for_loads
 
     if entity not in ENTITIES:
         raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
+    if engine not in ENGINES:
+        raise _fail(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
     try:
         key = resolve_key(key_file)
     except PseudonymKeyError as exc:
@@ -163,10 +172,11 @@ def ingest(
         if dry_run:
             _dry_run(file, entity, warehouse, sheet, key, source_mapping)
             return
+        chosen = choose_engine(file, engine, mapping=source_mapping)
         from flows.pipeline import ingest_file
 
-        with _progress() as progress:
-            progress.add_task(f"Loading {file.name} as {entity}", total=None)
+        with _progress() as progress, engine_for_loads(engine):
+            progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
             report = ingest_file(
                 file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping
             )
