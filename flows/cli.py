@@ -15,7 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows import prefect_env
-from flows.summary import print_evaluation, print_headline, print_loads
+from flows.summary import cache_note, print_evaluation, print_headline, print_loads
 
 if TYPE_CHECKING:
     from flows.pipeline import RunSummary
@@ -115,11 +115,11 @@ def evaluate(
     """Re-estimate every program on the data already loaded, and print the evaluation."""
     started = time.perf_counter()
     summary = _flow(config, "estimate_run")
+    assert summary.estimates is not None  # an estimate run always estimates
     print_evaluation(console, summary.estimates.estimates, summary.estimates.roi)
-    if summary.estimates.cached_from:
-        console.print(
-            f"Data and specification unchanged: results reused from run {summary.estimates.cached_from}."
-        )
+    note = cache_note(summary.estimates.estimated, summary.estimates.reused)
+    if note:
+        console.print(note)
     console.print(f"Run {summary.run_id} finished in {time.perf_counter() - started:.1f} s")
 
 
@@ -417,7 +417,15 @@ def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | No
         console.print(
             f"Expectations: {total - len(failed)} of {total} passed (details: mes-eval audit)"
         )
-    print_headline(console, summary.estimates.simple, truth)
+    if summary.estimates is None:
+        console.print(
+            "Quarterly edition: monitoring only; impact is estimated for annual editions."
+        )
+    else:
+        print_headline(console, summary.estimates.simple, truth)
+        note = cache_note(summary.estimates.estimated, summary.estimates.reused)
+        if note:
+            console.print(note)
     console.print(f"Warehouse: [bold]{summary.warehouse}[/]", soft_wrap=True)
     if summary.quality is not None:
         console.print(f"Data Docs: [bold]{summary.quality.data_docs}[/]", soft_wrap=True)

@@ -51,6 +51,20 @@ class Schedule(BaseModel):
         description="Cron expression, e.g. '0 6 15 1,4,7,10 *' (15 days after quarter end)."
     )
     timezone: str = "UTC"
+    period: Literal["year", "quarter"] | None = Field(
+        None,
+        description=(
+            "What the edition reports: 'quarter' (monitoring of the last quarter ended, no "
+            "impact estimation) or 'year' (the impact edition). Default: 'quarter' for a "
+            "schedule whose name starts with 'quarter', else 'year'."
+        ),
+    )
+
+    def edition_period(self, name: str) -> str:
+        """'quarter' or 'year': the explicit setting, else read from the schedule's name."""
+        if self.period is not None:
+            return self.period
+        return "quarter" if name.lower().startswith("quarter") else "year"
 
     @model_validator(mode="after")
     def _cron_is_valid(self) -> Schedule:

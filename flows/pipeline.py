@@ -3,7 +3,9 @@
     evaluation_run (parent: lock, run log, artifacts, notification on failure)
       ├── ingest_flow      one task per source file: read, validate, quarantine, load
       ├── warehouse_flow   build the SQL models, run the data checks
-      ├── evaluate_flow    estimate every program (or reuse an identical run's results)
+      ├── audit_flow       data-quality scorecard, expectation suites, Data Docs
+      ├── evaluate_flow    estimate the programs whose inputs changed; reuse the others'
+      │                    results (annual editions only: quarterly ones carry no impact)
       └── publish_flow     build the report
 
 Thin by design: each task is one call into `flows.steps`. A run holds the warehouse's
@@ -17,8 +19,10 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
@@ -26,6 +30,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from flows import steps
 from flows.config import RunConfig, load_config
 from flows.notify import notify_failure
+from reports.period import Period
 from reports.site import SiteResult
 from schemas.mapping import Mapping
 from warehouse.db import open_warehouse
@@ -46,7 +51,7 @@ class RunSummary:
     run_id: str
     loads: list[LoadReport]
     checks: list[CheckResult]
-    estimates: steps.EstimateSummary
+    estimates: steps.EstimateSummary | None  # None: a quarterly (monitoring) edition
     report: Path | None
     warehouse: Path
     quality: steps.AuditSummary | None = None
@@ -85,8 +90,8 @@ def estimate(config: RunConfig, run_id: str) -> steps.EstimateSummary:
 
 
 @task(name="publish")
-def publish(config: RunConfig, run_id: str) -> list[SiteResult]:
-    return steps.publish(config, run_id)
+def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[SiteResult]:
+    return steps.publish(config, run_id, period)
 
 
 @flow(name="ingest")
@@ -144,9 +149,9 @@ def evaluate_flow(config: RunConfig, run_id: str) -> steps.EstimateSummary:
 
 
 @flow(name="publish")
-def publish_flow(config: RunConfig, run_id: str) -> list[SiteResult]:
+def publish_flow(config: RunConfig, run_id: str, period: str | None = None) -> list[SiteResult]:
     """Build this run's editions of the site."""
-    return publish(config, run_id)
+    return publish(config, run_id, period)
 
 
 @dataclass
@@ -178,7 +183,9 @@ def logged_run(config: RunConfig, flow_name: str, run_id: str | None) -> Iterato
             finish_run(con, run.run_id, "completed", row_counts=run.row_counts, cached=run.cached)
 
 
-def _artifacts(loads: list[LoadReport], summary: steps.EstimateSummary, page: Path | None) -> None:
+def _artifacts(
+    loads: list[LoadReport], summary: steps.EstimateSummary | None, page: Path | None
+) -> None:
     """What a reader of the Prefect UI sees on the run: data quality, estimates, the report."""
     lines = ["| file | entity | rows in | loaded | quarantined |", "|---|---|---|---|---|"]
     lines += [
@@ -190,12 +197,13 @@ def _artifacts(loads: list[LoadReport], summary: steps.EstimateSummary, page: Pa
         markdown="## Loads\n\nEvery input row is loaded or quarantined.\n\n" + "\n".join(lines),
         description="Rows loaded and quarantined per file",
     )
-    table = summary.simple[["program_id", "outcome", "estimate", "ci_low", "ci_high", "n_treated"]]
-    create_table_artifact(
-        key="estimates",
-        table=table.round(4).to_dict("records"),
-        description="Simple ATT per program and outcome (Callaway-Sant'Anna 2021)",
-    )
+    if summary is not None:
+        columns = ["program_id", "outcome", "estimate", "ci_low", "ci_high", "n_treated"]
+        create_table_artifact(
+            key="estimates",
+            table=summary.simple[columns].round(4).to_dict("records"),
+            description="Simple ATT per program and outcome (Callaway-Sant'Anna 2021)",
+        )
     if page is not None:
         create_link_artifact(key="report", link=page.resolve().as_uri(), description="The report")
 
@@ -208,9 +216,12 @@ def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
         run.row_counts = [asdict(x) for x in loads]
         checks = warehouse_flow(config)
         quality = audit_flow(config, run.run_id)
-        summary = evaluate_flow(config, run.run_id)
-        run.cached = summary.cached_from is not None
-        editions = publish_flow(config, run.run_id)
+        period = steps.default_period(config)
+        summary = None
+        if Period.parse(period).annual:  # a quarterly edition shows no impact: none estimated
+            summary = evaluate_flow(config, run.run_id)
+            run.cached = summary.cached_from is not None
+        editions = publish_flow(config, run.run_id, period)
         _artifacts(loads, summary, editions[0].index if editions else None)
     return RunSummary(
         run.run_id,
@@ -251,8 +262,17 @@ def publish_run(config: RunConfig, run_id: str | None = None) -> list[SiteResult
 
 @flow(name="scheduled-run")
 def scheduled_run(config_path: str, edition: str = "annual") -> str:
-    """A scheduled edition: reads the config file at run time, so edits take effect."""
-    summary = evaluation_run(load_config(Path(config_path)))
+    """A scheduled edition: reads the config file at run time, so edits take effect.
+
+    A quarterly edition reports the last quarter ended before the run (unless the config
+    fixes the period); an annual one the configured period, else the last year of data."""
+    config = load_config(Path(config_path))
+    schedule = config.schedules.get(edition)
+    quarterly = schedule is not None and schedule.edition_period(edition) == "quarter"
+    if schedule is not None and quarterly and config.period is None:
+        today = datetime.now(ZoneInfo(schedule.timezone)).date()
+        config = config.model_copy(update={"period": Period.last_quarter_before(today).label})
+    summary = evaluation_run(config)
     get_run_logger().info("%s edition: run %s", edition, summary.run_id)
     return summary.run_id
 

@@ -24,12 +24,12 @@ from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
 from warehouse.quality import compute_scorecard, run_expectations
 from warehouse.results import (
-    copy_results,
-    find_cached_run,
+    find_cached_program,
+    program_input_versions,
     read_evaluation_panel,
     read_run_results,
     read_self_reported,
-    store_estimates,
+    save_run_results,
 )
 
 
@@ -40,7 +40,15 @@ class EstimateSummary:
     estimates: pd.DataFrame  # every stored estimate of the run
     roi: pd.DataFrame
     data_version: str
-    cached_from: str | None  # the identical earlier run whose results were reused
+    estimated: list[str]  # programs estimated by this run
+    reused: dict[str, str]  # program -> the earlier run whose results were reused
+
+    @property
+    def cached_from(self) -> str | None:
+        """The earlier run(s) served from cache, when no program needed estimating again."""
+        if self.estimated or not self.reused:
+            return None
+        return ", ".join(sorted(set(self.reused.values())))
 
     @property
     def simple(self) -> pd.DataFrame:
@@ -153,20 +161,26 @@ def audit(config: RunConfig, run_id: str) -> AuditSummary:
 def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
     """Estimate each program's impact and store the results with the data version.
 
-    Caching keyed on input content: when an earlier run used the same data version and
-    specification, its results are reused instead of re-estimated.
+    Caching keyed on input content, per program: a program whose inputs (its rows of the
+    evaluation panel, its self-reported results, the specification) hash as in an earlier
+    run gets that run's results; only the programs whose inputs changed are estimated.
     """
     spec = dataclasses.replace(config.evaluation.to_spec(), price_base_year=config.price_base_year)
     with open_warehouse(config.warehouse) as con:
         version = data_version(con)
-        cached = find_cached_run(con, version, spec.to_json())
-        if cached:
-            copy_results(con, cached, run_id)
-        else:
-            impact = estimate_impacts(read_evaluation_panel(con), spec, read_self_reported(con))
-            store_estimates(con, impact, run_id=run_id, data_version=version)
+        panel, surveys = read_evaluation_panel(con), read_self_reported(con)
+        inputs = program_input_versions(panel, surveys, spec.to_json())
+        cached = {p: find_cached_program(con, p, v) for p, v in inputs.items()}
+        reused = {p: run for p, run in cached.items() if run is not None}
+        estimated = [p for p in inputs if p not in reused]
+        impact = None
+        if estimated:
+            impact = estimate_impacts(panel[panel["program_id"].isin(estimated)], spec, surveys)
+        save_run_results(
+            con, run_id, data_version=version, impact=impact, input_versions=inputs, reused=reused
+        )
         estimates, roi = read_run_results(con, run_id)
-    return EstimateSummary(estimates, roi, version, cached)
+    return EstimateSummary(estimates, roi, version, estimated, reused)
 
 
 def latest_estimated_run(config: RunConfig) -> str:
@@ -192,12 +206,12 @@ def default_period(config: RunConfig) -> str:
     return str(last)
 
 
-def publish(config: RunConfig, run_id: str) -> list[SiteResult]:
+def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[SiteResult]:
     """Build this run's editions (one per configured language) into the report folder."""
     effects = None
     if config.truth_dir is not None:
         effects = pd.read_csv(config.truth_dir / "true_effects.csv")
-    period = default_period(config)
+    period = period or default_period(config)
     with open_warehouse(config.warehouse, read_only=True) as con:
         return [
             build_site(
@@ -214,6 +228,7 @@ def publish(config: RunConfig, run_id: str) -> list[SiteResult]:
                 true_effects=effects,
                 # slide-deck PNGs once per run: each chromium export costs seconds
                 images=lang == config.languages[0],
+                image_cache=config.warehouse.parent / "cache" / "png",
             )
             for lang in config.languages
         ]

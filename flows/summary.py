@@ -124,3 +124,17 @@ def _roi_table(ratios: pd.DataFrame) -> Table:
             shown = fmt.format(r.estimate) + " (gross)"
         table.add_row(r.metric, r.basis, shown, f"{r.public_cost_usd:,.0f}", f"{r.beneficiaries:,}")
     return table
+
+
+def cache_note(estimated: list[str], reused: dict[str, str]) -> str | None:
+    """Which programs were estimated and which reused an earlier run's results, or None
+    when every program was estimated."""
+    if not reused:
+        return None
+    runs = ", ".join(sorted(set(reused.values())))
+    if not estimated:
+        return f"Data and specification unchanged: results reused from run {runs}."
+    return (
+        f"Estimated: {', '.join(estimated)} (inputs changed); reused from run {runs}: "
+        f"{', '.join(sorted(reused))} (inputs unchanged)."
+    )

@@ -8,7 +8,9 @@ and told not to load MathJax, so it requests nothing from the network.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 KALEIDO_REQUIREMENT = "kaleido==1.5.0"
@@ -51,12 +54,53 @@ def kaleido_status() -> str | None:
     return None
 
 
+def image_key(figure: go.Figure, scale: float) -> str:
+    """What a PNG depends on: the figure as JSON, its size and scale, plotly and kaleido."""
+    versions = [metadata.version(p) for p in ("plotly", "kaleido") if importlib.util.find_spec(p)]
+    text = json.dumps([pio.to_json(figure, validate=False), scale, versions])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def export_images(
-    figures: dict[str, go.Figure], folder: Path, plotly_js: Path, *, scale: float = 2.0
+    figures: dict[str, go.Figure],
+    folder: Path,
+    plotly_js: Path,
+    *,
+    scale: float = 2.0,
+    cache_dir: Path | None = None,
 ) -> ImageExport:
-    """Write each figure as `<name>.png` into folder, in one browser launch."""
+    """Write each figure as `<name>.png` into folder, in one browser launch.
+
+    With `cache_dir`, a figure exported before (same JSON, size, scale and versions) is
+    copied from there instead: a browser launch and its rendering cost seconds, and most
+    charts of a new edition are those of the last one. Deleting the folder is safe."""
     if not figures:
         return ImageExport()
+    names = list(figures)
+    folder.mkdir(parents=True, exist_ok=True)
+    cached: list[Path] = []
+    keys: dict[str, str] = {}
+    if cache_dir is not None:
+        keys = {name: image_key(fig, scale) for name, fig in figures.items()}
+        for name, key in keys.items():
+            if (cache_dir / f"{key}.png").exists():
+                shutil.copyfile(cache_dir / f"{key}.png", folder / f"{name}.png")
+                cached.append(folder / f"{name}.png")
+        figures = {n: f for n, f in figures.items() if folder / f"{n}.png" not in cached}
+        if not figures:
+            return ImageExport(files=cached)
+    exported = _export(figures, folder, plotly_js, scale)
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for path in exported.files:
+            shutil.copyfile(path, cache_dir / f"{keys[path.stem]}.png")
+    exported.files = sorted(cached + exported.files, key=lambda p: names.index(p.stem))
+    return exported
+
+
+def _export(
+    figures: dict[str, go.Figure], folder: Path, plotly_js: Path, scale: float
+) -> ImageExport:
     problem = kaleido_status()
     if problem is not None:
         return ImageExport(message=problem, reason="no_kaleido")

@@ -25,6 +25,12 @@ class Period:
             raise ValueError(f"period {text!r}: expected a year (2024) or a quarter (2024Q3)")
         return cls(int(match[1]), int(match[2]) if match[2] else None)
 
+    @classmethod
+    def last_quarter_before(cls, today: date) -> Period:
+        """The last quarter that ended before `today`: what a quarterly edition reports."""
+        quarter = (today.month - 1) // 3 + 1
+        return cls(today.year - 1, 4) if quarter == 1 else cls(today.year, quarter - 1)
+
     @property
     def label(self) -> str:
         """The period as written: "2024" or "2024Q3"."""

@@ -114,6 +114,7 @@ def build_site(
     price_base_year: int | None = None,
     data_docs: Path | None = None,
     images: bool = True,
+    image_cache: Path | None = None,
     true_effects: pd.DataFrame | None = None,
 ) -> SiteResult:
     """Build a new edition of the site for `period` into `out_dir/<edition_id>/`.
@@ -127,6 +128,7 @@ def build_site(
     data_docs: Great Expectations Data Docs folder (default `<warehouse dir>/data_docs`);
         copied into internal editions only, since they show record-level examples.
     images: also write PNG images of the key charts (needs kaleido and chromium).
+    image_cache: folder of PNGs already exported, reused for identical charts.
     true_effects: demo only, the planted effects drawn on the event-study charts.
     """
     started = time.perf_counter()
@@ -173,6 +175,7 @@ def build_site(
             plotly_js=plotly_js,
             data_docs=pages.data_docs_folder(inputs, data_docs),
             images=images,
+            image_cache=image_cache,
             true_effects=true_effects,
         )
         staging.rename(final)  # an edition appears whole or not at all
@@ -241,6 +244,7 @@ def _write_edition(
     plotly_js: Path,
     data_docs: Path | None,
     images: bool,
+    image_cache: Path | None,
     true_effects: pd.DataFrame | None,
 ) -> dict[str, Any]:
     """Write pages, tables, logs and images of one edition into `folder`."""
@@ -368,7 +372,9 @@ def _write_edition(
     written: list[Path] = []
     image_note = ""
     if images:
-        exported = export_images(charts.for_images, folder / "png", plotly_js)
+        exported = export_images(
+            charts.for_images, folder / "png", plotly_js, cache_dir=image_cache
+        )
         written = exported.files
         if exported.message:
             messages.append(f"PNG images not written: {exported.message}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -79,6 +81,22 @@ def test_schedules_are_validated_and_become_deployments(tmp_path: Path) -> None:
         load_config(tmp_path / "bad.yaml")
 
 
+def test_a_quarterly_schedule_reports_the_last_quarter_ended() -> None:
+    from datetime import date
+
+    from flows.config import Schedule
+    from reports.period import Period
+
+    assert Period.last_quarter_before(date(2026, 1, 15)).label == "2025Q4"
+    assert Period.last_quarter_before(date(2026, 4, 1)).label == "2026Q1"
+    assert Period.last_quarter_before(date(2026, 12, 31)).label == "2026Q3"
+    cron = "0 6 15 1,4,7,10 *"
+    assert Schedule(cron=cron).edition_period("quarterly") == "quarter"
+    assert Schedule(cron=cron).edition_period("annual") == "year"
+    assert Schedule(cron=cron, period="quarter").edition_period("monitoring") == "quarter"
+    assert Schedule(cron=cron, period="year").edition_period("quarterly") == "year"
+
+
 # --- end to end, under Prefect ----------------------------------------------------------
 
 
@@ -87,6 +105,7 @@ def demo_config(tmp_path: Path, n_firms: int = 800, **extra: object) -> Path:
     from flows.demo_files import write_demo_files
 
     paths = write_demo_files(generate_demo(seed=3, n_firms=n_firms), tmp_path / "data")
+    time.sleep(max(0.0, 2.1 - (time.time() - paths["outcomes"].stat().st_mtime)))  # settled
     config = {
         "warehouse": "warehouse.duckdb",
         "out_dir": "report",
@@ -109,11 +128,14 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.config import load_config
-    from flows.pipeline import evaluation_run
+    from flows.pipeline import evaluation_run, scheduled_run
+    from reports.period import Period
 
     failures = tmp_path / "failures.log"
     config_path = demo_config(
-        tmp_path, notify_command=f'echo "$MES_EVAL_RUN_RUN_ID $MES_EVAL_RUN_STATUS" >> {failures}'
+        tmp_path,
+        notify_command=f'echo "$MES_EVAL_RUN_RUN_ID $MES_EVAL_RUN_STATUS" >> {failures}',
+        schedules={"quarterly": {"cron": "0 6 15 1,4,7,10 *"}},
     )
     config = load_config(config_path)
     with prefect_test_harness(server_startup_timeout=90):
@@ -123,6 +145,8 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         started = time.perf_counter()
         second = evaluation_run(config)
         second_seconds = time.perf_counter() - started
+        # the scheduled quarterly edition: the last quarter ended, monitoring only
+        quarterly = scheduled_run(str(config_path), "quarterly")
         # a failing run: a source that does not exist any more
         (tmp_path / "data" / "targets.csv").unlink()
         with pytest.raises(Exception, match=r"targets\.csv: file not found"):
@@ -149,11 +173,18 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         total = con.execute(
             "select count(*) from results.estimates where run_id = ?", [second.run_id]
         ).fetchall()[0][0]
-    assert [r[1] for r in runs] == ["completed", "completed", "failed"]
-    assert [r[2] for r in runs[:2]] == [False, True]
-    assert "targets.csv: file not found" in runs[2][3]
+        quarterly_estimates = con.execute(
+            "select count(*) from results.estimates where run_id = ?", [quarterly]
+        ).fetchall()[0][0]
+    assert [r[1] for r in runs] == ["completed", "completed", "completed", "failed"]
+    assert [r[2] for r in runs[:3]] == [False, True, None]  # the quarterly run estimates nothing
+    assert "targets.csv: file not found" in runs[3][3]
     assert differ == 0 and total > 0  # the cached run carries the very same results
-    assert failures.read_text().split() == [runs[2][0], "failed"]
+    assert failures.read_text().split() == [runs[3][0], "failed"]
+    assert runs[2][0] == quarterly and quarterly_estimates == 0
+    editions = json.loads((config.out_dir / "editions.json").read_text())
+    expected = Period.last_quarter_before(datetime.now(UTC).date()).label
+    assert [e["period"] for e in editions["editions"]][-1] == expected
     # the CLI lists the history, the failure with its reason
     done = subprocess.run(
         [
@@ -194,3 +225,58 @@ def test_two_runs_at_once_leave_a_consistent_warehouse(tmp_path: Path) -> None:
     assert statuses == [("completed",), ("completed",)]
     assert loads == []  # each file loaded once: the second run waited, then skipped them
     assert [(raw,)] == loaded
+
+
+def test_only_programs_whose_inputs_changed_are_estimated_again(tmp_path: Path) -> None:
+    """A correction of one program's participation re-estimates that program only, and
+    the run's results equal a from-scratch estimation on the corrected data."""
+    import dataclasses
+
+    import pandas as pd
+
+    from evaluation.impact import estimate_impacts
+    from flows import steps
+    from flows.config import load_config
+    from warehouse.db import open_warehouse
+    from warehouse.results import read_evaluation_panel, read_self_reported
+
+    config = load_config(demo_config(tmp_path, n_firms=600))
+    steps.ingest_sources(config, "r1")
+    steps.build_warehouse(config)
+    first = steps.estimate(config, "r1")
+    programs = sorted(first.estimates["program_id"].unique())
+    assert first.estimated == programs and first.reused == {}
+    # a correction: one participation of the first program with its public cost doubled
+    participations = pd.read_excel(config.sources["participations"].path, dtype=str)
+    row = participations[participations["program_id"] == programs[0]].head(1).copy()
+    row["public_cost"] = str(2 * float(row["public_cost"].iloc[0]))
+    correction = tmp_path / "data" / "participations_correction.csv"
+    row.to_csv(correction, index=False)
+    time.sleep(2.1)  # the loader waits for files that may still be being written
+    sources = {**config.sources, "participations": {"path": correction}}
+    config = config.model_validate({**config.model_dump(), "sources": sources})
+    assert steps.ingest_source(config, "participations", "r2").rows_superseded == 1
+    steps.build_warehouse(config)
+    second = steps.estimate(config, "r2")
+    assert second.estimated == [programs[0]]
+    assert second.reused == dict.fromkeys(programs[1:], "r1")
+    assert second.cached_from is None and steps.estimate(config, "r3").cached_from == "r2"
+
+    spec = dataclasses.replace(config.evaluation.to_spec(), price_base_year=config.price_base_year)
+    with open_warehouse(config.warehouse) as con:
+        fresh = estimate_impacts(read_evaluation_panel(con), spec, read_self_reported(con))
+    keys = ["program_id", "outcome", "estimator", "aggregation", "key", "subgroup", "label"]
+    for stored, expected, on in (
+        (second.estimates, fresh.estimates, keys),
+        (second.roi, fresh.roi, ["program_id", "metric", "basis"]),
+    ):
+        merged = stored.merge(expected, on=on, how="outer", suffixes=("", "_fresh"), indicator=True)
+        assert (merged["_merge"] == "both").all() and len(merged) == len(expected)
+        for column in ("estimate", "ci_low", "ci_high"):
+            pd.testing.assert_series_equal(
+                merged[column], merged[f"{column}_fresh"], check_names=False
+            )
+    roi = second.roi.set_index(["program_id", "metric", "basis"]).sort_index()["public_cost_usd"]
+    before = first.roi.set_index(["program_id", "metric", "basis"]).sort_index()["public_cost_usd"]
+    assert (roi[programs[0]] > before[programs[0]]).all()  # the correction did reach it
+    assert roi.drop(programs[0]).equals(before.drop(programs[0]))

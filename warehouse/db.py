@@ -57,6 +57,18 @@ def open_warehouse(
         con.close()
 
 
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: committed if it ends normally, else rolled back."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def migration_files() -> list[tuple[str, str]]:
     """(name, sql) of every migration, in the order they apply (by file name)."""
     files = sorted(

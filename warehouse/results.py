@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import duckdb
 import pandas as pd
 
 from evaluation.impact import ProgramImpact
+from warehouse.db import transaction
 
 
 def read_evaluation_panel(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -22,75 +24,93 @@ def read_self_reported(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.sql("select * from marts.mart_self_reported").df()
 
 
-def store_estimates(
-    con: duckdb.DuckDBPyConnection, impact: ProgramImpact, *, run_id: str, data_version: str
-) -> int:
-    """Append a run's estimates, group-time effects and ROI; returns the number of estimates."""
+def program_input_versions(
+    panel: pd.DataFrame, self_reported: pd.DataFrame, specification: str
+) -> dict[str, str]:
+    """Per program, a SHA-256 of everything its estimates rest on: its rows of the
+    evaluation panel (values, column names and types), its self-reported results and the
+    specification. Equal versions give equal estimates, so they key the result cache."""
+    versions = {}
+    for program_id, rows in panel.groupby("program_id", sort=True):
+        digest = hashlib.sha256(specification.encode())
+        for part in (rows, self_reported[self_reported["program_id"] == program_id]):
+            part = part.reset_index(drop=True)
+            digest.update(repr([(c, str(t)) for c, t in part.dtypes.items()]).encode())
+            digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+        versions[str(program_id)] = digest.hexdigest()
+    return versions
+
+
+def find_cached_program(
+    con: duckdb.DuckDBPyConnection, program_id: str, input_version: str
+) -> str | None:
+    """The latest run that estimated `program_id` on the same inputs, if any."""
+    rows = con.execute(
+        "select run_id from results.estimates where program_id = ? and input_version = ? "
+        "order by created_at desc limit 1",
+        [program_id, input_version],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+RESULT_TABLES = ("results.estimates", "results.att_gt", "results.roi", "results.balance")
+STAMPED = ("results.estimates", "results.roi")  # the tables with a created_at column
+
+
+def save_run_results(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    data_version: str,
+    impact: ProgramImpact | None,
+    input_versions: dict[str, str],
+    reused: dict[str, str],
+) -> None:
+    """Store a run's results in one transaction: the programs it estimated (`impact`) and,
+    for each program in `reused`, the results of the earlier run named there."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with transaction(con):
+        for program_id, from_run in sorted(reused.items()):
+            for table in RESULT_TABLES:
+                # stamped now, so the latest run is the one a later run reuses
+                stamp = ", ?::timestamp as created_at" if table in STAMPED else ""
+                con.execute(
+                    f"insert into {table} by name select * replace (?::varchar as run_id{stamp}) "
+                    f"from {table} where run_id = ? and program_id = ?",
+                    [run_id, *([now] if stamp else []), from_run, program_id],
+                )
+        if impact is not None:
+            _insert_impact(con, impact, run_id, data_version, input_versions)
+
+
+def _insert_impact(
+    con: duckdb.DuckDBPyConnection,
+    impact: ProgramImpact,
+    run_id: str,
+    data_version: str,
+    input_versions: dict[str, str],
+) -> None:
     stamp = {
         "run_id": run_id,
         "data_version": data_version,
         "created_at": datetime.now(UTC).replace(tzinfo=None),
     }
-    estimates = impact.estimates.assign(**stamp)
-    cells = impact.att_gt.assign(run_id=run_id)
-    ratios = impact.roi.assign(**stamp)
-    con.execute("begin transaction")
-    try:
-        con.register("new_estimates", estimates)
-        con.execute("insert into results.estimates by name select * from new_estimates")
-        con.register("new_cells", cells)
-        con.execute("insert into results.att_gt by name select * from new_cells")
-        con.register("new_roi", ratios)
-        con.execute("insert into results.roi by name select * from new_roi")
-        if len(impact.balance):
-            con.register("new_balance", impact.balance.assign(run_id=run_id))
-            con.execute("insert into results.balance by name select * from new_balance")
-            con.unregister("new_balance")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("new_estimates")
-        con.unregister("new_cells")
-        con.unregister("new_roi")
-    return len(estimates)
-
-
-RESULT_TABLES = ("results.estimates", "results.att_gt", "results.roi", "results.balance")
-
-
-def find_cached_run(
-    con: duckdb.DuckDBPyConnection, data_version: str, specification: str
-) -> str | None:
-    """The latest run whose estimates rest on the same data and specification, if any."""
-    rows = con.execute(
-        "select run_id from results.estimates where data_version = ? and specification = ? "
-        "order by created_at desc limit 1",
-        [data_version, specification],
-    ).fetchall()
-    return rows[0][0] if rows else None
-
-
-def copy_results(con: duckdb.DuckDBPyConnection, from_run: str, to_run: str) -> int:
-    """Reuse an identical run's results under a new run id; returns the number of estimates."""
-    con.execute("begin transaction")
-    try:
-        for table in RESULT_TABLES:
-            con.execute(
-                f"insert into {table} by name select * exclude (run_id), ? as run_id "
-                f"from {table} where run_id = ?",
-                [to_run, from_run],
-            )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return int(
-        con.execute("select count(*) from results.estimates where run_id = ?", [to_run]).fetchall()[
-            0
-        ][0]
-    )
+    frames = {
+        "results.estimates": impact.estimates.assign(
+            **stamp, input_version=impact.estimates["program_id"].map(input_versions)
+        ),
+        "results.att_gt": impact.att_gt.assign(run_id=run_id),
+        "results.roi": impact.roi.assign(**stamp),
+        "results.balance": impact.balance.assign(run_id=run_id),
+    }
+    for table, frame in frames.items():
+        if not len(frame):
+            continue
+        con.register("new_results", frame)
+        try:
+            con.execute(f"insert into {table} by name select * from new_results")
+        finally:
+            con.unregister("new_results")
 
 
 def read_run_results(
