@@ -244,6 +244,8 @@ def audit(
             highlight=False,
         )
     console.print(f"Data Docs: [bold]{result.data_docs}[/]", soft_wrap=True)
+    if result.cached_from:
+        console.print(f"Data and code unchanged: audit reused from run {result.cached_from}.")
 
 
 @app.command()
@@ -417,6 +419,8 @@ def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | No
         console.print(
             f"Expectations: {total - len(failed)} of {total} passed (details: mes-eval audit)"
         )
+        if summary.quality.cached_from:
+            console.print(f"Data unchanged: audit reused from run {summary.quality.cached_from}.")
     if summary.estimates is None:
         console.print(
             "Quarterly edition: monitoring only; impact is estimated for annual editions."

@@ -22,7 +22,13 @@ from schemas.validate import ContractError
 from warehouse.db import open_warehouse
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
-from warehouse.quality import compute_scorecard, run_expectations
+from warehouse.quality import (
+    compute_scorecard,
+    read_audit,
+    record_audit,
+    reusable_audit,
+    run_expectations,
+)
 from warehouse.results import (
     find_cached_program,
     program_input_versions,
@@ -143,6 +149,7 @@ class AuditSummary:
     scorecard: pd.DataFrame
     expectations: pd.DataFrame
     data_docs: Path
+    cached_from: str | None = None  # the earlier run whose audit was reused
 
     @property
     def failed_expectations(self) -> pd.DataFrame:
@@ -150,12 +157,19 @@ class AuditSummary:
 
 
 def audit(config: RunConfig, run_id: str) -> AuditSummary:
-    """Scorecard and expectation suites over the loaded tables; Data Docs beside the warehouse."""
+    """Scorecard and expectation suites over the loaded tables; Data Docs beside the warehouse.
+
+    Cached on content: when the data and code are those of an earlier audit whose Data
+    Docs are still in place, its results are copied to this run instead of recomputed."""
     out_dir = config.warehouse.parent
     with open_warehouse(config.warehouse) as con:
-        scorecard = compute_scorecard(con, run_id)
-        expectations = run_expectations(con, run_id, out_dir)
-    return AuditSummary(scorecard, expectations, out_dir / "data_docs" / "index.html")
+        reused = reusable_audit(con, out_dir)
+        if reused is None:
+            compute_scorecard(con, run_id)
+            run_expectations(con, run_id, out_dir)
+        record_audit(con, run_id, out_dir, reused_from=reused)
+        scorecard, expectations = read_audit(con, run_id)
+    return AuditSummary(scorecard, expectations, out_dir / "data_docs" / "index.html", reused)
 
 
 def estimate(config: RunConfig, run_id: str) -> EstimateSummary:

@@ -280,3 +280,33 @@ def test_only_programs_whose_inputs_changed_are_estimated_again(tmp_path: Path) 
     before = first.roi.set_index(["program_id", "metric", "basis"]).sort_index()["public_cost_usd"]
     assert (roi[programs[0]] > before[programs[0]]).all()  # the correction did reach it
     assert roi.drop(programs[0]).equals(before.drop(programs[0]))
+
+
+def test_an_audit_of_unchanged_data_is_reused_and_new_data_is_audited(tmp_path: Path) -> None:
+    from flows import steps
+    from flows.config import load_config
+    from warehouse.db import open_warehouse
+
+    config = load_config(demo_config(tmp_path, n_firms=500))
+    steps.ingest_sources(config, "r1")
+    steps.build_warehouse(config)
+    first = steps.audit(config, "r1")
+    second = steps.audit(config, "r2")
+    assert first.cached_from is None and second.cached_from == "r1"
+    for a, b in ((first.scorecard, second.scorecard), (first.expectations, second.expectations)):
+        assert len(a) > 0
+        a, b = (
+            x.drop(columns="run_id").sort_values(list(x.columns.drop("run_id"))) for x in (a, b)
+        )
+        assert a.astype(str).values.tolist() == b.astype(str).values.tolist()
+    # Data Docs replaced by something else: the audit is computed again
+    (config.warehouse.parent / "data_docs" / ".audited").write_text("other")
+    assert steps.audit(config, "r3").cached_from is None
+    # a new submission: a new data version, audited afresh
+    with open_warehouse(config.warehouse) as con:
+        con.execute(
+            "insert into meta.loads by name select * replace ('x' as load_id, "
+            "'0' || content_sha256 as content_sha256) from meta.loads limit 1"
+        )
+    assert steps.audit(config, "r4").cached_from is None
+    assert steps.audit(config, "r5").cached_from == "r4"

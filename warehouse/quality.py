@@ -38,8 +38,10 @@ import pandas as pd
 from rich.table import Table
 
 from schemas.contract import ENTITIES
-from warehouse.db import quote_ident
+from warehouse.db import quote_ident, transaction
+from warehouse.load import data_version
 from warehouse.models import set_variables
+from warehouse.runs import code_version
 
 if TYPE_CHECKING:  # importing Great Expectations takes seconds: only run_expectations does
     from schemas.expectations import ExpectationSettings
@@ -241,6 +243,60 @@ def run_expectations(
     finally:
         con.unregister("expectation_rows")
     return frame
+
+
+DOCS_STAMP = ".audited"  # in the Data Docs folder: the data and code version it shows
+
+
+def _audit_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    return data_version(con), code_version()
+
+
+def reusable_audit(con: duckdb.DuckDBPyConnection, out_dir: Path) -> str | None:
+    """The latest run audited on the same data and code whose Data Docs are still those
+    in `<out_dir>/data_docs`, if any: its scorecard and expectation results hold as they are."""
+    version, code = _audit_key(con)
+    stamp = Path(out_dir) / "data_docs" / DOCS_STAMP
+    if not stamp.exists() or stamp.read_text(encoding="utf-8") != f"{version} {code}":
+        return None
+    rows = con.execute(
+        "select run_id from meta.audits where data_version = ? and code_version = ? "
+        "order by audited_at desc limit 1",
+        [version, code],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def record_audit(
+    con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path, reused_from: str | None = None
+) -> None:
+    """Note that `run_id` was audited (or reused `reused_from`'s audit), copying the reused
+    run's scorecard and expectation results to `run_id`; stamp the Data Docs folder."""
+    version, code = _audit_key(con)
+    with transaction(con):
+        if reused_from is not None:
+            for table in ("meta.scorecard", "meta.expectation_results"):
+                con.execute(f"delete from {table} where run_id = ?", [run_id])
+                con.execute(
+                    f"insert into {table} by name select * replace (?::varchar as run_id) "
+                    f"from {table} where run_id = ?",
+                    [run_id, reused_from],
+                )
+        con.execute(
+            "insert into meta.audits values (?, ?, ?, ?, ?)",
+            [run_id, version, code, reused_from, _now()],
+        )
+    docs = Path(out_dir) / "data_docs"
+    if docs.is_dir():
+        (docs / DOCS_STAMP).write_text(f"{version} {code}", encoding="utf-8")
+
+
+def read_audit(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's stored scorecard and expectation results."""
+    return (
+        con.execute("select * from meta.scorecard where run_id = ?", [run_id]).df(),
+        con.execute("select * from meta.expectation_results where run_id = ?", [run_id]).df(),
+    )
 
 
 # --- presenting ---------------------------------------------------------------------------
