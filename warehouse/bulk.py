@@ -124,6 +124,10 @@ NOT_A_DATE = "not a date (expected yyyy-mm-dd)"  # schemas.validate._parse_dates
 _WS = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _WS += "\u2028\u2029\u202f\u205f\u3000"  # = every c with c.isspace(); a test checks
 WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WS) + "]"
+# no whitespace character lies between these code points: a cell whose first and last
+# characters do (nearly all) cannot need stripping, and skips the regular expression
+WS_GAP = (0x20, 0x85)
+assert all(ord(c) <= WS_GAP[0] or ord(c) >= WS_GAP[1] for c in _WS)
 CHUNK = 4 << 20
 VALID = "not _blank and not _excluded"  # the rows of the typed table still to be loaded
 MAX_LINE_BYTES = 16 << 20  # one CSV record may be this long
@@ -837,8 +841,13 @@ class _BulkLoad:
             elif column.kind == "str":
                 edge = params.add(f"^{WS_CLASS}|{WS_CLASS}$")
                 strip = params.add(f"^{WS_CLASS}+|{WS_CLASS}+$")
+                # ord('') is -1: an empty text takes the full test, as before
+                maybe = " or ".join(
+                    f"{e} <= {WS_GAP[0]} or {e} >= {WS_GAP[1]}"
+                    for e in (f"ord({cell})", f"ord(right({cell}, 1))")
+                )
                 selected.append(
-                    f"case when regexp_matches({cell}, {edge}) "
+                    f"case when ({maybe}) and regexp_matches({cell}, {edge}) "
                     f"then nullif(regexp_replace({cell}, {strip}, '', 'g'), '') else {cell} end as {out}"
                 )
             else:
