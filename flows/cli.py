@@ -157,7 +157,7 @@ def ingest(
     from schemas.pseudonym import PseudonymKeyError, resolve_key
     from schemas.validate import ContractError
     from warehouse.db import WarehouseError
-    from warehouse.load import ENGINES, choose_engine, engine_for_loads
+    from warehouse.load import ENGINES, choose_engine
 
     if entity not in ENTITIES:
         raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
@@ -175,10 +175,10 @@ def ingest(
         chosen = choose_engine(file, engine, mapping=source_mapping)
         from flows.pipeline import ingest_file
 
-        with _progress() as progress, engine_for_loads(engine):
+        with _progress() as progress:
             progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
             report = ingest_file(
-                file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping
+                file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping, engine=engine
             )
     except (ContractError, WarehouseError) as exc:
         raise _fail(str(exc)) from None

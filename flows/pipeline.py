@@ -287,10 +287,13 @@ def ingest_file(
     sheet: str | None = None,
     mapping: Mapping | None = None,
     lock_wait_seconds: float = 0.0,
+    engine: str = "auto",
 ) -> LoadReport:
     """Validate and load one agency file into the warehouse."""
     with writer_lock(warehouse, wait_seconds=lock_wait_seconds):
-        return steps.ingest_file(path, entity, warehouse, key=key, sheet=sheet, mapping=mapping)
+        return steps.ingest_file(
+            path, entity, warehouse, key=key, sheet=sheet, mapping=mapping, engine=engine
+        )
 
 
 def deployments(config: RunConfig, config_path: Path) -> list[Any]:

@@ -127,10 +127,11 @@ def ingest_file(
     key: bytes,
     sheet: str | None = None,
     mapping: Mapping | None = None,
+    engine: str = "auto",
 ) -> LoadReport:
     """Validate and load one file into the warehouse (the `mes-eval ingest` command)."""
     with open_warehouse(warehouse) as con:
-        return load_file(con, path, entity, key=key, sheet=sheet, mapping=mapping)
+        return load_file(con, path, entity, key=key, sheet=sheet, mapping=mapping, engine=engine)
 
 
 def build_warehouse(config: RunConfig) -> list[CheckResult]:

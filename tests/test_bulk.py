@@ -8,6 +8,7 @@ supersession), quarantine (row, column, rule, value, reason) and meta.loads.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import random
 import re
@@ -31,7 +32,8 @@ from warehouse.load import load_file
 from .conftest import write_csv
 from .test_warehouse import KEY, OUTCOME_HEADER, load_registry, outcome_row, pid
 
-LOADERS = {"pandas": load_file, "bulk": bulk_load_csv}
+# the reference is the pandas path, named: "auto" would send a large file to the bulk path
+LOADERS = {"pandas": functools.partial(load_file, engine="pandas"), "bulk": bulk_load_csv}
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:

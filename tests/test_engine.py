@@ -15,7 +15,7 @@ from schemas.validate import ContractError
 from warehouse import bulk, load
 from warehouse.bulk import BulkUnsupported
 from warehouse.db import open_warehouse
-from warehouse.load import choose_engine, engine_for_loads, load_file
+from warehouse.load import choose_engine, load_file
 
 from .conftest import write_csv
 from .test_warehouse import KEY, OUTCOME_HEADER, load_registry, outcome_row
@@ -77,14 +77,13 @@ def test_load_file_uses_the_engine_and_falls_back_to_pandas(
 ) -> None:
     path = outcomes_csv(tmp_path / "outcomes.csv")
     counts = {}
-    for name, engine in [("pandas", "pandas"), ("duckdb", "duckdb"), ("context", None)]:
-        with open_warehouse(tmp_path / f"{name}.duckdb") as con:
+    for engine in ("pandas", "duckdb", "auto"):
+        with open_warehouse(tmp_path / f"{engine}.duckdb") as con:
             load_registry(con, tmp_path)
-            with engine_for_loads("duckdb"):
-                report = load_file(con, path, "outcomes", key=KEY, engine=engine)
-        counts[name] = (report.rows_in, report.rows_loaded, report.rows_quarantined)
-    assert counts["pandas"] == counts["duckdb"] == counts["context"] == (8, 3, 5)
-    assert bulk_calls == [path, path]  # an explicit engine wins over the context's
+            report = load_file(con, path, "outcomes", key=KEY, engine=engine)
+        counts[engine] = (report.rows_in, report.rows_loaded, report.rows_quarantined)
+    assert counts["pandas"] == counts["duckdb"] == counts["auto"] == (8, 3, 5)
+    assert bulk_calls == [path]  # auto keeps a small file on pandas
 
     def unsupported(*args: Any, **kwargs: Any) -> Any:
         raise BulkUnsupported("outcomes.sales: check 'x' is not compiled to SQL")

@@ -13,12 +13,9 @@ load sequence (`warehouse.history`).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -44,21 +41,6 @@ ENGINES = ("auto", "pandas", "duckdb")
 # for a 21 MB file of 300k outcome rows, bulk 1.7 s). Above it pandas grows to minutes
 # and gigabytes, while the bulk path stays within DuckDB's memory limit.
 BULK_MIN_BYTES = 16 * 1024 * 1024  # about 230k outcome rows
-# the engine of `load_file` calls that name none: lets `mes-eval ingest --engine` reach the
-# load through the ingest flow, whose parameters do not include it
-_ENGINE: ContextVar[str] = ContextVar("load_engine", default="auto")
-
-
-@contextlib.contextmanager
-def engine_for_loads(engine: str) -> Iterator[None]:
-    """Within the block, `load_file` calls that name no engine use `engine`."""
-    if engine not in ENGINES:
-        raise ContractError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
-    token = _ENGINE.set(engine)
-    try:
-        yield
-    finally:
-        _ENGINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -213,14 +195,12 @@ def load_file(
     run_id: str | None = None,
     sheet: str | int | None = None,
     mapping: Mapping | None = None,
-    engine: str | None = None,
+    engine: str = "auto",
 ) -> LoadReport:
     """Load one agency file for `entity` in one transaction; see the module docstring.
-    `engine` (see `choose_engine`; None: `engine_for_loads`'s, by default "auto"): "duckdb"
-    loads a CSV with `warehouse.bulk`, same result; under "auto" a file the bulk path does
-    not support falls back to pandas."""
+    `engine` (see `choose_engine`): "duckdb" loads a CSV with `warehouse.bulk`, same
+    result; under "auto" a file the bulk path does not support falls back to pandas."""
     path = Path(path)
-    engine = engine or _ENGINE.get()
     if choose_engine(path, engine, mapping=mapping) == "duckdb":
         from warehouse.bulk import BulkUnsupported, bulk_load_csv  # bulk imports this module
 
