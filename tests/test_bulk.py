@@ -293,7 +293,7 @@ def test_random_files_with_odd_cells(warehouses: dict[str, Any], tmp_path: Path,
 
 
 def test_reload_is_skipped_and_a_correction_supersedes(
-    warehouses: dict[str, Any], tmp_path: Path
+    warehouses: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for con in warehouses.values():
         load_registry(con, tmp_path)
@@ -303,8 +303,13 @@ def test_reload_is_skipped_and_a_correction_supersedes(
         [outcome_row("F1", 2020, 100), outcome_row("F1", 2021, 110), outcome_row("F2", 2020, 50)],
     )
     load_both(warehouses, first, "outcomes")
-    again = load_both(warehouses, first, "outcomes")["bulk"]
+    with monkeypatch.context() as patch:  # a file of a known name: skipped before any scan
+        patch.setattr(bulk._BulkLoad, "run", lambda *a, **k: pytest.fail("scanned"))
+        again = load_both(warehouses, first, "outcomes")["bulk"]
     assert again.skipped and again.load_id is None and again.rows_loaded == 3
+    renamed = first.with_name("same_content.csv")
+    renamed.write_bytes(first.read_bytes())  # a new name: scanned, then skipped by its hash
+    assert bulk_load_csv(warehouses["bulk"], renamed, "outcomes", key=KEY).skipped
     correction = write_csv(
         tmp_path / "outcomes_2021_corrected.csv",
         OUTCOME_HEADER,

@@ -9,7 +9,9 @@ reconciling counts) while the rows never leave DuckDB, which spills to disk beyo
 `memory_limit`. Steps:
 
 1. Hash the file (SHA-256, as `load_file`) in a low-priority thread: on a machine
-   without SHA instructions it costs more than a scan, and it fills idle cycles.
+   without SHA instructions it costs more than a scan, and it fills idle cycles. When a
+   file of the same name was loaded before (a scheduled run re-reading its sources), the
+   hash is awaited first, so an unchanged file is skipped without scanning its rows.
 2. Scan: one parallel `read_csv` (every column as text) into a temporary staging table,
    numbers cast where SQL reads them as Python does.
 3. Distinct firm ids and date texts from the staging table: Python pseudonymizes the
@@ -113,7 +115,7 @@ from schemas.pseudonym import PREFIX, canonical_id, pseudonym
 from schemas.readers import SNIFF_CHARS, SourceFormat, cell_text, sniff_delimiter
 from schemas.validate import ROW_RULE_COLUMNS, ContractError, check_columns, describe_rule
 from warehouse.db import quote_ident
-from warehouse.load import REFERENCE_RULES, LoadReport, entity_rules
+from warehouse.load import REFERENCE_RULES, LoadReport, already_loaded, entity_rules
 
 log = logging.getLogger(__name__)
 
@@ -537,6 +539,15 @@ def bulk_load_csv(
     # thread while DuckDB pre-scans the file and Python computes pseudonyms
     hashing = _Background(scan_file, path)
     clock = _Clock(path.name)
+    # a file of this name was loaded before (a scheduled run re-reading its sources): wait
+    # for the hash first, so an unchanged file is skipped without a scan of its rows
+    if con.execute(
+        "select 1 from meta.loads where entity = ? and source_file = ? limit 1", [entity, path.name]
+    ).fetchall():
+        seen = already_loaded(con, entity, path.name, hashing.result().sha256)
+        clock.lap("hash")
+        if seen is not None:
+            return seen
     settings = {"memory_limit": memory_limit, "threads": threads, "enable_progress_bar": False}
     try:
         with (
@@ -754,23 +765,9 @@ class _BulkLoad:
         lookups = self._lookups(stage, present)
         scan = hashing.result()
         self.clock.lap("hash (rest)")
-        seen = self.con.execute(
-            "select rows_in, rows_loaded, rows_quarantined from meta.loads "
-            "where entity = ? and content_sha256 = ?",
-            [self.entity, scan.sha256],
-        ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
-        if seen:
-            rows_in, rows_loaded, rows_quarantined = map(int, seen[0])
-            return LoadReport(
-                self.entity,
-                self.name,
-                scan.sha256,
-                rows_in,
-                rows_loaded,
-                rows_quarantined,
-                load_id=None,
-                skipped=True,
-            )
+        seen = already_loaded(self.con, self.entity, self.name, scan.sha256)
+        if seen is not None:
+            return seen
         rows = self._row_numbers(layout, records, scan)
         typed = self._typed(stage, present, lookups, rows)
         self.con.execute(f"drop table {stage}")

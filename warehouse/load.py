@@ -166,6 +166,23 @@ def check_rules(
     return RowValidation(valid=valid, quarantine=quarantine, rows_in=checked.rows_in)
 
 
+def already_loaded(
+    con: duckdb.DuckDBPyConnection, entity: str, name: str, sha256: str
+) -> LoadReport | None:
+    """The skipped load's report when this content was loaded for `entity` before."""
+    seen = con.execute(
+        "select rows_in, rows_loaded, rows_quarantined from meta.loads "
+        "where entity = ? and content_sha256 = ?",
+        [entity, sha256],
+    ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
+    if not seen:
+        return None
+    rows_in, rows_loaded, rows_quarantined = map(int, seen[0])
+    return LoadReport(
+        entity, name, sha256, rows_in, rows_loaded, rows_quarantined, load_id=None, skipped=True
+    )
+
+
 def choose_engine(path: Path, engine: str = "auto", *, mapping: Mapping | None = None) -> str:
     """The engine that loads `path`: "pandas" or "duckdb". `auto` picks DuckDB for a CSV
     without a mapping of at least `BULK_MIN_BYTES`; `duckdb` refuses what it cannot load."""
@@ -213,23 +230,9 @@ def load_file(
                 ) from None
             log.info("%s: loaded with pandas, the bulk path cannot (%s)", path.name, exc)
     sha = file_sha256(path)
-    seen = con.execute(
-        "select rows_in, rows_loaded, rows_quarantined from meta.loads "
-        "where entity = ? and content_sha256 = ?",
-        [entity, sha],
-    ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
-    if seen:
-        rows_in, rows_loaded, rows_quarantined = map(int, seen[0])
-        return LoadReport(
-            entity,
-            path.name,
-            sha,
-            rows_in,
-            rows_loaded,
-            rows_quarantined,
-            load_id=None,
-            skipped=True,
-        )
+    seen = already_loaded(con, entity, path.name, sha)
+    if seen is not None:
+        return seen
 
     checked = prepare_load(con, path, entity, key=key, sheet=sheet, mapping=mapping)
     load_id = uuid.uuid4().hex
