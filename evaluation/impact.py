@@ -24,6 +24,7 @@ from evaluation import roi
 from evaluation.diagnostics import pretrend_test
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
+from evaluation.did_duckdb import uniform_band
 from evaluation.matching import match, matched_did
 
 ESTIMATOR = "callaway_santanna_2021"
@@ -71,6 +72,8 @@ class EvaluationSpec:
     price_base_year: int = 2020
     matching_caliper: float = 0.2
     bootstrap_seed: int = 20240101
+    # draws of the multiplier bootstrap behind the event study's simultaneous band
+    band_draws: int = 1000
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -138,10 +141,30 @@ def horizon_effects(dynamic: AggregateATT, n_units: int) -> list[tuple[str, floa
     return out
 
 
-def _outcome_rows(gt: GroupTimeATT, spec: EvaluationSpec) -> list[dict[str, object]]:
+def event_study_band(dynamic: AggregateATT, spec: EvaluationSpec) -> dict[int, tuple[float, float]]:
+    """Simultaneous 95% band of the event study, by event time: it covers all event-time
+    effects at once (so a reader may look at the whole path, not one year), from a seeded
+    multiplier bootstrap of the influence functions. Empty when it cannot be computed."""
+    try:
+        band = uniform_band(
+            dynamic, biters=spec.band_draws, alpha=0.05, seed=spec.bootstrap_seed
+        ).table
+    except ValueError:  # no per-key influence functions (e.g. a single event time)
+        return {}
+    return {
+        int(r.key): (float(r.band_low), float(r.band_high))
+        for r in band.itertuples()
+        if np.isfinite(r.band_low) and np.isfinite(r.band_high)
+    }
+
+
+def _outcome_rows(
+    gt: GroupTimeATT, spec: EvaluationSpec, *, band: bool = False
+) -> list[dict[str, object]]:
     n_treated = int(np.sum(gt.unit_cohort > 0))
     n_control = int(np.sum(gt.unit_cohort == 0))
     aggs = {kind: aggregate(gt, kind) for kind in AGGREGATIONS}
+    bands = event_study_band(aggs["dynamic"], spec) if band else {}
     pre = pretrend_test(aggs["dynamic"], gt.n_units, level=spec.pretrend_level)
     common = {
         "n_treated": n_treated,
@@ -152,10 +175,11 @@ def _outcome_rows(gt: GroupTimeATT, spec: EvaluationSpec) -> list[dict[str, obje
     rows = []
     for kind, agg in aggs.items():
         rows.append(_row(agg.overall_att, agg.overall_se, aggregation=kind, key=None, **common))
-        rows += [
-            _row(r.att, r.se, aggregation=kind, key=int(r.key), **common)
-            for r in agg.table.itertuples()
-        ]
+        for r in agg.table.itertuples():
+            row = _row(r.att, r.se, aggregation=kind, key=int(r.key), **common)
+            if kind == "dynamic" and int(r.key) in bands:
+                row["band_low"], row["band_high"] = bands[int(r.key)]
+            rows.append(row)
     rows += [
         _row(est, se, aggregation="horizon", key=None, label=name, **common)
         for name, est, se in horizon_effects(aggs["dynamic"], gt.n_units)
@@ -343,7 +367,8 @@ def evaluate_program(
     estimates, cells = [], []
     for outcome in spec.outcomes:
         gt = _group_time(panel, outcome, spec)
-        estimates += [{**row, "outcome": outcome} for row in _outcome_rows(gt, spec)]
+        rows = _outcome_rows(gt, spec, band=outcome in HEADLINE_OUTCOMES)  # the charted ones
+        estimates += [{**row, "outcome": outcome} for row in rows]
         cells.append(
             gt.cells.rename(columns={"group": "cohort", "time": "year", "se": "std_error"}).assign(
                 outcome=outcome

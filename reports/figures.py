@@ -171,10 +171,32 @@ def group_reach_figure(reach_by_group: pd.DataFrame, t: Translator) -> go.Figure
 def event_study_figure(
     rows: pd.DataFrame, t: Translator, outcome: str, truth: pd.DataFrame | None = None
 ) -> go.Figure:
-    """Effects by years since entry with 95% intervals; the planted truth where known."""
+    """Effects by years since entry with 95% intervals, the simultaneous 95% band where
+    estimated (shaded), and the planted truth where known."""
     rows = rows.sort_values("event_time")
     effect = _numbers(rows["effect"])
     fig = go.Figure()
+    banded = rows.dropna(subset=["band_low", "band_high"]) if "band_low" in rows else rows[:0]
+    if len(banded):  # the simultaneous band: shaded, under the pointwise intervals
+        x = banded["event_time"].astype(int)
+        fig.add_scatter(
+            x=x,
+            y=_numbers(banded["band_high"]),
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+        fig.add_scatter(
+            x=x,
+            y=_numbers(banded["band_low"]),
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(31, 119, 180, 0.15)",
+            name=t("fig.uniform_band"),
+            hoverinfo="skip",
+        )
     fig.add_scatter(
         x=rows["event_time"].astype(int),
         y=effect,

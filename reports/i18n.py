@@ -444,6 +444,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
     ),
     "fig.years_since_entry": ("Years since entry", "Años desde el ingreso", "Anos desde a entrada"),
     "fig.estimate_ci": ("estimate (95% CI)", "estimación (IC 95%)", "estimativa (IC 95%)"),
+    "fig.uniform_band": (
+        "simultaneous 95% band",
+        "banda simultánea del 95%",
+        "banda simultânea de 95%",
+    ),
     "fig.planted": (
         "planted effect (synthetic data)",
         "efecto sembrado (datos sintéticos)",
@@ -850,9 +855,9 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "method.title": ("Methodology", "Metodología", "Metodologia"),
     "method.methods": ("Methods", "Métodos", "Métodos"),
     "method.did": (
-        "Impact is estimated with staggered difference-in-differences (Callaway and Sant'Anna, 2021): for each entry cohort and year, the change in the outcome of beneficiaries since the year before entry is compared with the change of comparison firms that never took part ({control_group}). These group-time effects are averaged by years since entry (event study), by entry cohort and overall, with standard errors clustered by firm.",
-        "El impacto se estima con diferencias en diferencias escalonadas (Callaway y Sant'Anna, 2021): para cada cohorte de ingreso y año, el cambio del resultado de las beneficiarias desde el año previo al ingreso se compara con el cambio de empresas de comparación que nunca participaron ({control_group}). Estos efectos por grupo y período se promedian por años desde el ingreso (estudio de eventos), por cohorte y en total, con errores estándar agrupados por empresa.",
-        "O impacto é estimado com diferenças em diferenças escalonadas (Callaway e Sant'Anna, 2021): para cada coorte de entrada e ano, a variação do resultado das beneficiárias desde o ano anterior à entrada é comparada com a variação de empresas de comparação que nunca participaram ({control_group}). Esses efeitos por grupo e período são agregados por anos desde a entrada (estudo de eventos), por coorte e no total, com erros-padrão agrupados por empresa.",
+        "Impact is estimated with staggered difference-in-differences (Callaway and Sant'Anna, 2021): for each entry cohort and year, the change in the outcome of beneficiaries since the year before entry is compared with the change of comparison firms that never took part ({control_group}). These group-time effects are averaged by years since entry (event study), by entry cohort and overall, with standard errors clustered by firm. The shaded band of the event-study charts is a simultaneous 95% band (multiplier bootstrap): it covers all the years' effects at once, so the whole path can be read without the risk of over-reading one year that pointwise intervals carry.",
+        "El impacto se estima con diferencias en diferencias escalonadas (Callaway y Sant'Anna, 2021): para cada cohorte de ingreso y año, el cambio del resultado de las beneficiarias desde el año previo al ingreso se compara con el cambio de empresas de comparación que nunca participaron ({control_group}). Estos efectos por grupo y período se promedian por años desde el ingreso (estudio de eventos), por cohorte y en total, con errores estándar agrupados por empresa. La banda sombreada de los gráficos de estudio de eventos es una banda simultánea del 95% (bootstrap de multiplicadores): cubre a la vez los efectos de todos los años, de modo que la trayectoria completa puede leerse sin sobreinterpretar un año aislado, como ocurre con los intervalos puntuales.",
+        "O impacto é estimado com diferenças em diferenças escalonadas (Callaway e Sant'Anna, 2021): para cada coorte de entrada e ano, a variação do resultado das beneficiárias desde o ano anterior à entrada é comparada com a variação de empresas de comparação que nunca participaram ({control_group}). Esses efeitos por grupo e período são agregados por anos desde a entrada (estudo de eventos), por coorte e no total, com erros-padrão agrupados por empresa. A faixa sombreada dos gráficos de estudo de eventos é uma banda simultânea de 95% (bootstrap de multiplicadores): cobre ao mesmo tempo os efeitos de todos os anos, de modo que a trajetória inteira pode ser lida sem superinterpretar um ano isolado, como ocorre com os intervalos pontuais.",
     ),
     "method.horizons": (
         "Horizons follow the years since entry: short run 0-1 years, medium run 2-3, long run 4 or more. Cohorts are followed across editions, so each annual edition re-estimates earlier cohorts on a longer panel.",

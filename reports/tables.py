@@ -62,16 +62,15 @@ def horizon_of(event_time: int) -> str:
 
 
 def _effects(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add effect, ci_low, ci_high and unit in display units, row by row of outcome."""
+    """Add effect, ci_low, ci_high (and band_low, band_high when the frame has the
+    event study's simultaneous band) and unit in display units, row by row of outcome."""
     out = frame.copy()
-    converted = {c: np.full(len(out), np.nan) for c in ("effect", "ci_low", "ci_high")}
+    sources = {"effect": "estimate", "ci_low": "ci_low", "ci_high": "ci_high"}
+    sources.update({c: c for c in ("band_low", "band_high") if c in frame})
+    converted = {c: np.full(len(out), np.nan) for c in sources}
     for outcome, rows in frame.groupby("outcome", sort=False):
         where = frame.index.get_indexer(rows.index)
-        for column, source in (
-            ("effect", "estimate"),
-            ("ci_low", "ci_low"),
-            ("ci_high", "ci_high"),
-        ):
+        for column, source in sources.items():
             converted[column][where] = to_display(str(outcome), rows[source]).to_numpy()
     for column, values in converted.items():
         out[column] = values
@@ -409,6 +408,8 @@ EVENT_STUDY = TableSpec(
     measures=(
         Measure("effect", "estimate", firms="_firms", control="_control", additive=True),
         *EFFECT_MEASURES,
+        Measure("band_low", "derived", depends=("effect",)),
+        Measure("band_high", "derived", depends=("effect",)),
     ),
     group=("program_id", "outcome", "horizon"),
     total="is_total",
@@ -420,7 +421,16 @@ def event_study(inputs: SiteInputs) -> pd.DataFrame:
     """Effects by years since entry, and the horizon means as totals of their event times
     (a horizon mean and all but one of its event times would reveal the last one)."""
     cs = _cs(inputs.estimates)
-    columns = [*EVENT_STUDY.keys, "effect", "ci_low", "ci_high", "unit", *EVENT_STUDY.internal]
+    columns = [
+        *EVENT_STUDY.keys,
+        "effect",
+        "ci_low",
+        "ci_high",
+        "band_low",
+        "band_high",
+        "unit",
+        *EVENT_STUDY.internal,
+    ]
     if cs.empty:
         return pd.DataFrame(columns=columns)
     all_firms = cs["subgroup"] == "all"
@@ -441,6 +451,9 @@ def event_study(inputs: SiteInputs) -> pd.DataFrame:
     means = means.join(support, on=["program_id", "outcome", "horizon"]).assign(
         event_time=None, is_total=True
     )
+    for column in ("band_low", "band_high"):  # warehouses estimated before the band
+        if column not in dynamic:
+            dynamic[column] = np.nan
     frame = _effects(pd.concat([dynamic, means], ignore_index=True))
     frame["event_time"] = frame["event_time"].astype("Int64")
     frame = frame.sort_values(["program_id", "outcome", "is_total", "event_time"], kind="stable")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
 from reports.i18n import LABELS, PLOTLY_LOCALES, english_labels
@@ -258,3 +259,18 @@ def test_png_export_degrades_with_a_clear_message(edition: dict[str, Any]) -> No
         assert not site.images
         assert any("kaleido" in m for m in site.messages)
         assert "kaleido" in site.index.read_text(encoding="utf-8")
+
+
+def test_event_studies_draw_their_simultaneous_band(edition: dict[str, Any]) -> None:
+    site: SiteResult = edition["site"]
+    events = pd.read_csv(site.path / "tables" / "event_study.csv", dtype=str)
+    suppressed = events["effect"] == "x"
+    hidden = events.loc[suppressed, ["band_low", "band_high"]]
+    assert (hidden.isna() | (hidden == "x")).all().all()  # a suppressed effect hides its band
+    assert (hidden == "x").any().any()
+    values = events[~suppressed][["effect", "band_low", "band_high"]].astype(float)
+    banded = values.dropna()
+    assert len(banded) > 0 and (banded["band_low"] <= banded["effect"]).all()
+    assert (banded["effect"] <= banded["band_high"]).all()
+    pages = [p for p in site.pages if p.name.startswith("program")]
+    assert pages and all("banda simultánea del 95%" in p.read_text(encoding="utf-8") for p in pages)
