@@ -356,6 +356,18 @@ def cell_text(value: object, *, digits: int | None = None) -> str | None:
     return str(value).strip() or None
 
 
+def check_unique_headers(names: list[str], name: str) -> None:
+    """Refuse a file whose header names a column twice (which value would count?)."""
+    seen: dict[str, int] = {}
+    for i, header in enumerate(names):
+        if header in seen:
+            raise ContractError(
+                f"{name}: duplicate column header '{header}' (columns {seen[header] + 1} "
+                f"and {i + 1})"
+            )
+        seen[header] = i
+
+
 def _header_text(value: object, position: int) -> str:
     text = cell_text(value)
     return text if text is not None else f"column_{position + 1}"
@@ -393,14 +405,7 @@ def _build(
         )
     width = len(headers)
     names = [_header_text(h, i) for i, h in enumerate(headers)]
-    seen: dict[str, int] = {}
-    for i, header in enumerate(names):
-        if header in seen:
-            raise ContractError(
-                f"{name}: duplicate column header '{header}' (columns {seen[header] + 1} "
-                f"and {i + 1})"
-            )
-        seen[header] = i
+    check_unique_headers(names, name)
     padded = [row + [None] * (width - len(row)) for row in rows]
     frame = pd.DataFrame(padded, columns=names, dtype=object)
     if not padded:

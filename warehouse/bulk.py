@@ -112,10 +112,16 @@ from pandera.engines import pandas_engine
 
 from schemas.contract import ENTITIES
 from schemas.pseudonym import PREFIX, canonical_id, pseudonym
-from schemas.readers import SNIFF_CHARS, SourceFormat, cell_text, sniff_delimiter
+from schemas.readers import (
+    SNIFF_CHARS,
+    SourceFormat,
+    cell_text,
+    check_unique_headers,
+    sniff_delimiter,
+)
 from schemas.validate import ROW_RULE_COLUMNS, ContractError, check_columns, describe_rule
 from warehouse.db import quote_ident
-from warehouse.load import REFERENCE_RULES, LoadReport, already_loaded, entity_rules
+from warehouse.load import REFERENCE_RULES, LoadReport, already_loaded, entity_rules, supersede
 
 log = logging.getLogger(__name__)
 
@@ -443,14 +449,7 @@ def read_layout(path: Path, delimiter: str | None, name: str) -> CsvLayout:
     else:
         raise ContractError(f"{name}: the file is empty")
     names = [cell_text(c) or f"column_{i + 1}" for i, c in enumerate(cells)]
-    seen: dict[str, int] = {}
-    for i, header in enumerate(names):
-        if header in seen:
-            raise ContractError(
-                f"{name}: duplicate column header '{header}' (columns {seen[header] + 1} "
-                f"and {i + 1})"
-            )
-        seen[header] = i
+    check_unique_headers(names, name)
     return CsvLayout(
         path,
         delimiter,
@@ -1393,7 +1392,7 @@ class _BulkLoad:
                 [load_id],
             ).fetchall()
             self.clock.lap("insert")
-            superseded = _supersede(self.con, table, ENTITIES[self.entity].key, load_id)
+            superseded = supersede(self.con, table, ENTITIES[self.entity].key, load_id)
             self.con.execute(
                 "insert into meta.quarantine (load_id, entity, source_file, row_number, "
                 "column_name, rule, value, reason) select ?, ?, ?, row_number, column_name, "
@@ -1452,25 +1451,6 @@ def _empty(column: ColumnPlan, prefix: str = "") -> str:
         state = f"{prefix}{_c(column.name + '__state')}"
         return f"({state} is null or {state} = 'empty')"
     return f"{prefix}{_c(column.name)} is null"
-
-
-def _supersede(
-    con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], load_id: str
-) -> int:
-    """`warehouse.load._supersede`, skipped when the table had no current rows before."""
-    current = con.execute(
-        f"select count(*) from {table} where _superseded_by is null and _load_id != ?", [load_id]
-    ).fetchall()[0][0]
-    if not current:
-        return 0
-    same_key = " and ".join(f"new.{_c(c)} = old.{_c(c)}" for c in key)
-    rows = con.execute(
-        f"update {table} as old set _superseded_by = ? "
-        f"where old._superseded_by is null and old._load_id != ? and exists "
-        f"(select 1 from {table} as new where new._load_id = ? and {same_key})",
-        [load_id, load_id, load_id],
-    ).fetchall()
-    return int(rows[0][0]) if rows else 0
 
 
 # --- Python-side lookups ------------------------------------------------------------------

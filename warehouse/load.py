@@ -243,7 +243,7 @@ def load_file(
     try:
         con.register("incoming_rows", rows)
         con.execute(f"insert into {table} by name select * from incoming_rows")
-        superseded = _supersede(con, table, ENTITIES[entity].key, load_id)
+        superseded = supersede(con, table, ENTITIES[entity].key, load_id)
         con.register("incoming_quarantine", quarantine)
         con.execute("insert into meta.quarantine by name select * from incoming_quarantine")
         con.execute(
@@ -282,10 +282,15 @@ def load_file(
     )
 
 
-def _supersede(
+def supersede(
     con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], load_id: str
 ) -> int:
     """Mark the current rows whose key the new load covers as superseded by it."""
+    current = con.execute(  # a first load has nothing to supersede: skip the keyed join
+        f"select count(*) from {table} where _superseded_by is null and _load_id != ?", [load_id]
+    ).fetchall()[0][0]
+    if not current:
+        return 0
     same_key = " and ".join(f"new.{quote_ident(c)} = old.{quote_ident(c)}" for c in key)
     rows = con.execute(
         f"update {table} as old set _superseded_by = ? "
