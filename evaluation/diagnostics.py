@@ -136,6 +136,23 @@ def pretrend_test(
     return _wald(att[mask], agg.table_influence[:, mask], n_units, level, labels)
 
 
+def supported_leads(gt: GroupTimeATT, min_firms: int) -> float:
+    """`min_e` for :func:`pretrend_test`: the earliest pre-entry event time e such that
+    every event time from e to -1 rests on at least `min_firms` beneficiaries (summed over
+    the cohorts observed then). Long leads rest on the few earliest-observed cohorts, and
+    with a handful of firms behind them the influence-function covariance understates
+    their variance: with 9 beneficiaries per cohort the all-leads test rejected 23.5% of
+    panels where parallel trends hold, 10% with this rule at 50 firms
+    (benchmarks/pretrend_size.py). Returns 0 (nothing to test) when even e = -1 is thinner.
+    """
+    cells = gt.cells[gt.cells["event_time"] < 0]
+    support = cells.groupby("event_time")["n_treated"].sum()
+    e = -1
+    while e in support.index and support[e] >= min_firms:
+        e -= 1
+    return float(e + 1)
+
+
 def pretrend_test_cells(gt: GroupTimeATT, *, level: float = 0.05) -> PretrendResult:
     """Wald pre-test on the pre-treatment ATT(g,t) cells (t < g), as R ``did`` reports.
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import roi
-from evaluation.diagnostics import pretrend_test
+from evaluation.diagnostics import pretrend_test, supported_leads
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
@@ -62,6 +62,9 @@ class EvaluationSpec:
     displacement: float = 0.0
     deadweight: float = 0.0
     pretrend_level: float = 0.05
+    # the pre-entry test uses the leads backed by at least this many beneficiaries
+    # (evaluation.diagnostics.supported_leads: thinner leads make it over-reject)
+    pretrend_min_firms: int = 50
     # time-invariant firm characteristics for conditional parallel trends (e.g. size_class,
     # sector); empty = unconditional estimator
     covariates: tuple[str, ...] = ()
@@ -165,7 +168,12 @@ def _outcome_rows(
     n_control = int(np.sum(gt.unit_cohort == 0))
     aggs = {kind: aggregate(gt, kind) for kind in AGGREGATIONS}
     bands = event_study_band(aggs["dynamic"], spec) if band else {}
-    pre = pretrend_test(aggs["dynamic"], gt.n_units, level=spec.pretrend_level)
+    pre = pretrend_test(
+        aggs["dynamic"],
+        gt.n_units,
+        min_e=supported_leads(gt, spec.pretrend_min_firms),
+        level=spec.pretrend_level,
+    )
     common = {
         "n_treated": n_treated,
         "n_control": n_control,

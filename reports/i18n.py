@@ -881,9 +881,9 @@ LABELS: dict[str, tuple[str, str, str]] = {
     ),
     "method.assumptions": ("Assumptions", "Supuestos", "Hipóteses"),
     "method.parallel": (
-        "Parallel trends: without the program, beneficiaries' outcomes would have evolved like those of comparison firms. It cannot be proven; the pre-entry test (effects before entry should be zero, level {level}) can reject it, and each outcome says whether it passes.",
-        "Tendencias paralelas: sin el programa, los resultados de las beneficiarias habrían evolucionado como los de las empresas de comparación. No puede probarse; la prueba previa al ingreso (los efectos antes del ingreso deben ser cero, nivel {level}) puede rechazarlo, y cada resultado indica si la supera.",
-        "Tendências paralelas: sem o programa, os resultados das beneficiárias teriam evoluído como os das empresas de comparação. Não pode ser provado; o teste anterior à entrada (os efeitos antes da entrada devem ser zero, nível {level}) pode rejeitá-lo, e cada resultado indica se passa.",
+        "Parallel trends: without the program, beneficiaries' outcomes would have evolved like those of comparison firms. It cannot be proven; the pre-entry test (effects before entry should be zero, level {level}) can reject it, and each outcome says whether it passes. The test uses the years before entry backed by at least {min_firms} beneficiaries: years resting on fewer firms make it reject too often.",
+        "Tendencias paralelas: sin el programa, los resultados de las beneficiarias habrían evolucionado como los de las empresas de comparación. No puede probarse; la prueba previa al ingreso (los efectos antes del ingreso deben ser cero, nivel {level}) puede rechazarlo, y cada resultado indica si la supera. La prueba usa los años previos al ingreso respaldados por al menos {min_firms} beneficiarias: los años con menos empresas la hacen rechazar con demasiada frecuencia.",
+        "Tendências paralelas: sem o programa, os resultados das beneficiárias teriam evoluído como os das empresas de comparação. Não pode ser provado; o teste anterior à entrada (os efeitos antes da entrada devem ser zero, nível {level}) pode rejeitá-lo, e cada resultado indica se passa. O teste usa os anos anteriores à entrada com pelo menos {min_firms} beneficiárias: anos com menos empresas o fazem rejeitar com frequência excessiva.",
     ),
     "method.anticipation": (
         "No anticipation beyond {anticipation} years before entry, and no effects of the program on comparison firms.",

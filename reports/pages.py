@@ -629,7 +629,11 @@ def methodology_context(
                 displacement=t.num(100 * float(spec.get("displacement", 0.0))),
                 deadweight=t.num(100 * float(spec.get("deadweight", 0.0))),
             ),
-            "parallel": t("method.parallel", level=t.num(spec.get("pretrend_level", 0.05), 2)),
+            "parallel": t(
+                "method.parallel",
+                level=t.num(spec.get("pretrend_level", 0.05), 2),
+                min_firms=t.num(spec.get("pretrend_min_firms", 50), 0),
+            ),
             "anticipation": t("method.anticipation", anticipation=spec.get("anticipation", 0)),
             "prices": t("method.prices", year=price_base_year),
             "disclosure": t(

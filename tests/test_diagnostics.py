@@ -255,3 +255,21 @@ def test_twfe_input_errors() -> None:
         twfe_att(panel.assign(g=0), **COLS)
     with pytest.raises(ValueError, match="reference event time"):
         twfe_event_study(panel, **COLS, reference=-20)
+
+
+def test_the_pre_entry_test_keeps_the_leads_backed_by_enough_firms() -> None:
+    from evaluation.diagnostics import supported_leads
+
+    rng = np.random.default_rng(3)
+    cohorts = np.repeat([2014, 2020, 0], [60, 20, 100])
+    panel = pd.DataFrame(
+        [(i, t, g, rng.normal()) for i, g in enumerate(cohorts) for t in range(2010, 2023)],
+        columns=["firm_id", "year", "cohort", "y"],
+    )
+    gt = att_gt(panel, unit="firm_id", time="year", cohort="cohort", outcome="y")
+    # e = -1..-3 rest on both cohorts (80 firms); from e = -4 on only the 2020 one (20)
+    assert supported_leads(gt, 50) == -3
+    assert supported_leads(gt, 20) == -9  # 2020 - 9 = 2011, the earliest year with a base
+    assert supported_leads(gt, 81) == 0  # nothing to test
+    dynamic = aggregate(gt, "dynamic")
+    assert list(pretrend_test(dynamic, gt.n_units, min_e=-3).estimates["key"]) == [-3, -2, -1]
