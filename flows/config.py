@@ -99,6 +99,11 @@ class EvaluationSettings(BaseModel):
         description="Share of self-reported gains that would have happened anyway.",
     )
     pretrend_level: float = Field(0.05, gt=0.0, lt=1.0)
+    pretrend_min_firms: int = Field(
+        50,
+        ge=1,
+        description="The pre-entry test uses the years before entry backed by at least this many beneficiaries.",
+    )
     covariates: tuple[Literal["size_class", "sector", "region"], ...] = Field(
         (),
         description="Firm characteristics for conditional parallel trends (doubly robust, via moderndid).",
