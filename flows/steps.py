@@ -37,6 +37,7 @@ from warehouse.results import (
     read_self_reported,
     save_run_results,
 )
+from warehouse.runs import code_version
 
 
 @dataclass(frozen=True)
@@ -177,14 +178,15 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
     """Estimate each program's impact and store the results with the data version.
 
     Caching keyed on input content, per program: a program whose inputs (its rows of the
-    evaluation panel, its self-reported results, the specification) hash as in an earlier
-    run gets that run's results; only the programs whose inputs changed are estimated.
+    evaluation panel, its self-reported results, the specification, the code version) hash
+    as in an earlier run gets that run's results; only the others are estimated.
     """
     spec = dataclasses.replace(config.evaluation.to_spec(), price_base_year=config.price_base_year)
     with open_warehouse(config.warehouse) as con:
         version = data_version(con)
         panel, surveys = read_evaluation_panel(con), read_self_reported(con)
-        inputs = program_input_versions(panel, surveys, spec.to_json())
+        # the code is part of the key: a fixed estimator must not serve stale results
+        inputs = program_input_versions(panel, surveys, spec.to_json() + code_version())
         cached = {p: find_cached_program(con, p, v) for p, v in inputs.items()}
         reused = {p: run for p, run in cached.items() if run is not None}
         estimated = [p for p in inputs if p not in reused]
