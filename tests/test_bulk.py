@@ -420,10 +420,10 @@ def test_a_failed_load_leaves_nothing_and_settings_are_restored(
     before = fresh_db.execute(setting).fetchall()
     loads = fresh_db.execute("select count(*) from meta.loads").fetchall()
 
-    def broken_now(*args: object) -> None:
+    def broken_record(*args: object) -> None:  # fails after the rows' inserts, before COMMIT
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bulk, "datetime", type("D", (), {"now": staticmethod(broken_now)}))
+    monkeypatch.setattr(bulk, "record_load", broken_record)
     path = write_csv(tmp_path / "o.csv", OUTCOME_HEADER, [outcome_row("F1", 2020, 1)])
     with pytest.raises(RuntimeError, match="disk full"):
         bulk_load_csv(fresh_db, path, "outcomes", key=KEY, memory_limit="1GB")

@@ -100,7 +100,6 @@ import uuid
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +119,15 @@ from schemas.readers import (
     sniff_delimiter,
 )
 from schemas.validate import ROW_RULE_COLUMNS, ContractError, check_columns, describe_rule
-from warehouse.db import quote_ident
-from warehouse.load import REFERENCE_RULES, LoadReport, already_loaded, entity_rules, supersede
+from warehouse.db import quote_ident, transaction
+from warehouse.load import (
+    REFERENCE_RULES,
+    LoadReport,
+    already_loaded,
+    entity_rules,
+    record_load,
+    supersede,
+)
 
 log = logging.getLogger(__name__)
 
@@ -1384,8 +1390,7 @@ class _BulkLoad:
         load_id = uuid.uuid4().hex
         table = f"raw.{_c(self.entity)}"
         columns = ", ".join(_c(c.name) for c in present)
-        self.con.execute("begin transaction")
-        try:
+        with transaction(self.con):
             self.con.execute(
                 f"insert into {table} ({columns}, _load_id, _row_number) "
                 f"select {columns}, ?, _row_number from {typed} where {VALID}",
@@ -1399,38 +1404,19 @@ class _BulkLoad:
                 f"rule, value, reason from {records}",
                 [load_id, self.entity, self.name],
             ).fetchall()
-            self.con.execute(
-                "insert into meta.loads (load_id, run_id, entity, source_file, content_sha256, "
-                "rows_in, rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded) "
-                "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ? from meta.loads",
-                [
-                    load_id,
-                    run_id,
-                    self.entity,
-                    self.name,
-                    sha256,
-                    rows_in,
-                    rows_loaded,
-                    rows_quarantined,
-                    datetime.now(UTC).replace(tzinfo=None),
-                    superseded,
-                ],
-            ).fetchall()
-            self.con.execute("commit")
-        except Exception:
-            self.con.execute("rollback")
-            raise
+            report = LoadReport(
+                entity=self.entity,
+                source_file=self.name,
+                content_sha256=sha256,
+                rows_in=rows_in,
+                rows_loaded=rows_loaded,
+                rows_quarantined=rows_quarantined,
+                load_id=load_id,
+                rows_superseded=superseded,
+            )
+            record_load(self.con, report, run_id)
         self.clock.lap("commit")
-        return LoadReport(
-            entity=self.entity,
-            source_file=self.name,
-            content_sha256=sha256,
-            rows_in=rows_in,
-            rows_loaded=rows_loaded,
-            rows_quarantined=rows_quarantined,
-            load_id=load_id,
-            rows_superseded=superseded,
-        )
+        return report
 
 
 @dataclass(frozen=True)

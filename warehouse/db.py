@@ -88,13 +88,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name, sql in migration_files():
         if name in done:
             continue
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("insert into main.schema_migrations (name) values (?)", [name])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         applied.append(name)
     return applied

@@ -29,7 +29,7 @@ from schemas.mapping import Mapping, read_with_mapping
 from schemas.pseudonym import pseudonymize
 from schemas.readers import READERS, read_source
 from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
-from warehouse.db import quote_ident
+from warehouse.db import quote_ident, transaction
 
 REFERENCE_RULES = {"firms": "unknown_firm", "programs": "unknown_program"}
 RULES = resources.files("warehouse") / "rules"
@@ -239,47 +239,50 @@ def load_file(
     rows = checked.valid.rename(columns={ROW: "_row_number"}).assign(_load_id=load_id)
     quarantine = checked.quarantine.assign(load_id=load_id, entity=entity, source_file=path.name)
     table = f"raw.{quote_ident(entity)}"
-    con.execute("begin transaction")
+    con.register("incoming_rows", rows)
+    con.register("incoming_quarantine", quarantine)
     try:
-        con.register("incoming_rows", rows)
-        con.execute(f"insert into {table} by name select * from incoming_rows")
-        superseded = supersede(con, table, ENTITIES[entity].key, load_id)
-        con.register("incoming_quarantine", quarantine)
-        con.execute("insert into meta.quarantine by name select * from incoming_quarantine")
-        con.execute(
-            "insert into meta.loads (load_id, run_id, entity, source_file, content_sha256, rows_in, "
-            "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded) "
-            "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ? from meta.loads",
-            [
-                load_id,
-                run_id,
-                entity,
-                path.name,
-                sha,
-                checked.rows_in,
-                len(checked.valid),
-                checked.rows_quarantined,
-                datetime.now(UTC).replace(tzinfo=None),
-                superseded,
-            ],
-        )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            con.execute(f"insert into {table} by name select * from incoming_rows")
+            superseded = supersede(con, table, ENTITIES[entity].key, load_id)
+            con.execute("insert into meta.quarantine by name select * from incoming_quarantine")
+            report = LoadReport(
+                entity=entity,
+                source_file=path.name,
+                content_sha256=sha,
+                rows_in=checked.rows_in,
+                rows_loaded=len(checked.valid),
+                rows_quarantined=checked.rows_quarantined,
+                load_id=load_id,
+                rows_superseded=superseded,
+            )
+            record_load(con, report, run_id)
     finally:
         con.unregister("incoming_rows")
         con.unregister("incoming_quarantine")
-    return LoadReport(
-        entity=entity,
-        source_file=path.name,
-        content_sha256=sha,
-        rows_in=checked.rows_in,
-        rows_loaded=len(checked.valid),
-        rows_quarantined=checked.rows_quarantined,
-        load_id=load_id,
-        rows_superseded=superseded,
-    )
+    return report
+
+
+def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, run_id: str | None) -> None:
+    """Append a load to meta.loads, numbered after the last one (inside the load's
+    transaction, so the numbering and the rows commit together)."""
+    con.execute(
+        "insert into meta.loads (load_id, run_id, entity, source_file, content_sha256, rows_in, "
+        "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded) "
+        "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ? from meta.loads",
+        [
+            report.load_id,
+            run_id,
+            report.entity,
+            report.source_file,
+            report.content_sha256,
+            report.rows_in,
+            report.rows_loaded,
+            report.rows_quarantined,
+            datetime.now(UTC).replace(tzinfo=None),
+            report.rows_superseded,
+        ],
+    ).fetchall()
 
 
 def supersede(

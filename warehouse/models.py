@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from warehouse.db import quote_ident
+from warehouse.db import quote_ident, transaction
 
 ROOT = resources.files("warehouse")
 MATERIALIZATION = {"staging": "view", "marts": "table"}
@@ -75,14 +75,9 @@ def build_models(con: duckdb.DuckDBPyConnection, variables: dict[str, Any]) -> l
     """Create or replace every model, in order, in one transaction."""
     set_variables(con, variables)
     models = load_models()
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for model in models:
             con.execute(f"create or replace {model.materialized} {model.relation} as\n{model.sql}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return models
 
 

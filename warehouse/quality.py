@@ -199,18 +199,21 @@ def compute_scorecard(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFra
     """
     frame = scorecard_frame(con).assign(run_id=run_id, computed_at=_now())[SCORECARD_COLUMNS]
     frame = frame.astype({"period": "Int64", "numerator": "float64", "denominator": "float64"})
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from meta.scorecard where run_id = ?", [run_id])
-        con.register("scorecard_rows", frame)
-        con.execute("insert into meta.scorecard by name select * from scorecard_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("scorecard_rows")
+    _replace_run_rows(con, "meta.scorecard", run_id, frame)
     return frame
+
+
+def _replace_run_rows(
+    con: duckdb.DuckDBPyConnection, table: str, run_id: str, frame: pd.DataFrame
+) -> None:
+    """Replace a run's rows of `table` by `frame`, in one transaction."""
+    con.register("run_rows", frame)
+    try:
+        with transaction(con):
+            con.execute(f"delete from {table} where run_id = ?", [run_id])
+            con.execute(f"insert into {table} by name select * from run_rows")
+    finally:
+        con.unregister("run_rows")
 
 
 def run_expectations(
@@ -231,17 +234,7 @@ def run_expectations(
         shutil.rmtree(docs)  # a site built here before: start afresh, so pages match the index
     run = validate_warehouse(con, run_name=run_id, settings=settings, docs_dir=docs)
     frame = run.results.assign(run_id=run_id, validated_at=_now())
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from meta.expectation_results where run_id = ?", [run_id])
-        con.register("expectation_rows", frame)
-        con.execute("insert into meta.expectation_results by name select * from expectation_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("expectation_rows")
+    _replace_run_rows(con, "meta.expectation_results", run_id, frame)
     return frame
 
 
