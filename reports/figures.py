@@ -8,6 +8,7 @@ comes from the edition's `Translator`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,20 @@ def group_reach_figure(reach_by_group: pd.DataFrame, t: Translator) -> go.Figure
     return _layout(fig, t, t("fig.group_reach"), height=160 + 22 * sum(counts))
 
 
+def _interval(
+    estimate: np.ndarray, low: pd.Series, high: pd.Series, *, missing: float = np.nan
+) -> dict[str, Any]:
+    """Plotly error bars from an interval's bounds (a missing or unbounded one: `missing`)."""
+    with np.errstate(invalid="ignore"):  # inf - inf (an unbounded ratio): handled below
+        up, down = _numbers(high) - estimate, estimate - _numbers(low)
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": np.where(np.isfinite(up), up, missing),
+        "arrayminus": np.where(np.isfinite(down), down, missing),
+    }
+
+
 def event_study_figure(
     rows: pd.DataFrame, t: Translator, outcome: str, truth: pd.DataFrame | None = None
 ) -> go.Figure:
@@ -203,12 +218,7 @@ def event_study_figure(
         mode="markers",
         name=t("fig.estimate_ci"),
         marker_color=COLORS["beneficiaries"],
-        error_y={
-            "type": "data",
-            "symmetric": False,
-            "array": _numbers(rows["ci_high"]) - effect,
-            "arrayminus": effect - _numbers(rows["ci_low"]),
-        },
+        error_y=_interval(effect, rows["ci_low"], rows["ci_high"]),
         hovertemplate="%{x}: %{y:.1f}<extra></extra>",
     )
     if truth is not None and len(truth):
@@ -249,12 +259,7 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
         mode="markers",
         name=t("fig.estimate_ci"),
         marker_color=COLORS["beneficiaries"],
-        error_x={
-            "type": "data",
-            "symmetric": False,
-            "array": _numbers(parts["ci_high"]) - effect,
-            "arrayminus": effect - _numbers(parts["ci_low"]),
-        },
+        error_x=_interval(effect, parts["ci_low"], parts["ci_high"]),
         hovertemplate="%{y}: %{x:.1f}<extra></extra>",
     )
     overall = _numbers(total["effect"])
@@ -293,7 +298,6 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
     fig = go.Figure()
     for basis, group in mine.groupby("basis", sort=True):
         estimate = _numbers(group["estimate"])
-        high = np.where(np.isfinite(_numbers(group["ci_high"])), _numbers(group["ci_high"]), np.nan)
         fig.add_bar(
             y=[
                 f"{t.code('metric', str(m))} ({t.code('basis', str(basis))})"
@@ -303,12 +307,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
             orientation="h",
             name=t.code("basis", str(basis)),
             marker_color=COLORS["beneficiaries" if basis == "counterfactual" else "self_reported"],
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": np.nan_to_num(high - estimate, nan=0.0),
-                "arrayminus": np.nan_to_num(estimate - _numbers(group["ci_low"]), nan=0.0),
-            },
+            error_x=_interval(estimate, group["ci_low"], group["ci_high"], missing=0.0),
             hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
         )
     fig.add_bar(

@@ -95,6 +95,19 @@ def _is_total(row: pd.Series) -> bool:
     return bool(row.get("is_total"))
 
 
+def _group_cols(t: Translator, fmt: Formats) -> list[Col]:
+    """The dimension (size class, sector, region...) and its value, in the edition's language."""
+    return [
+        Col("dimension", t("col.dimension"), fmt.code("dimension"), numeric=False),
+        Col(
+            "value",
+            t("col.value"),
+            lambda v, row: t.code(str(row["dimension"]), v),
+            numeric=False,
+        ),
+    ]
+
+
 def portfolio_view(
     table: Published,
     registry: pd.DataFrame,
@@ -237,13 +250,7 @@ def program_context(
         "by_group": table_view(
             by_group,
             [
-                Col("dimension", t("col.dimension"), fmt.code("dimension"), numeric=False),
-                Col(
-                    "value",
-                    t("col.value"),
-                    lambda v, row: t.code(str(row["dimension"]), v),
-                    numeric=False,
-                ),
+                *_group_cols(t, fmt),
                 Col("firms_served", t("col.firms_served"), fmt.number()),
                 Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
                 Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
@@ -373,13 +380,7 @@ def _impact_context(
             het,
             [
                 Col("outcome", t("col.outcome"), fmt.code("outcome"), numeric=False),
-                Col("dimension", t("col.dimension"), fmt.code("dimension"), numeric=False),
-                Col(
-                    "value",
-                    t("col.value"),
-                    lambda v, row: t.code(str(row["dimension"]), v),
-                    numeric=False,
-                ),
+                *_group_cols(t, fmt),
                 Col("effect", t("col.effect"), fmt.effect()),
                 Col("n_treated", t("col.n_treated"), fmt.number()),
                 Col("n_control", t("col.n_control"), fmt.number()),
