@@ -7,6 +7,36 @@ from pathlib import Path
 import pandas as pd
 
 from schemas.contract import ENTITIES
+from schemas.extras import EXTRA_ENTITIES, money_name
+
+# How an agency declares its own columns beyond the contract (schemas/extras.py).
+EXTRA_COLUMNS_HELP = """## Extra columns (declared by the agency)
+
+Besides the columns above, the files of {entities} may carry the agency's own columns
+(new products launched, ISO certification, female ownership, a cluster...) for the
+evaluation to use as outcomes, covariates, matching cells or subgroups. Declare each one,
+with its kind, on the source in the run configuration (or in the source's mapping file,
+under the same key; a mapping's `columns` may map an agency header onto it):
+
+```yaml
+sources:
+  firms: {{path: data/firms.csv, extra_columns: {{female_owned: number, cluster: text}}}}
+  outcomes: {{path: data/outcomes.csv, extra_columns: {{new_products: integer, sales_abroad: money}}}}
+```
+
+| kind | values | in the warehouse |
+|---|---|---|
+| `number` | a number, may be empty | as sent |
+| `integer` | a whole number, may be empty | as sent |
+| `money` | local currency, current prices, may be empty (outcomes only) | converted to constant US dollars as `<name>_usd` (e.g. `{example}`) |
+| `text` | any text, may be empty | as sent |
+
+A declared column is validated like a contract column: a value that does not parse is
+quarantined with its reason. Names are lower snake case, start with a letter, and may not
+be a contract column or a column the warehouse derives (`sales_usd`, `log_sales`,
+`isic_division`, `sector`...). A column's kind may not change between submissions; a file
+without a declared column loads it empty. Columns that are not declared are ignored.
+"""
 
 
 def _type_name(dtype: object) -> str:
@@ -104,5 +134,9 @@ def _markdown(dictionary: pd.DataFrame) -> str:
                 f"| `{row.column}` | {row.type} | {'yes' if row.column_required else 'no'} | "
                 f"{'yes' if row.may_be_empty else 'no'} | {row.rules} | {row.description} |"
             )
+        if entity.name in EXTRA_ENTITIES:
+            lines += ["", "Accepts agency-declared extra columns (see the end of this page)."]
         lines.append("")
+    entities = " and ".join(f"`{e}`" for e in EXTRA_ENTITIES)
+    lines.append(EXTRA_COLUMNS_HELP.format(entities=entities, example=money_name("sales_abroad")))
     return "\n".join(lines)

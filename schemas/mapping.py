@@ -12,6 +12,8 @@ A mapping file is YAML, one per source (agency x entity x layout), for example:
       source: {REG: registry, ENC: survey}
     constants:          # contract columns the file does not carry
       wave: "1"
+    extra_columns:      # agency-declared extra columns (schemas.extras): name -> kind
+      new_products: integer
     format:             # see schemas.readers.SourceFormat
       delimiter: ";"
       encoding: cp1252
@@ -23,11 +25,15 @@ The YAML is read as plain text (no YAML 1.1 surprises: the code `NO` stays `NO`,
 stays `01`), duplicate keys are an error, and the content is validated with pydantic
 against the contract, so a typo gives one line naming the file and the key.
 
-`apply_mapping` renames headers (extra columns are kept as they are), maps codes (an
+`columns` may also map a header onto an extra column declared in `extra_columns` here or
+in the run config's source (`load_mapping(path, extra_columns=...)` merges the two).
+
+`apply_mapping` renames headers (other columns are kept as they are), maps codes (an
 unmapped code is left as it is, so the contract quarantines it with the agency's value),
 adds constants, and normalises text numbers and dates in the contract's numeric and date
-columns only. A value that does not parse in the declared format is left unchanged, so
-validation quarantines it as sent ("n/d" stays "n/d"): nothing is coerced silently.
+columns and the numeric extra columns only. A value that does not parse in the declared
+format is left unchanged, so validation quarantines it as sent ("n/d" stays "n/d"):
+nothing is coerced silently.
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from schemas.contract import ENTITIES
+from schemas.extras import (
+    EXTRA_ENTITIES,
+    ExtraColumnError,
+    ExtraKind,
+    check_extra_columns,
+    extra_kinds,
+)
 from schemas.readers import SOURCE_FILE, SourceFormat, read_source, typed_mask
 from schemas.validate import ROW, ContractError
 
@@ -65,6 +78,7 @@ class Mapping(BaseModel):
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
     format: SourceFormat = Field(default_factory=SourceFormat)
+    extra_columns: dict[str, ExtraKind] = Field(default_factory=dict)
     _origin: str = PrivateAttr(default="mapping")  # the mapping file's name, for messages
 
     @classmethod
@@ -85,16 +99,25 @@ class Mapping(BaseModel):
                 f"{_did_you_mean(self.entity, list(ENTITIES))}"
             )
         schema = ENTITIES[self.entity].schema
-        contract = list(schema.columns)
+        try:
+            check_extra_columns(self.entity, self.extra_columns)
+        except ExtraColumnError as exc:
+            raise ValueError(f"extra_columns: {exc}") from None
+        contract = [*schema.columns, *self.extra_columns]
 
         def check_column(key: str, column: str) -> None:
-            if column not in schema.columns:
+            if column not in contract:
+                declare = ""
+                if self.entity in EXTRA_ENTITIES:
+                    declare = " nor a declared extra column (declare it in extra_columns)"
                 raise ValueError(
-                    f"{key}: {column!r} is not a column of {self.entity}"
+                    f"{key}: {column!r} is not a column of {self.entity}{declare}"
                     f"{_did_you_mean(column, contract)}"
                 )
 
         def check_value(key: str, column: str, value: str) -> None:
+            if column in self.extra_columns:
+                return  # extras have no list of allowed values
             allowed = allowed_values(self.entity, column)
             if value and allowed is not None and value not in allowed:
                 raise ValueError(
@@ -130,8 +153,12 @@ class Mapping(BaseModel):
         return self
 
 
-def load_mapping(path: Path | str) -> Mapping:
-    """Read and validate a mapping file; ContractError (one line, file and key) if invalid."""
+def load_mapping(path: Path | str, *, extra_columns: dict[str, str] | None = None) -> Mapping:
+    """Read and validate a mapping file; ContractError (one line, file and key) if invalid.
+
+    `extra_columns` (the run config's declaration for the source) is merged into the
+    mapping's own, so its `columns` may map headers onto either; a column declared in
+    both must have the same kind."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -145,6 +172,16 @@ def load_mapping(path: Path | str) -> Mapping:
         raise ContractError(f"{path.name}: invalid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ContractError(f"{path.name}: a mapping file is a YAML mapping with an 'entity' key")
+    if extra_columns:
+        own = data.get("extra_columns") or {}
+        if isinstance(own, dict):
+            for name, kind in own.items():
+                if name in extra_columns and extra_columns[name] != kind:
+                    raise ContractError(
+                        f"{path.name}: extra_columns.{name}: declared {kind} here and "
+                        f"{extra_columns[name]} in the config"
+                    )
+            data = {**data, "extra_columns": {**extra_columns, **own}}
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
@@ -158,9 +195,10 @@ def apply_mapping(
 ) -> pd.DataFrame:
     """Turn a text frame from `read_source` into the contract's columns and formats.
 
-    Renames mapped headers (and headers that already are contract columns, ignoring
-    case, accents and spaces); keeps other columns as they are; maps codes (matched
-    exactly, as the reader trimmed them); adds constants; normalises text numbers and dates in the entity's numeric and date columns.
+    Renames mapped headers (and headers that already are contract columns or declared
+    extra columns, ignoring case, accents and spaces); keeps other columns as they are;
+    maps codes (matched exactly, as the reader trimmed them); adds constants; normalises
+    text numbers and dates in the entity's numeric and date columns (extras included).
     `source` names the data file in errors (default: the file `read_source` read).
     Raises ContractError when two headers give one contract column, when a mapped
     required column is absent, or when a constant is also in the file.
@@ -172,7 +210,8 @@ def apply_mapping(
         )
     schema = ENTITIES[entity].schema
     by_key = {header_key(h): c for h, c in mapping.columns.items()}
-    by_key.update({header_key(c): c for c in schema.columns if header_key(c) not in by_key})
+    for column in [*schema.columns, *mapping.extra_columns]:
+        by_key.setdefault(header_key(column), column)
     found: dict[str, str] = {}  # contract column -> the file's header that gives it
     for header in frame.columns:
         column = None if header == ROW else by_key.get(header_key(str(header)))
@@ -210,7 +249,8 @@ def apply_mapping(
                 v if v is None or v not in codes else (codes[v] or None) for v in out[name]
             ]
     fmt = mapping.format
-    for name, kind in contract_kinds(entity).items():
+    kinds = {**contract_kinds(entity), **extra_kinds(mapping.extra_columns)}
+    for name, kind in kinds.items():
         if name not in out.columns:
             continue
         header = found.get(name, name)

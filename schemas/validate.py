@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +19,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from schemas.contract import ENTITIES
+from schemas.extras import contract_schema
 
 ROW = "_row_number"  # row as a spreadsheet shows it: the header is row 1, data start at 2
 QUARANTINE_COLUMNS = ["row_number", "column_name", "rule", "value", "reason"]
@@ -36,7 +38,7 @@ class ContractError(ValueError):
 class RowValidation:
     """Result of validating one file: typed valid rows and the quarantine records."""
 
-    valid: pd.DataFrame  # contract columns, coerced to their types, plus _row_number
+    valid: pd.DataFrame  # contract (and declared extra) columns, coerced, plus _row_number
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one record per failure
     rows_in: int
 
@@ -45,16 +47,32 @@ class RowValidation:
         return int(self.quarantine["row_number"].nunique())
 
 
-def check_columns(frame: pd.DataFrame, entity: str, source: str) -> None:
-    """Raise ContractError naming the file and column if a required column is missing."""
-    schema = ENTITIES[entity].schema
+def check_columns(
+    frame: pd.DataFrame, entity: str, source: str, extras: Mapping[str, str] | None = None
+) -> None:
+    """Raise ContractError naming the file and column if a required column is missing, or
+    if a declared extra column is missing while a header differing only in case, spaces or
+    accents is there (a file without the extra at all loads it empty)."""
+    schema = contract_schema(entity, extras)
     present = [c for c in frame.columns if c != ROW]
+    unknown = [c for c in present if c not in schema.columns]
     for name, column in schema.columns.items():
         if column.required and name not in present:
-            unknown = [c for c in present if c not in schema.columns]
             close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
             hint = f" (found '{close[0]}': misspelt?)" if close else ""
             raise ContractError(f"{source}: missing required column '{name}' for {entity}{hint}")
+    for name in extras or {}:
+        same = [c for c in unknown if _loose(str(c)) == _loose(name)]
+        if name not in present and same:
+            raise ContractError(
+                f"{source}: declared extra column '{name}' is not in the file, but "
+                f"'{same[0]}' is: rename the header or map it in a mapping file"
+            )
+
+
+def _loose(header: str) -> str:
+    """A header as compared for the hint above: no case, spaces, underscores or hyphens."""
+    return re.sub(r"[\s_.\-]+", "", header.casefold())
 
 
 def describe_rule(check: str, entity: str) -> tuple[str, str]:
@@ -86,10 +104,13 @@ def describe_rule(check: str, entity: str) -> tuple[str, str]:
     return "contract_check", check
 
 
-def validate_rows(frame: pd.DataFrame, entity: str, source: str) -> RowValidation:
-    """Validate a text frame (with a _row_number column) against the entity's contract."""
-    check_columns(frame, entity, source)
-    schema: pa.DataFrameSchema = ENTITIES[entity].schema
+def validate_rows(
+    frame: pd.DataFrame, entity: str, source: str, extras: Mapping[str, str] | None = None
+) -> RowValidation:
+    """Validate a text frame (with a _row_number column) against the entity's contract,
+    extended with its declared extra columns (`schemas.extras`: validated the same way)."""
+    check_columns(frame, entity, source, extras)
+    schema: pa.DataFrameSchema = contract_schema(entity, extras)
     columns = [c for c in schema.columns if c in frame.columns]
     pending = frame.set_index(ROW)[columns]
     pending, bad_dates = _parse_dates(pending, schema)

@@ -27,6 +27,7 @@ from schemas.validate import ContractError
 from warehouse import bulk
 from warehouse.bulk import BulkUnsupported, bulk_load_csv, compile_contract
 from warehouse.db import open_warehouse, quote_ident
+from warehouse.extras import raw_extra_columns
 from warehouse.load import load_file
 
 from .conftest import write_csv
@@ -40,8 +41,10 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]
     """Everything a load writes, comparable across warehouses (load ids become sequences)."""
     seq = "(select sequence from meta.loads as l where l.load_id = {})"
     out = {}
+    extras = raw_extra_columns(con)  # agency-declared extra columns, in declaration order
     for entity, spec in ENTITIES.items():
-        columns = ", ".join(quote_ident(c) for c in spec.schema.columns)
+        names = [*spec.schema.columns, *extras.get(entity, {})]
+        columns = ", ".join(quote_ident(c) for c in names)
         out[entity] = con.execute(
             f"select {columns}, _row_number, {seq.format('_load_id')}, "
             f"{seq.format('_superseded_by')} from raw.{quote_ident(entity)} order by all"
@@ -58,7 +61,11 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]
     )
     out["loads"] = con.execute(
         "select sequence, entity, source_file, content_sha256, rows_in, rows_loaded, "
-        "rows_quarantined, rows_superseded from meta.loads order by sequence"
+        "rows_quarantined, rows_superseded, extra_columns from meta.loads order by sequence"
+    ).fetchall()
+    out["extra_columns"] = con.execute(
+        f"select entity, column_name, kind, staging_name, {seq.format('declared_in_load_id')} "
+        "from meta.extra_columns order by all"
     ).fetchall()
     return out
 
@@ -290,6 +297,60 @@ def test_random_files_with_odd_cells(warehouses: dict[str, Any], tmp_path: Path,
             csv.writer(handle).writerows([header, *rows])
         load_both(warehouses, path, entity)
     assert_same(warehouses)
+
+
+def test_declared_extra_columns_load_identically(
+    warehouses: dict[str, Any], tmp_path: Path
+) -> None:
+    """Agency-declared extra columns (schemas.extras) with odd cells, an undeclared column,
+    a later file without the extras and a correction: same raw rows, quarantine, loads."""
+    for con in warehouses.values():
+        load_registry(con, tmp_path)
+    rng = random.Random(7)
+    declared = {
+        "firms": {"female_owned": "number", "employees_2010": "integer", "cluster": "text"},
+        "outcomes": {
+            "new_products": "integer",
+            "certified_iso9001": "number",
+            "sales_abroad": "money",
+            "channel": "text",
+        },
+    }
+    valid = {  # contract cells that pass, so the rows stand or fall by their extras
+        "firms": lambda i: [f"G{i}", "CHL", "Maule", "1071", "1990"],
+        "outcomes": lambda i: [f"G{i}", "2020", "10", "100", "50", "0", "40", "0", "0", "1"],
+    }
+    for entity, extras in declared.items():
+        kinds = {c.name: c.kind.lower() for c in compile_contract(entity, extras).columns}
+        contract = list(ENTITIES[entity].schema.columns)[: len(valid[entity](0))]
+        header = [*contract, *extras, "undeclared"]
+        rows = [
+            [*valid[entity](i), *(rng.choice(PALETTE[kinds[n]]) for n in extras), "x"]
+            for i in range(40)
+        ]
+        path = tmp_path / f"{entity}_extras.csv"
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([header, *rows])
+        reports = load_both(warehouses, path, entity, extra_columns=extras)
+        # the odd cells are caught, the rest loads
+        assert 0 < reports["bulk"].rows_quarantined < reports["bulk"].rows_in, entity
+    # a later submission without the extras, then a correction with one of them
+    plain = write_csv(
+        tmp_path / "plain.csv",
+        OUTCOME_HEADER,
+        [outcome_row("G1", 2020, 5), outcome_row("G2", 2021, 6)],
+    )
+    load_both(warehouses, plain, "outcomes")
+    correction = write_csv(
+        tmp_path / "correction.csv",
+        [*OUTCOME_HEADER, "new_products"],
+        [[*outcome_row("G1", 2020, 7), "4"], [*outcome_row("G3", 2020, 7), "1.5"]],
+    )
+    load_both(warehouses, correction, "outcomes", extra_columns={"new_products": "integer"})
+    state = assert_same(warehouses)
+    assert {r[1] for r in state["extra_columns"]} == {*declared["firms"], *declared["outcomes"]}
+    assert any(q[4] == "new_products" and q[5] == "not_a_number" for q in state["quarantine"])
+    assert any(q[4] == "female_owned" and q[5] == "not_a_number" for q in state["quarantine"])
 
 
 def test_reload_is_skipped_and_a_correction_supersedes(

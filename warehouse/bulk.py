@@ -48,7 +48,8 @@ How the pandas path is reproduced
   "1_000", "+5", "nan", "١٢"...) is coerced in Python by the column's pandera dtype
   (`coerce_value`), every distinct date text by the validator's
   `pd.to_datetime(format="ISO8601")`, and the results are joined back.
-* Checks. The SQL is compiled from the pandera schema (`ENTITIES[entity].schema`):
+* Checks. The SQL is compiled from the pandera schema (`ENTITIES[entity].schema`,
+  extended with the load's declared extra columns by `schemas.extras.contract_schema`):
   dtype, nullable, ge/gt/le/lt/eq/ne/in_range, isin/notin, str_matches (Python's `\d`
   becomes `\p{Nd}`), str_length, str_startswith/endswith/contains, unique columns and
   `Config.unique`, and the contract's dataframe checks by name (`ROW_CHECKS`). A check
@@ -98,7 +99,7 @@ import threading
 import time
 import uuid
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,7 @@ import pyarrow as pa
 from pandera.engines import pandas_engine
 
 from schemas.contract import ENTITIES
+from schemas.extras import contract_schema
 from schemas.pseudonym import PREFIX, canonical_id, pseudonym
 from schemas.readers import (
     SNIFF_CHARS,
@@ -120,12 +122,14 @@ from schemas.readers import (
 )
 from schemas.validate import ROW_RULE_COLUMNS, ContractError, check_columns, describe_rule
 from warehouse.db import quote_ident, transaction
+from warehouse.extras import add_declared
 from warehouse.load import (
     REFERENCE_RULES,
     LoadReport,
     already_loaded,
     entity_rules,
     record_load,
+    source_extras,
     supersede,
 )
 
@@ -251,6 +255,7 @@ class ContractPlan:
     columns: tuple[ColumnPlan, ...]
     row_checks: tuple[RowCheck, ...]
     unique: tuple[UniqueCheck, ...]
+    extras: tuple[tuple[str, str], ...] = ()  # declared extra columns (name, kind)
 
     def column(self, name: str) -> ColumnPlan:
         return next(c for c in self.columns if c.name == name)
@@ -328,9 +333,10 @@ def _value_check(column: str, check: Any, entity: str) -> ValueCheck:
     return ValueCheck(column, rule, reason, fails, tuple(args))
 
 
-def compile_contract(entity: str) -> ContractPlan:
-    """Translate the entity's pandera schema into the plan the bulk SQL is built from."""
-    schema = ENTITIES[entity].schema
+def compile_contract(entity: str, extras: Mapping[str, str] | None = None) -> ContractPlan:
+    """Translate the entity's pandera schema (with its declared extra columns, if any)
+    into the plan the bulk SQL is built from."""
+    schema = contract_schema(entity, extras)
     columns = []
     for name, column in schema.columns.items():
         dtype = pandas_engine.Engine.dtype(column.dtype)
@@ -377,7 +383,9 @@ def compile_contract(entity: str) -> ContractPlan:
     if schema.unique:
         rule, reason = describe_rule("multiple_fields_uniqueness", entity)
         unique.append(UniqueCheck(tuple(schema.unique), True, rule, reason))
-    return ContractPlan(entity, tuple(columns), tuple(row_checks), tuple(unique))
+    return ContractPlan(
+        entity, tuple(columns), tuple(row_checks), tuple(unique), tuple((extras or {}).items())
+    )
 
 
 # --- the file ---------------------------------------------------------------------------
@@ -526,15 +534,18 @@ def bulk_load_csv(
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
     temp_directory: Path | str | None = None,
     threads: int | None = None,
+    extra_columns: Mapping[str, str] | None = None,
 ) -> LoadReport:
     """Load one agency CSV for `entity` inside DuckDB, as `load_file` would; see the module
     docstring. `delimiter` and `encoding` are detected when None (as `schemas.readers`);
     `memory_limit`, `temp_directory` and `threads` apply to DuckDB during the load and are
-    restored afterwards (None leaves the connection's setting)."""
+    restored afterwards (None leaves the connection's setting). `extra_columns` are the
+    source's declared extra columns (`schemas.extras`), loaded as `load_file` loads them."""
     path = Path(path)
     if entity not in ENTITIES:
         raise ContractError(f"{path.name}: unknown entity '{entity}'")
-    plan = compile_contract(entity)
+    extras = source_extras(con, path, entity, extra_columns, None)
+    plan = compile_contract(entity, extras)
     fmt = SourceFormat(delimiter=delimiter, encoding=encoding)
     if not path.exists():
         raise ContractError(f"{path}: file not found")
@@ -549,7 +560,7 @@ def bulk_load_csv(
     if con.execute(
         "select 1 from meta.loads where entity = ? and source_file = ? limit 1", [entity, path.name]
     ).fetchall():
-        seen = already_loaded(con, entity, path.name, hashing.result().sha256)
+        seen = already_loaded(con, entity, path.name, hashing.result().sha256, extras)
         clock.lap("hash")
         if seen is not None:
             return seen
@@ -745,6 +756,7 @@ class _BulkLoad:
         self.key, self.clock = key, clock
         self.name = path.name
         self.entity = plan.entity
+        self.extras = dict(plan.extras)
         self.parallel = True
 
     # ---- orchestration
@@ -770,7 +782,7 @@ class _BulkLoad:
         lookups = self._lookups(stage, present)
         scan = hashing.result()
         self.clock.lap("hash (rest)")
-        seen = already_loaded(self.con, self.entity, self.name, scan.sha256)
+        seen = already_loaded(self.con, self.entity, self.name, scan.sha256, self.extras)
         if seen is not None:
             return seen
         rows = self._row_numbers(layout, records, scan)
@@ -784,7 +796,7 @@ class _BulkLoad:
 
     def _layout(self, source: Path, fmt: SourceFormat) -> CsvLayout:
         layout = read_layout(source, fmt.delimiter, self.name)
-        check_columns(pd.DataFrame(columns=list(layout.names)), self.entity, self.name)
+        check_columns(pd.DataFrame(columns=list(layout.names)), self.entity, self.name, self.extras)
         return layout
 
     def _read_csv(self, layout: CsvLayout, params: Params) -> str:
@@ -1391,6 +1403,7 @@ class _BulkLoad:
         table = f"raw.{_c(self.entity)}"
         columns = ", ".join(_c(c.name) for c in present)
         with transaction(self.con):
+            add_declared(self.con, self.entity, self.extras, load_id)  # before the rows
             self.con.execute(
                 f"insert into {table} ({columns}, _load_id, _row_number) "
                 f"select {columns}, ?, _row_number from {typed} where {VALID}",
@@ -1414,7 +1427,7 @@ class _BulkLoad:
                 load_id=load_id,
                 rows_superseded=superseded,
             )
-            record_load(self.con, report, run_id)
+            record_load(self.con, report, run_id, self.extras)
         self.clock.lap("commit")
         return report
 

@@ -9,6 +9,10 @@ Loads are versioned: a file whose content was already loaded for the entity is s
 a corrected re-submission supersedes the current rows of the keys it covers (they keep
 their data and get `_superseded_by`), so every earlier state can be rebuilt from the
 load sequence (`warehouse.history`).
+
+Agency-declared extra columns (`schemas.extras`, from the run config's source or its
+mapping) are validated like contract columns and added to the raw table by the load that
+first declares them (`warehouse.extras`); undeclared columns are ignored.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -25,11 +30,13 @@ import duckdb
 import pandas as pd
 
 from schemas.contract import ENTITIES
+from schemas.extras import ExtraColumnError, merge_extra_columns
 from schemas.mapping import Mapping, read_with_mapping
 from schemas.pseudonym import pseudonymize
 from schemas.readers import READERS, read_source
 from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
 from warehouse.db import quote_ident, transaction
+from warehouse.extras import add_declared, check_declared
 
 REFERENCE_RULES = {"firms": "unknown_firm", "programs": "unknown_program"}
 RULES = resources.files("warehouse") / "rules"
@@ -108,6 +115,28 @@ def check_references(
     )
 
 
+def source_extras(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: str,
+    extra_columns: MappingOf[str, str] | None,
+    mapping: Mapping | None,
+) -> dict[str, str]:
+    """The extra columns a load declares (the config's and the mapping's, merged), checked
+    against the earlier loads' declarations; ContractError (one line) if they conflict."""
+    try:
+        extras = merge_extra_columns(
+            entity,
+            extra_columns,
+            mapping.extra_columns if mapping is not None else None,
+            origin=mapping.origin if mapping is not None else "mapping",
+        )
+    except ExtraColumnError as exc:
+        raise ContractError(f"{path.name}: {exc}") from None
+    check_declared(con, entity, extras, path.name)
+    return extras
+
+
 def prepare_load(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -116,17 +145,20 @@ def prepare_load(
     key: bytes,
     sheet: str | int | None = None,
     mapping: Mapping | None = None,
+    extra_columns: MappingOf[str, str] | None = None,
 ) -> RowValidation:
     """Read (through the source's mapping, if any), pseudonymize, validate and check
-    references: what a load would do, writing nothing."""
+    references: what a load would do, writing nothing. `extra_columns` are the source's
+    declared extra columns (`schemas.extras`), validated like contract columns."""
     if mapping is not None and mapping.entity != entity:
         raise ContractError(f"{mapping.origin}: maps {mapping.entity}, not {entity}")
+    extras = source_extras(con, path, entity, extra_columns, mapping)
     frame = (
         read_with_mapping(path, mapping, sheet=sheet) if mapping else read_source(path, sheet=sheet)
     )
     if "firm_id" in frame.columns:
         frame["firm_id"] = pseudonymize(frame["firm_id"], key)
-    checked = check_references(con, validate_rows(frame, entity, path.name), entity)
+    checked = check_references(con, validate_rows(frame, entity, path.name, extras), entity)
     return check_rules(con, checked, entity)
 
 
@@ -167,13 +199,20 @@ def check_rules(
 
 
 def already_loaded(
-    con: duckdb.DuckDBPyConnection, entity: str, name: str, sha256: str
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    name: str,
+    sha256: str,
+    extras: MappingOf[str, str] | None = None,
 ) -> LoadReport | None:
-    """The skipped load's report when this content was loaded for `entity` before."""
+    """The skipped load's report when this content was loaded for `entity` before, with
+    (at least) the extra columns now declared: an extra declared since reloads it."""
     seen = con.execute(
         "select rows_in, rows_loaded, rows_quarantined from meta.loads "
-        "where entity = ? and content_sha256 = ?",
-        [entity, sha256],
+        "where entity = ? and content_sha256 = ? "
+        "and list_has_all(coalesce(extra_columns, []::varchar[]), ?::varchar[]) "
+        "order by sequence desc",
+        [entity, sha256, sorted(extras or {})],
     ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
     if not seen:
         return None
@@ -213,28 +252,35 @@ def load_file(
     sheet: str | int | None = None,
     mapping: Mapping | None = None,
     engine: str = "auto",
+    extra_columns: MappingOf[str, str] | None = None,
 ) -> LoadReport:
     """Load one agency file for `entity` in one transaction; see the module docstring.
     `engine` (see `choose_engine`): "duckdb" loads a CSV with `warehouse.bulk`, same
-    result; under "auto" a file the bulk path does not support falls back to pandas."""
+    result; under "auto" a file the bulk path does not support falls back to pandas.
+    `extra_columns` ({name: kind}, `schemas.extras`) are the source's declared extras."""
     path = Path(path)
     if choose_engine(path, engine, mapping=mapping) == "duckdb":
         from warehouse.bulk import BulkUnsupported, bulk_load_csv  # bulk imports this module
 
         try:
-            return bulk_load_csv(con, path, entity, key=key, run_id=run_id)
+            return bulk_load_csv(
+                con, path, entity, key=key, run_id=run_id, extra_columns=extra_columns
+            )
         except BulkUnsupported as exc:
             if engine == "duckdb":
                 raise ContractError(
                     f"{path.name}: the duckdb engine cannot load it ({exc}); use the pandas engine"
                 ) from None
             log.info("%s: loaded with pandas, the bulk path cannot (%s)", path.name, exc)
+    extras = source_extras(con, path, entity, extra_columns, mapping)
     sha = file_sha256(path)
-    seen = already_loaded(con, entity, path.name, sha)
+    seen = already_loaded(con, entity, path.name, sha, extras)
     if seen is not None:
         return seen
 
-    checked = prepare_load(con, path, entity, key=key, sheet=sheet, mapping=mapping)
+    checked = prepare_load(
+        con, path, entity, key=key, sheet=sheet, mapping=mapping, extra_columns=extras
+    )
     load_id = uuid.uuid4().hex
     rows = checked.valid.rename(columns={ROW: "_row_number"}).assign(_load_id=load_id)
     quarantine = checked.quarantine.assign(load_id=load_id, entity=entity, source_file=path.name)
@@ -243,6 +289,7 @@ def load_file(
     con.register("incoming_quarantine", quarantine)
     try:
         with transaction(con):
+            add_declared(con, entity, extras, load_id)  # before the rows that fill them
             con.execute(f"insert into {table} by name select * from incoming_rows")
             superseded = supersede(con, table, ENTITIES[entity].key, load_id)
             con.execute("insert into meta.quarantine by name select * from incoming_quarantine")
@@ -256,20 +303,27 @@ def load_file(
                 load_id=load_id,
                 rows_superseded=superseded,
             )
-            record_load(con, report, run_id)
+            record_load(con, report, run_id, extras)
     finally:
         con.unregister("incoming_rows")
         con.unregister("incoming_quarantine")
     return report
 
 
-def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, run_id: str | None) -> None:
+def record_load(
+    con: duckdb.DuckDBPyConnection,
+    report: LoadReport,
+    run_id: str | None,
+    extras: MappingOf[str, str] | None = None,
+) -> None:
     """Append a load to meta.loads, numbered after the last one (inside the load's
-    transaction, so the numbering and the rows commit together)."""
+    transaction, so the numbering and the rows commit together), with the names of the
+    extra columns it declared."""
     con.execute(
         "insert into meta.loads (load_id, run_id, entity, source_file, content_sha256, rows_in, "
-        "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded) "
-        "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ? from meta.loads",
+        "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded, extra_columns) "
+        "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ?, ?::varchar[] "
+        "from meta.loads",
         [
             report.load_id,
             run_id,
@@ -281,6 +335,7 @@ def record_load(con: duckdb.DuckDBPyConnection, report: LoadReport, run_id: str 
             report.rows_quarantined,
             datetime.now(UTC).replace(tzinfo=None),
             report.rows_superseded,
+            sorted(extras or {}),
         ],
     ).fetchall()
 

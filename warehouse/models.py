@@ -3,10 +3,16 @@
 Models live in `models/<layer>/<name>.sql`, one `select` each; `models/models.yml` declares
 their order and documents their columns. Staging models become views, marts become tables.
 Checks live in `checks/*.sql`: each is a query that must return zero rows.
+
+Agency-declared extra columns (`warehouse.extras`) are rendered into a model at its marker
+`/* extra_columns(<entity>) */` (at the end of a select list whose relation is aliased as
+the entity): one `, <entity>."<name>"` line per extra, and for money
+`/* extra_columns(<entity>, usd_factor=<expr>) */` gives `<name> * <expr> as <name>_usd`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -14,10 +20,17 @@ from typing import Any
 import duckdb
 import yaml
 
+from schemas.extras import money_name
 from warehouse.db import quote_ident, transaction
+from warehouse.extras import raw_extra_columns
 
 ROOT = resources.files("warehouse")
 MATERIALIZATION = {"staging": "view", "marts": "table"}
+EXTRAS_MARKER = re.compile(
+    r"^(?P<indent>[ \t]*)/\* extra_columns\((?P<entity>\w+)(?:, usd_factor=(?P<factor>[\w.]+))?\) \*/"
+    r"[ \t]*$",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -71,13 +84,37 @@ def set_variables(con: duckdb.DuckDBPyConnection, variables: dict[str, Any]) -> 
         con.execute(f"set variable {quote_ident(name)} = ?", [value])
 
 
+def render_extras(sql: str, extras: dict[str, dict[str, str]]) -> str:
+    """The model's SQL with the declared extra columns ({entity: {name: kind}}) written in
+    after each `extra_columns` marker (see the module docstring)."""
+
+    def columns(match: re.Match[str]) -> str:
+        entity, indent, factor = match["entity"], match["indent"], match["factor"]
+        lines = [match[0]]
+        for name, kind in extras.get(entity, {}).items():
+            column = f"{entity}.{quote_ident(name)}"
+            if kind == "money":
+                if factor is None:
+                    raise ValueError(
+                        f"money column {name!r} of {entity}: no usd_factor at {match[0]!r}"
+                    )
+                column = f"{column} * {factor} as {quote_ident(money_name(name))}"
+            lines.append(f"{indent}, {column}")
+        return "\n".join(lines)
+
+    return EXTRAS_MARKER.sub(columns, sql)
+
+
 def build_models(con: duckdb.DuckDBPyConnection, variables: dict[str, Any]) -> list[Model]:
-    """Create or replace every model, in order, in one transaction."""
+    """Create or replace every model, in order, in one transaction, with the declared extra
+    columns rendered into the staging models that pass them through."""
     set_variables(con, variables)
     models = load_models()
+    extras = raw_extra_columns(con)
     with transaction(con):
         for model in models:
-            con.execute(f"create or replace {model.materialized} {model.relation} as\n{model.sql}")
+            sql = render_extras(model.sql, extras)
+            con.execute(f"create or replace {model.materialized} {model.relation} as\n{sql}")
     return models
 
 

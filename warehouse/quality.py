@@ -39,6 +39,7 @@ from rich.table import Table
 
 from schemas.contract import ENTITIES
 from warehouse.db import quote_ident, transaction
+from warehouse.extras import raw_extra_columns
 from warehouse.load import data_version
 from warehouse.models import set_variables
 from warehouse.runs import code_version
@@ -98,11 +99,18 @@ def _now() -> datetime:
 
 
 def _contract_table(con: duckdb.DuckDBPyConnection) -> None:
-    """The contract's columns as a temporary table the quality SQL joins with."""
+    """The contract's columns as a temporary table the quality SQL joins with (with the
+    agency-declared extra columns, optional, after them)."""
+    extras = raw_extra_columns(con)
     rows = [
         (entity, name, position, not column.nullable)
         for entity, spec in ENTITIES.items()
         for position, (name, column) in enumerate(spec.schema.columns.items(), start=1)
+    ]
+    rows += [
+        (entity, name, len(ENTITIES[entity].schema.columns) + position, False)
+        for entity, columns in extras.items()
+        for position, name in enumerate(columns, start=1)
     ]
     frame = pd.DataFrame(rows, columns=["entity", "column_name", "position", "required"])
     con.register("quality_contract_frame", frame)
@@ -122,7 +130,9 @@ def _entity_views(con: duckdb.DuckDBPyConnection, entity: str) -> None:
         entity=quote_ident(entity),
         period=PERIODS.get(entity, "null"),
         key=f"({key})" if len(spec.key) > 1 else key,
-        columns=", ".join(quote_ident(c) for c in spec.schema.columns),
+        columns=", ".join(
+            quote_ident(c) for c in [*spec.schema.columns, *raw_extra_columns(con).get(entity, {})]
+        ),
     )
     con.execute(f"create or replace temp view quality_rows as\n{sql}")
     if _has_sql(f"consistency_{entity}"):

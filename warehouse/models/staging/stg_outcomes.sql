@@ -1,5 +1,7 @@
 -- The firm-year panel in constant US dollars, with the log outcomes the estimators use.
--- Logs are missing where the level is missing or not positive.
+-- Logs are missing where the level is missing or not positive. The agency-declared extra
+-- columns of outcomes are filled in at the extra_columns marker by warehouse/models.py,
+-- money ones converted like sales (`<name> * usd_factor as <name>_usd`).
 with outcomes as (
     select * from raw.outcomes
     where _superseded_by is null  -- current rows only: later submissions supersede earlier ones
@@ -28,6 +30,7 @@ converted as (
         outcomes.rd_spend * macro.usd_constant_factor as rd_spend_usd,
         outcomes.training_spend * macro.usd_constant_factor as training_spend_usd,
         outcomes.capital * macro.usd_constant_factor as capital_usd
+        /* extra_columns(outcomes, usd_factor=macro.usd_constant_factor) */
     from outcomes
     inner join firms using (firm_id)
     left join macro on macro.country = firms.country and macro.year = outcomes.year
