@@ -51,14 +51,14 @@ class Firms(_Contract):
         description="Firm identifier (tax number or agency code).",
     )
     country: Series[str] = pa.Field(str_matches=ISO3, description="ISO 3166 alpha-3 country code.")
-    region: Series[str] = pa.Field(
+    region: Series[str] | None = pa.Field(
         nullable=True, description="Sub-national region (state, department, province)."
     )
     isic4: Series[str] = pa.Field(
         str_matches=r"^\d{4}$",
         description="ISIC Rev.4 class, 4 digits; 1010-3320 is manufacturing.",
     )
-    founded_year: Series[pd.Int64Dtype] = pa.Field(
+    founded_year: Series[pd.Int64Dtype] | None = pa.Field(
         nullable=True, ge=FIRST_YEAR, le=LAST_YEAR, description="Year the firm was founded."
     )
 
@@ -87,19 +87,19 @@ class Programs(_Contract):
     end_year: Series[pd.Int64Dtype] | None = pa.Field(
         nullable=True, ge=FIRST_YEAR, le=LAST_YEAR, description="Last year (empty while running)."
     )
-    market_failure: Series[str] = pa.Field(
+    market_failure: Series[str] | None = pa.Field(
         nullable=True, description="Market failure the program addresses (rationale)."
     )
-    targeting: Series[str] = pa.Field(
+    targeting: Series[str] | None = pa.Field(
         nullable=True, description="Which firms the program targets and how they are selected."
     )
-    expected_short: Series[str] = pa.Field(
+    expected_short: Series[str] | None = pa.Field(
         nullable=True, description="Expected outcomes in the short run (0-1 years after entry)."
     )
-    expected_medium: Series[str] = pa.Field(
+    expected_medium: Series[str] | None = pa.Field(
         nullable=True, description="Expected outcomes in the medium run (2-3 years)."
     )
-    expected_long: Series[str] = pa.Field(
+    expected_long: Series[str] | None = pa.Field(
         nullable=True, description="Expected outcomes in the long run (4+ years)."
     )
 
@@ -109,19 +109,19 @@ class Participations(_Contract):
 
     firm_id: Series[str] = pa.Field(description="Beneficiary firm.")
     program_id: Series[str] = pa.Field(description="Program that served the firm.")
-    service: Series[str] = pa.Field(
+    service: Series[str] | None = pa.Field(
         nullable=True, description="Service delivered (free text or agency code)."
     )
     start_date: Series[pd.Timestamp] = pa.Field(
         description="Date the service started (entry into the program)."
     )
-    end_date: Series[pd.Timestamp] = pa.Field(
+    end_date: Series[pd.Timestamp] | None = pa.Field(
         nullable=True, description="Date the service ended (empty if ongoing)."
     )
     public_cost: Series[float] = pa.Field(
         ge=0, description="Public cost of the service, program currency."
     )
-    firm_contribution: Series[float] = pa.Field(
+    firm_contribution: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Firm's own co-payment, program currency."
     )
 
@@ -130,6 +130,8 @@ class Participations(_Contract):
 
     @pa.dataframe_check(description="end_date is on or after start_date", element_wise=False)
     def end_after_start(cls, df: pd.DataFrame) -> Series[bool]:
+        if "end_date" not in df:  # an optional column absent from the file
+            return pd.Series(True, index=df.index)
         return df["end_date"].isna() | (df["end_date"] >= df["start_date"])
 
 
@@ -140,7 +142,7 @@ class ComparisonSample(_Contract):
     program_id: Series[str] = pa.Field(description="Program the firm is a comparison for.")
     wave: Series[int] = pa.Field(ge=1, description="Sampling wave (1 = baseline).")
     source: Series[str] = pa.Field(isin=COMPARISON_SOURCES, description="registry | survey.")
-    sampled_on: Series[pd.Timestamp] = pa.Field(
+    sampled_on: Series[pd.Timestamp] | None = pa.Field(
         nullable=True, description="Date the firm was sampled."
     )
 
@@ -153,28 +155,28 @@ class Outcomes(_Contract):
 
     firm_id: Series[str] = pa.Field(description="Firm.")
     year: Series[int] = pa.Field(ge=FIRST_YEAR, le=LAST_YEAR, description="Calendar year.")
-    employment: Series[float] = pa.Field(
+    employment: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Employees (annual average, headcount)."
     )
-    sales: Series[float] = pa.Field(
+    sales: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Sales, local currency, current prices."
     )
-    wage_bill: Series[float] = pa.Field(
+    wage_bill: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Total wages paid, local currency."
     )
-    exports: Series[float] = pa.Field(
+    exports: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Export sales, local currency (0 if none)."
     )
-    value_added: Series[float] = pa.Field(
+    value_added: Series[float] | None = pa.Field(
         nullable=True, description="Value added, local currency (may be negative)."
     )
-    rd_spend: Series[float] = pa.Field(
+    rd_spend: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="R&D spending, local currency."
     )
-    training_spend: Series[float] = pa.Field(
+    training_spend: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Training spending, local currency."
     )
-    capital: Series[float] = pa.Field(
+    capital: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Capital stock (book value), local currency."
     )
     source: Series[str] | None = pa.Field(
@@ -196,7 +198,7 @@ class ProgramBudgets(_Contract):
     public_budget: Series[float] = pa.Field(
         ge=0, description="Public budget executed, program currency."
     )
-    admin_cost: Series[float] = pa.Field(
+    admin_cost: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Administrative cost, program currency."
     )
 
@@ -238,22 +240,22 @@ class ClientSurvey(_Contract):
     firm_id: Series[str] = pa.Field(description="Responding firm.")
     program_id: Series[str] = pa.Field(description="Program.")
     survey_date: Series[pd.Timestamp] = pa.Field(description="Date of the survey.")
-    new_sales: Series[float] = pa.Field(
+    new_sales: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Reported new sales attributed to the program."
     )
-    retained_sales: Series[float] = pa.Field(
+    retained_sales: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Reported sales retained thanks to the program."
     )
-    jobs_created: Series[float] = pa.Field(
+    jobs_created: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Reported jobs created."
     )
-    jobs_retained: Series[float] = pa.Field(
+    jobs_retained: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Reported jobs retained."
     )
-    cost_savings: Series[float] = pa.Field(
+    cost_savings: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Reported cost savings."
     )
-    investment: Series[float] = pa.Field(
+    investment: Series[float] | None = pa.Field(
         nullable=True, ge=0, description="Reported investment induced."
     )
 

@@ -201,7 +201,8 @@ def apply_mapping(
     text numbers and dates in the entity's numeric and date columns (extras included).
     `source` names the data file in errors (default: the file `read_source` read).
     Raises ContractError when two headers give one contract column, when a mapped
-    required column is absent, or when a constant is also in the file.
+    required column is absent, or when a constant is also in the file. A mapped optional
+    column may be absent (one mapping serves files of several years, some without it).
     """
     source = source or frame.attrs.get(SOURCE_FILE) or mapping.origin
     if mapping.entity != entity:

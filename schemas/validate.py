@@ -61,6 +61,14 @@ def check_columns(
             close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
             hint = f" (found '{close[0]}': misspelt?)" if close else ""
             raise ContractError(f"{source}: missing required column '{name}' for {entity}{hint}")
+    for name, column in schema.columns.items():
+        # an optional column may be absent (it loads empty), but not silently misspelt
+        close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.75)
+        if not column.required and name not in present and close:
+            raise ContractError(
+                f"{source}: column '{close[0]}' is not in the contract of {entity}: misspelt "
+                f"'{name}'? (an optional column: leave it out, or name it '{name}')"
+            )
     for name in extras or {}:
         same = [c for c in unknown if _loose(str(c)) == _loose(name)]
         if name not in present and same:

@@ -528,3 +528,31 @@ def test_sql_reads_numbers_as_python_does() -> None:
         assert float(text) == value, text
     python_whitespace = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
     assert python_whitespace == bulk._WS
+
+
+def test_files_with_only_the_required_columns_load_identically(
+    warehouses: dict[str, Any], tmp_path: Path
+) -> None:
+    """Optional means optional: every column that may be empty may also be absent (a
+    register with sales and employment only, beneficiary records without end dates); it
+    loads empty, and the cross-entity rules that read it see it empty."""
+    from schemas.contract import ENTITIES
+
+    files = {
+        "programs": "program_id,agency,country,name,pillar,instrument,currency,start_year\n"
+        "P,A,CHL,Prog,productivity,voucher,CLP,2015\n",
+        "firms": "firm_id,country,isic4\nf1,CHL,1010\nf2,CHL,2511\n",
+        "participations": "firm_id,program_id,start_date,public_cost\nf1,P,2016-03-01,1000\n",
+        "comparison_sample": "firm_id,program_id,wave,source\nf2,P,1,registry\n",
+        "outcomes": "firm_id,year,sales,employment\nf1,2015,100,3\nf1,2016,120,3\nf2,2015,90,2\n",
+    }
+    for entity, text in files.items():
+        header = text.splitlines()[0].split(",")
+        required = [n for n, c in ENTITIES[entity].schema.columns.items() if c.required]
+        assert set(required) <= set(header)  # the files hold the required columns only
+        path = tmp_path / f"{entity}.csv"
+        path.write_text(text, encoding="utf-8")
+        reports = load_both(warehouses, path, entity)
+        assert {r.rows_quarantined for r in reports.values()} == {0}, entity
+    tables = assert_same(warehouses)
+    assert len(tables["outcomes"]) == 3 and len(tables["participations"]) == 1

@@ -100,13 +100,21 @@ def test_participation_rules() -> None:
 def test_missing_and_misspelt_columns_give_one_line_errors() -> None:
     frame = outcomes_frame([["F1", "2015", "1", "1", None, None, None, None, None, None]])
     with pytest.raises(ContractError) as missing:
-        validate_rows(frame.drop(columns=["capital"]), "outcomes", "outcomes.csv")
-    assert str(missing.value) == "outcomes.csv: missing required column 'capital' for outcomes"
+        validate_rows(frame.drop(columns=["year"]), "outcomes", "outcomes.csv")
+    assert str(missing.value) == "outcomes.csv: missing required column 'year' for outcomes"
     with pytest.raises(ContractError) as misspelt:
-        validate_rows(frame.rename(columns={"sales": "slaes"}), "outcomes", "outcomes.csv")
-    assert "missing required column 'sales'" in str(misspelt.value)
-    assert "found 'slaes'" in str(misspelt.value)
+        validate_rows(frame.rename(columns={"year": "yaer"}), "outcomes", "outcomes.csv")
+    assert "missing required column 'year'" in str(misspelt.value)
+    assert "found 'yaer'" in str(misspelt.value)
     assert "\n" not in str(misspelt.value)
+    # an optional column may be left out (it loads empty), but not misspelt
+    assert len(validate_rows(frame.drop(columns=["capital"]), "outcomes", "o.csv").valid) == 1
+    with pytest.raises(ContractError) as optional:
+        validate_rows(frame.rename(columns={"sales": "slaes"}), "outcomes", "outcomes.csv")
+    assert str(optional.value) == (
+        "outcomes.csv: column 'slaes' is not in the contract of outcomes: misspelt 'sales'? "
+        "(an optional column: leave it out, or name it 'sales')"
+    )
 
 
 def test_reader_keeps_text_and_row_numbers(tmp_path: Path) -> None:

@@ -1371,7 +1371,12 @@ class _BulkLoad:
         valid = self.con.execute(f"select count(*) from {typed} where {VALID}").fetchall()[0][0]
         if not rules or not valid:
             return
-        columns = ", ".join(["_row_number", *(_c(c.name) for c in present)])
+        # an optional column absent from the file is empty, as the rules see it
+        names = {c.name for c in present}
+        absent = [
+            f"null::{c.sql_type} as {_c(c.name)}" for c in self.plan.columns if c.name not in names
+        ]
+        columns = ", ".join(["_row_number", *(_c(c.name) for c in present), *absent])
         incoming = self.ws.view("incoming")
         self.con.execute(
             f"create or replace temp view {incoming} as select {columns} from {typed} where {VALID}"

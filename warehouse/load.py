@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from schemas.contract import ENTITIES
@@ -183,7 +184,10 @@ def check_rules(
     rules = entity_rules(entity)
     if not rules or checked.valid.empty:
         return checked
-    con.register("incoming", checked.valid)
+    # an optional column absent from the file is empty, as the rules see it
+    absent = [c for c in ENTITIES[entity].schema.columns if c not in checked.valid]
+    incoming = checked.valid.assign(**dict.fromkeys(absent, np.nan))
+    con.register("incoming", incoming)
     try:
         found = [
             con.execute(sql).df().assign(rule=rule, reason=reason) for rule, reason, sql in rules
