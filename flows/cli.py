@@ -1,24 +1,41 @@
-"""The `mes-eval` command line."""
+"""The `mes-eval` command line.
+
+Exit codes: 0 done; 2 the input or the command is wrong (config, paths, sheets, mappings,
+encodings, columns, periods: one line `error: ...`, found before Prefect starts where it
+can be); 1 the run failed for another reason (the warehouse is busy or broken, a data
+check failed, or an internal error, whose traceback goes to a log file under
+`$MES_EVAL_HOME/logs/`). No traceback is printed.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+import tempfile
 import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import pandas as pd
 import typer
 import yaml
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from flows import prefect_env
 from flows.summary import cache_note, print_evaluation, print_headline, print_loads
 
 if TYPE_CHECKING:
+    from flows.config import RunConfig
     from flows.pipeline import RunSummary
+    from flows.preflight import DryRun
     from flows.steps import AuditSummary
     from reports.site import SiteResult
     from schemas.mapping import Mapping
@@ -28,6 +45,7 @@ prefect_env.configure()  # before anything imports prefect
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,  # errors are one line (see `_guarded`), never a traceback
     help="Monitoring and evaluation of manufacturing extension services (MES) programs.",
 )
 # a log file or a CI job is no terminal: give tables room instead of rich's 80 columns
@@ -39,11 +57,94 @@ FLOW_STEPS = {
     "estimate_run": "Estimate run: build marts, estimate every program",
 }
 err = Console(stderr=True)
+INPUT_ERROR, RUN_FAILED = 2, 1  # exit codes; see the module docstring
+# (module, class) of the errors that mean the input is wrong, and of those that mean the
+# run failed without a bug; looked up in sys.modules, so checking costs no import
+INPUT_ERRORS = (
+    ("flows.config", "ConfigError"),
+    ("schemas.validate", "ContractError"),
+    ("reports.period", "PeriodError"),
+    ("schemas.pseudonym", "PseudonymKeyError"),
+)
+RUN_FAILURES = (
+    ("warehouse.db", "WarehouseError"),  # busy (lock timeout), unreadable, wrong version
+    ("flows.pipeline", "DataCheckError"),
+    ("flows.steps", "SourceNotReady"),
+)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
+def _fail(message: str, code: int = INPUT_ERROR) -> typer.Exit:
+    """Print `error: message` on one line; the Exit to raise."""
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+def _loaded(names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:
+    found = [getattr(sys.modules.get(module), name, None) for module, name in names]
+    return tuple(c for c in found if isinstance(c, type) and issubclass(c, BaseException))
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) if len(lines) <= 1 else f"{lines[0]} ..."
+
+
+def error_log(exc: BaseException) -> Path:
+    """Write the traceback of an unexpected error to a new file under the project's home
+    (`$MES_EVAL_HOME/logs/`, else the temporary folder) and return its path."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = f"mes-eval {' '.join(sys.argv[1:])}\n{datetime.now().isoformat()}\n\n" + "".join(
+        traceback.format_exception(exc)
+    )
+    for folder in (prefect_env.home() / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"error-{stamp}-{os.getpid()}.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(no log: no writable folder)")
+
+
+def exit_for(exc: Exception) -> typer.Exit:
+    """Print the one line an error deserves and return the Exit with its code."""
+    if isinstance(exc, _loaded(INPUT_ERRORS)):
+        return _fail(_one_line(exc), INPUT_ERROR)
+    if isinstance(exc, _loaded(RUN_FAILURES)):
+        return _fail(_one_line(exc), RUN_FAILED)
+    log = error_log(exc)
+    if isinstance(exc, OSError):  # a disk, a permission: not a bug, but worth the details
+        return _fail(f"{_one_line(exc)}; details in {log}", RUN_FAILED)
+    return _fail(
+        f"internal error: {type(exc).__name__}: {_one_line(exc)}; details in {log}", RUN_FAILED
+    )
+
+
+def _guarded(func: F) -> F:
+    """A command whose errors end as one line and an exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            raise exit_for(exc) from None
+
+    return guarded  # type: ignore[return-value]
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
+    """`app.command`, guarded (see `_guarded`)."""
+
+    def register(func: F) -> F:
+        app.command(*args, **kwargs)(_guarded(func))
+        return func
+
+    return register
 
 
 def _progress() -> Progress:
@@ -52,7 +153,15 @@ def _progress() -> Progress:
     )
 
 
-@app.command()
+ALLOW_OUTSIDE = typer.Option(
+    False,
+    "--allow-period-outside-data",
+    help="Build the edition even if its period lies outside the years of the data "
+    "(it would show zeros as if measured).",
+)
+
+
+@command()
 def demo(
     out: Path = typer.Option(
         Path("out/demo"), "--out", help="Folder for the demo's data, warehouse and report."
@@ -60,7 +169,7 @@ def demo(
     seed: int = typer.Option(
         2024, "--seed", help="Seed of the synthetic data (same seed, same data)."
     ),
-    firms: int = typer.Option(20_000, "--firms", min=200, help="Number of synthetic firms."),
+    firms: int = typer.Option(20_000, "--firms", min=500, help="Number of synthetic firms."),
 ) -> None:
     """Generate synthetic agency files and run the whole evaluation chain on them."""
     from evaluation.synthetic import generate_demo
@@ -95,26 +204,44 @@ def demo(
     }
     config_path = out / "config.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    _run(config_path, started)
+    _run(_checked("run", config_path), started)
 
 
-@app.command()
+@command()
 def run(
     config: Path = typer.Option(
         ..., "--config", "-c", help="YAML file describing the agency's files."
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Check every source in load order: what would load, what would be quarantined "
+        "and why. Writes nothing to the warehouse; no Prefect.",
+    ),
+    allow_period_outside_data: bool = ALLOW_OUTSIDE,
 ) -> None:
     """Run the evaluation chain on an agency's own files described by a config file."""
-    _run(config, time.perf_counter())
+    started = time.perf_counter()
+    overrides = {"allow_period_outside_data": True} if allow_period_outside_data else None
+    checked = _checked("run", config, overrides)
+    if dry_run:
+        from flows.preflight import dry_run as check_loads
+
+        result = check_loads(checked)
+        _print_dry_run(result)
+        if result.error is not None:
+            raise _fail(result.error)
+        return
+    _run(checked, started)
 
 
-@app.command()
+@command()
 def evaluate(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
 ) -> None:
     """Re-estimate every program on the data already loaded, and print the evaluation."""
     started = time.perf_counter()
-    summary = _flow(config, "estimate_run")
+    summary = _flow(_checked("evaluate", config), "estimate_run")
     assert summary.estimates is not None  # an estimate run always estimates
     print_evaluation(console, summary.estimates.estimates, summary.estimates.roi)
     note = cache_note(summary.estimates.estimated, summary.estimates.reused)
@@ -123,7 +250,7 @@ def evaluate(
     console.print(f"Run {summary.run_id} finished in {time.perf_counter() - started:.1f} s")
 
 
-@app.command()
+@command()
 def ingest(
     file: Path = typer.Argument(
         ..., help="The agency's file (CSV, XLSX, Parquet).", exists=True, dir_okay=False
@@ -154,34 +281,26 @@ def ingest(
     """Validate and load one file, or with --dry-run report what would happen."""
     from schemas.contract import ENTITIES
     from schemas.mapping import load_mapping
-    from schemas.pseudonym import PseudonymKeyError, resolve_key
-    from schemas.validate import ContractError
-    from warehouse.db import WarehouseError
+    from schemas.pseudonym import resolve_key
     from warehouse.load import ENGINES, choose_engine
 
     if entity not in ENTITIES:
         raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     if engine not in ENGINES:
         raise _fail(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
-    try:
-        key = resolve_key(key_file)
-    except PseudonymKeyError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        source_mapping = load_mapping(mapping) if mapping else None
-        if dry_run:
-            _dry_run(file, entity, warehouse, sheet, key, source_mapping)
-            return
-        chosen = choose_engine(file, engine, mapping=source_mapping)
-        from flows.pipeline import ingest_file
+    key = resolve_key(key_file)
+    source_mapping = load_mapping(mapping) if mapping else None
+    if dry_run:
+        _dry_run(file, entity, warehouse, sheet, key, source_mapping)
+        return
+    chosen = choose_engine(file, engine, mapping=source_mapping)
+    from flows.pipeline import ingest_file
 
-        with _progress() as progress:
-            progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
-            report = ingest_file(
-                file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping, engine=engine
-            )
-    except (ContractError, WarehouseError) as exc:
-        raise _fail(str(exc)) from None
+    with _progress() as progress:
+        progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
+        report = ingest_file(
+            file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping, engine=engine
+        )
     print_loads(console, [report])
     if report.rows_superseded:
         console.print(
@@ -214,24 +333,64 @@ def _dry_run(
         f"{checked.rows_quarantined:,} would be quarantined. Nothing was written."
     )
     if len(checked.quarantine):
-        table = Table(title="Would be quarantined (first 20)", title_justify="left")
-        for column in ("row", "column", "rule", "value", "reason"):
-            table.add_column(column)
-        for q in checked.quarantine.head(20).itertuples():
-            table.add_row(str(q.row_number), str(q.column_name), q.rule, str(q.value), q.reason)
-        console.print(table)
+        _print_quarantine(checked.quarantine.head(20), "Would be quarantined (first 20)")
         counts = checked.quarantine.groupby("rule")["row_number"].nunique()
         console.print("Rows by rule: " + ", ".join(f"{rule} {n:,}" for rule, n in counts.items()))
 
 
-@app.command()
+def _print_quarantine(rows: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("row", "column", "rule", "value", "reason"):
+        table.add_column(column)
+    for q in rows.itertuples():
+        table.add_row(
+            *(Text(str(v)) for v in (q.row_number, q.column_name, q.rule, q.value, q.reason))
+        )
+    console.print(table)
+
+
+def _print_dry_run(result: DryRun) -> None:
+    table = Table(
+        title="Dry run: what `mes-eval run` would load (nothing was written)",
+        title_justify="left",
+    )
+    for column in ("entity", "file", "rows in", "would load", "would be quarantined"):
+        table.add_column(column, justify="left" if column in ("entity", "file") else "right")
+    for load in result.loads:
+        note = " (already loaded: skipped)" if load.already_loaded else ""
+        table.add_row(
+            load.entity,
+            Text(load.file + note),
+            f"{load.rows_in:,}",
+            f"{load.would_load:,}",
+            f"{load.would_quarantine:,}",
+        )
+    console.print(table)
+    for load in result.loads:
+        if not load.by_rule:
+            continue
+        rules = ", ".join(f"{rule} {n:,}" for rule, n in load.by_rule.items())
+        console.print(
+            Text(f"{load.file}: {load.would_quarantine:,} rows would be quarantined: {rules}"),
+            soft_wrap=True,
+        )
+        shown = len(load.first_quarantined)
+        _print_quarantine(load.first_quarantined, f"{load.file}: the first {shown} records")
+    if result.years is not None:
+        console.print(
+            f"Data years after these loads: {result.years[0]}-{result.years[1]} "
+            "(outcome years and participation start dates)."
+        )
+
+
+@command()
 def audit(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
 ) -> None:
     """Data-quality scorecard and expectation suites over the loaded data, with Data Docs."""
     from warehouse.quality import format_scorecard
 
-    result: AuditSummary = _flow(config, "audit_run")  # type: ignore[assignment]
+    result: AuditSummary = _flow(_checked("audit", config), "audit_run")
     console.print(format_scorecard(result.scorecard))
     failed = result.failed_expectations
     console.print(
@@ -248,11 +407,14 @@ def audit(
         console.print(f"Data and code unchanged: audit reused from run {result.cached_from}.")
 
 
-@app.command()
+@command()
 def report(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
     period: str | None = typer.Option(
-        None, "--period", "-p", help="2024 (annual impact edition) or 2024Q3 (quarterly)."
+        None,
+        "--period",
+        "-p",
+        help="2024 (annual impact edition) or 2024Q3 (quarterly; 2024-Q3 and Q3 2024 too).",
     ),
     lang: list[str] | None = typer.Option(
         None, "--lang", help="en, es or pt; repeat for several editions."
@@ -260,10 +422,9 @@ def report(
     audience: str | None = typer.Option(
         None, "--audience", help="public (disclosure control) or internal."
     ),
+    allow_period_outside_data: bool = ALLOW_OUTSIDE,
 ) -> None:
     """Publish a new edition of the site from the latest completed run's results."""
-    import yaml as yaml_lib
-
     overrides: dict[str, object] = {}
     if period:
         overrides["period"] = period
@@ -271,20 +432,12 @@ def report(
         overrides["languages"] = lang
     if audience:
         overrides["audience"] = audience
-    path = config
-    if overrides:  # the same config with the command's choices on top, validated again
-        raw = yaml_lib.safe_load(config.read_text(encoding="utf-8")) or {}
-        path = config.with_name(f".{config.stem}.report.yaml")
-        path.write_text(yaml_lib.safe_dump({**raw, **overrides}), encoding="utf-8")
-    try:
-        editions = _flow(path, "publish_run")
-    finally:
-        if path != config:
-            path.unlink(missing_ok=True)
-    _print_editions(editions)
+    if allow_period_outside_data:
+        overrides["allow_period_outside_data"] = True
+    _print_editions(_flow(_checked("report", config, overrides), "publish_run"))
 
 
-@app.command()
+@command()
 def runs(
     warehouse: Path = typer.Option(
         Path("warehouse.duckdb"), "--warehouse", "-w", help="The warehouse file."
@@ -292,14 +445,13 @@ def runs(
     limit: int = typer.Option(20, "--limit", "-n", help="How many of the latest runs to list."),
 ) -> None:
     """List the run history: status, duration, whether results were reused, and why runs failed."""
-    from warehouse.db import WarehouseError, open_warehouse
+    from warehouse.db import open_warehouse
     from warehouse.runs import run_history
 
-    try:
-        with open_warehouse(warehouse, read_only=True) as con:
-            history = run_history(con, limit)
-    except WarehouseError as exc:
-        raise _fail(str(exc)) from None
+    if not warehouse.exists():
+        raise _fail(f"{warehouse}: no warehouse here; give its path with --warehouse")
+    with open_warehouse(warehouse, read_only=True) as con:
+        history = run_history(con, limit)
     table = Table(title=f"Runs on {warehouse}", title_justify="left")
     for column in ("run", "flow", "status", "started (UTC)", "seconds", "cached", "code"):
         table.add_column(column, no_wrap=True)
@@ -320,22 +472,12 @@ def runs(
         console.print(f"run {r.run_id} failed: {r.message}", soft_wrap=True, highlight=False)
 
 
-@app.command()
+@command()
 def serve(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file with `schedules`."),
 ) -> None:
     """Run the config's scheduled editions (e.g. quarterly and annual) until stopped."""
-    from flows.config import ConfigError, load_config
-
-    try:
-        run_config = load_config(config)
-        run_config.pseudonym_key()
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-    if not run_config.schedules:
-        raise _fail(
-            f"{config}: no `schedules` to serve (e.g. quarterly: {{cron: '0 6 15 1,4,7,10 *'}})"
-        )
+    run_config = _checked("serve", config)
     from prefect import serve as prefect_serve
 
     from flows.pipeline import deployments
@@ -350,7 +492,7 @@ def serve(
     prefect_serve(*deployments(run_config, config))
 
 
-@app.command()
+@command()
 def templates(
     out_dir: Path = typer.Argument(..., help="Folder to write the templates into."),
 ) -> None:
@@ -361,34 +503,28 @@ def templates(
         console.print(f"wrote {path}")
 
 
-def _flow(config_path: Path, name: str) -> Any:
-    """Run one of the pipeline's flows with a spinner; user errors become one line."""
-    from flows.config import ConfigError, load_config
-    from schemas.validate import ContractError
-    from warehouse.db import WarehouseError
+def _checked(command: Any, config_path: Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """The command's config after the checks before Prefect (flows.preflight); warnings
+    are printed, problems raised (one line, exit 2)."""
+    from flows.preflight import preflight
 
-    try:
-        config = load_config(config_path)
-        config.pseudonym_key()  # fail before the run starts if there is no key
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
+    checked = preflight(command, config_path, overrides)
+    for warning in checked.warnings:
+        err.print(Text.assemble(("warning:", "yellow"), " ", warning), soft_wrap=True)
+    return checked.config
+
+
+def _flow(config: RunConfig, name: str) -> Any:
+    """Run one of the pipeline's flows with a spinner (errors: see `exit_for`)."""
     with _progress() as progress:
         progress.add_task(FLOW_STEPS[name], total=None)
         from flows import pipeline
 
-        try:
-            summary = getattr(pipeline, name)(config)
-        except (ContractError, WarehouseError, pipeline.DataCheckError) as exc:
-            progress.stop()
-            raise _fail(str(exc)) from None
-    return summary
+        return getattr(pipeline, name)(config)
 
 
-def _run(config_path: Path, started: float) -> None:
-    from flows.config import load_config
-
-    summary = _flow(config_path, "evaluation_run")
-    config = load_config(config_path)
+def _run(config: RunConfig, started: float) -> None:
+    summary = _flow(config, "evaluation_run")
     truth = None
     if config.truth_dir is not None:
         truth = pd.read_csv(config.truth_dir / "true_att_simple.csv")

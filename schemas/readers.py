@@ -9,7 +9,12 @@ Supported sources and how they are read:
 * CSV / TXT / TSV: the delimiter is sniffed among `,` `;` tab `|` and the encoding is
   detected (UTF-8 with or without BOM, else Windows-1252, else Latin-1; a UTF-16 BOM is
   honoured); both can be set in a `SourceFormat`. Quoted fields may hold the delimiter or
-  line breaks; a record spanning several lines is still one spreadsheet row.
+  line breaks; a record spanning several lines is still one spreadsheet row. A declared
+  encoding that does not fit the bytes is refused, naming the likely one: a UTF-8 file
+  declared cp1252 (it would read 'RegiÃ³n' for 'Región'), bytes invalid in the declared
+  encoding, a Windows-1252 file declared Latin-1 (its quotes and dashes would be control
+  characters); so is text that is already garbled ('Ã³' for 'ó': UTF-8 encoded twice, or
+  mixed with another encoding). See `decode`.
 * XLSX / XLSM (openpyxl): the first sheet unless one is chosen by name or 0-based index;
   formulas give their cached values.
 * Parquet, and Stata `.dta`: Stata value labels are NOT applied by default (the codes are
@@ -23,6 +28,9 @@ Which cells were stored that way is recorded in `frame.attrs[TYPED_CELLS]`, so t
 thousand under a "thousands = ." source format. Empty cells are None; rows with no
 value at all are dropped (their row numbers are simply skipped). Every failure is a
 `ContractError` with one line naming the file.
+
+`read_sample` reads the header and the first rows only (the first MB of a CSV), the same
+way: what the CLI's checks before a run use (`flows.preflight`).
 """
 
 from __future__ import annotations
@@ -30,7 +38,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import encodings
+import importlib
 import io
+import itertools
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -57,6 +68,8 @@ DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # tried in order, strictly
 SNIFF_CHARS = 64 * 1024
+SAMPLE_BYTES = 1024 * 1024  # what `read_sample` reads of a CSV
+SAMPLE_ROWS = 1000  # what `read_sample` reads of a spreadsheet, Parquet or Stata file
 TYPED_CELLS = "typed_cells"  # frame.attrs key, see the module docstring
 SOURCE_FILE = "source_file"  # frame.attrs key: the file name, for messages downstream
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits: 0.1 + 0.2 is shown as 0.3
@@ -133,15 +146,40 @@ class SourceFormat(BaseModel):
 
 
 def read_source(
-    path: Path | str, *, sheet: str | int | None = None, fmt: SourceFormat | None = None
+    path: Path | str,
+    *,
+    sheet: str | int | None = None,
+    fmt: SourceFormat | None = None,
+    fix_in: str | None = None,
 ) -> pd.DataFrame:
     """Read an agency file (CSV/TXT, XLSX, Parquet or Stata) as text, with `_row_number`.
 
     `sheet` overrides `fmt.sheet`. Raises ContractError (one line naming the file) when the
-    file is missing, unreadable, empty, of an unknown type, or lacks the chosen sheet.
+    file is missing, unreadable, empty, of an unknown type, lacks the chosen sheet, or is
+    not in its declared encoding (`fix_in` names where to fix that, e.g. the mapping file).
     """
-    path = Path(path)
-    fmt = fmt or SourceFormat()
+    return _read(Path(path), sheet, fmt or SourceFormat(), fix_in, sample=False)
+
+
+def read_sample(
+    path: Path | str,
+    *,
+    sheet: str | int | None = None,
+    fmt: SourceFormat | None = None,
+    fix_in: str | None = None,
+    limit: int = SAMPLE_BYTES,
+) -> pd.DataFrame:
+    """The header and first rows of an agency file, read exactly as `read_source` reads it.
+
+    Reads at most `limit` bytes of a CSV (the last, possibly cut, record is dropped) and
+    `SAMPLE_ROWS` rows of other files, so that a check of a large file stays fast. Raises
+    the errors `read_source` raises for what it reads.
+    """
+    return _read(Path(path), sheet, fmt or SourceFormat(), fix_in, sample=True, limit=limit)
+
+
+def check_path(path: Path) -> str:
+    """The reader of a file (csv, excel, parquet, stata); ContractError if it cannot be one."""
     suffix = path.suffix.lower()
     kind = READERS.get(suffix)
     if suffix == ".xls":
@@ -157,20 +195,33 @@ def read_source(
         raise ContractError(f"{path}: file not found")
     if not path.is_file():
         raise ContractError(f"{path.name}: not a file")
+    return kind
+
+
+def _read(
+    path: Path,
+    sheet: str | int | None,
+    fmt: SourceFormat,
+    fix_in: str | None,
+    *,
+    sample: bool,
+    limit: int = SAMPLE_BYTES,
+) -> pd.DataFrame:
+    kind = check_path(path)
+    rows = SAMPLE_ROWS if sample else None
     try:
         if kind == "csv":
-            frame = _read_csv(path, fmt)
+            frame = _read_csv(path, fmt, fix_in, limit if sample else None)
         elif kind == "excel":
-            frame = _read_excel(path, sheet if sheet is not None else fmt.sheet)
+            frame = _read_excel(path, sheet if sheet is not None else fmt.sheet, rows)
         elif kind == "parquet":
-            frame = _from_typed(path.name, pd.read_parquet(path))
+            frame = _from_typed(path.name, _parquet(path, rows))
         else:
-            frame = _from_typed(
-                path.name,
-                pd.read_stata(path, convert_categoricals=fmt.value_labels),
-            )
+            frame = _from_typed(path.name, _stata(path, fmt.value_labels, rows))
     except ContractError:
         raise
+    except PermissionError:
+        raise ContractError(f"{path.name}: cannot read the file: permission denied") from None
     except Exception as exc:  # any library's failure is the user's unreadable file
         raise ContractError(f"{path.name}: cannot read the file: {_one_line(exc)}") from None
     frame.attrs[SOURCE_FILE] = path.name
@@ -180,27 +231,204 @@ def read_source(
 # --- CSV ------------------------------------------------------------------------------
 
 
-def decode(raw: bytes, encoding: str | None, name: str) -> str:
-    """Decode bytes with the given encoding, or detect UTF-8 / Windows-1252 / Latin-1."""
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+ENCODING_LABELS = {
+    "utf-8": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252 (cp1252)",
+    "latin-1": "Latin-1",
+}
+# Windows-1252 text read from UTF-8 bytes: 'Ã³' for 'ó', 'Ã“' for 'Ó', 'â€™' for '’'.
+# Each candidate is confirmed by re-encoding it (see `_garbled`): genuine text such as
+# "SÃO" or "“AÇÃO”" does not match, or does not give valid UTF-8 back.
+_CP1252_HIGH = (
+    "\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122"
+)
+_MOJIBAKE = re.compile(
+    rf"[\u00c2\u00c3][\u00a0-\u00bf]"  # Ã³ (ó), Ã± (ñ), Â° (°)
+    rf"|\u00c3[{_CP1252_HIGH}](?=\w)"  # ADMINISTRACIÃ“N (Ó) inside a word
+    rf"|\u00e2\u20ac[\u00a0-\u00bf{_CP1252_HIGH}]"  # â€™ (’), â€“ (–)
+)
+_C1 = re.compile("[\u0080-\u009f]")  # control characters: never text, but cp1252 letters
+
+
+def decode(
+    raw: bytes,
+    encoding: str | None,
+    name: str,
+    *,
+    final: bool = True,
+    fix_in: str | None = None,
+) -> str:
+    """Decode a file's bytes with its declared encoding, or detect it (UTF-8 with or
+    without BOM, else Windows-1252, else Latin-1; a UTF-16 BOM is honoured).
+
+    A declared encoding must fit: ContractError (one line naming the likely encoding and
+    where to set it, `fix_in`, e.g. the mapping file) when a single-byte encoding such as
+    cp1252 is declared for UTF-8 bytes, when bytes are invalid in the declared encoding,
+    or when Latin-1 is declared for Windows-1252 text. Text that is garbled whatever the
+    encoding ('Ã³' for 'ó': UTF-8 encoded twice, or mixed with another encoding) is
+    refused too. Pure ASCII reads the same under any of them and always passes.
+    `final=False` decodes the start of a file: a character cut at the end is left out.
+    """
     if encoding is None:
-        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            encoding = "utf-16"  # Excel's "Unicode text" export
-        else:
-            for candidate in ENCODINGS:
-                try:
-                    return raw.decode(candidate)
-                except UnicodeDecodeError:
-                    continue
-    assert encoding is not None  # unreachable otherwise: latin-1 decodes any byte string
-    # a BOM is not part of the first header
-    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError as exc:
+        text, one_byte = _detect(raw, name, final)
+    else:
+        text, one_byte = _decode_declared(raw, encoding, name, final, fix_in)
+    garbled = _garbled(text)
+    if garbled is not None:
+        line, seen, meant = garbled
+        if one_byte:
+            declared = f"declared encoding {encoding}, but " if encoding else ""
+            raise ContractError(
+                f"{name}: {declared}line {line} reads '{seen}' where UTF-8 would read "
+                f"'{meant}': the file mixes UTF-8 with another encoding; save it again in "
+                "one encoding (UTF-8)"
+            )
         raise ContractError(
-            f"{name}: cannot decode the file as {encoding}: byte {raw[exc.start]:#04x} "
-            f"at position {exc.start}"
+            f"{name}: line {line} reads '{seen}', which is '{meant}' encoded twice (text "
+            "already in UTF-8 was converted to UTF-8 again); export the file again from "
+            "its source"
+        )
+    return text
+
+
+def likely_encoding(raw: bytes, *, final: bool = True) -> str:
+    """The encoding the bytes most likely are in: utf-16 (BOM), utf-8, cp1252 or latin-1."""
+    if raw.startswith(UTF16_BOMS):
+        return "utf-16"
+    for candidate in ("utf-8", "cp1252"):
+        if _decodes(raw, candidate, final):
+            return candidate
+    return "latin-1"
+
+
+def _decode_with(raw: bytes, codec: str, final: bool) -> str:
+    return codecs.getincrementaldecoder(codec)("strict").decode(raw, final)
+
+
+def _decodes(raw: bytes, codec: str, final: bool) -> bool:
+    try:
+        _decode_with(raw, codec, final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _detect(raw: bytes, name: str, final: bool) -> tuple[str, bool]:
+    if raw.startswith(UTF16_BOMS):  # Excel's "Unicode text" export
+        return _decode_declared(raw, "utf-16", name, final, None)
+    for candidate in ENCODINGS:
+        try:
+            return _decode_with(raw, candidate, final), candidate != "utf-8-sig"
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("unreachable: latin-1 decodes any byte string")  # pragma: no cover
+
+
+def single_byte(encoding: str) -> bool:
+    """Whether an encoding maps each byte to one character (cp1252, Latin-1, ISO-8859-x,
+    cp850...): such an encoding reads any bytes, so only plausibility can refuse it."""
+    canonical = codecs.lookup(encoding).name
+    module = encodings.normalize_encoding(canonical).replace("-", "_")
+    try:
+        return hasattr(importlib.import_module(f"encodings.{module}"), "decoding_table")
+    except ImportError:
+        return False
+
+
+def _decode_declared(
+    raw: bytes, encoding: str, name: str, final: bool, fix_in: str | None
+) -> tuple[str, bool]:
+    canonical = codecs.lookup(encoding).name
+    where = f"in {fix_in}" if fix_in else "in the source's mapping (format: encoding)"
+
+    def refuse(finding: str, likely: str) -> ContractError:
+        return ContractError(
+            f"{name}: declared encoding {encoding}, but {finding}; set encoding: {likely} {where}"
+        )
+
+    if raw.startswith(UTF16_BOMS) and not canonical.startswith(("utf-16", "utf-32")):
+        raise refuse("the file is UTF-16 (it starts with a UTF-16 byte-order mark)", "utf-16")
+    one_byte = single_byte(canonical)
+    if one_byte and not raw.isascii() and _decodes(raw, "utf-8", final):
+        raise refuse(f"the file is UTF-8 ({_utf8_example(raw, encoding)})", "utf-8")
+    codec = "utf-8-sig" if canonical == "utf-8" else encoding  # a BOM is not part of a header
+    try:
+        text = _decode_with(raw, codec, final)
+    except UnicodeDecodeError as exc:
+        likely = likely_encoding(raw, final=final)
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise refuse(
+            f"byte {raw[exc.start]:#04x} on line {line} is not valid in it; the file looks "
+            f"like {ENCODING_LABELS[likely]}",
+            likely,
         ) from None
+    control = _C1.search(text) if one_byte else None
+    if control is not None and _decodes(raw, "cp1252", final):
+        # ISO-8859 encodings read cp1252's quotes, dashes and € as invisible control codes
+        start, stop = _word_around(text, control.start())
+        seen = text[start:stop]
+        meant = seen.encode(encoding).decode("cp1252")
+        raise refuse(
+            f"the file is Windows-1252 ('{_shown(seen)}' would be read for '{meant}')",
+            "cp1252",
+        )
+    return text, one_byte
+
+
+def _utf8_example(raw: bytes, encoding: str) -> str:
+    """ "'RegiÃ³n' would be read for 'Región'": the first non-ASCII word, both ways."""
+    text = raw.decode("utf-8", errors="ignore")
+    body = text.lstrip("\ufeff")
+    position = next((i for i, c in enumerate(body) if not c.isascii()), None)
+    if position is None:  # only the byte-order mark
+        return "it starts with a UTF-8 byte-order mark"
+    start, stop = _word_around(body, position)
+    word = body[start:stop]
+    seen = word.encode("utf-8").decode(encoding, errors="replace")
+    return f"'{_shown(seen)}' would be read for '{word}'"
+
+
+def _word_around(text: str, position: int, most: int = 30) -> tuple[int, int]:
+    start = position
+    while start > 0 and position - start < most and not text[start - 1].isspace():
+        start -= 1
+    stop = position + 1
+    while stop < len(text) and stop - position < most and not text[stop].isspace():
+        stop += 1
+    # a CSV line's neighbours are cells, not words: stop at the usual delimiters
+    left = max(text.rfind(d, start, position) for d in ',;\t|"')
+    right = [i for i in (text.find(d, position + 1, stop) for d in ',;\t|"') if i >= 0]
+    return (left + 1 if left >= start else start), min(right, default=stop)
+
+
+def _shown(text: str) -> str:
+    """Text for a message: invisible characters (control codes, soft hyphens) escaped."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def _garbled(text: str) -> tuple[int, str, str] | None:
+    """(line, garbled word, what it meant) of the first UTF-8 text read as Windows-1252."""
+    for checked, match in enumerate(_MOJIBAKE.finditer(text)):
+        if checked >= 100:
+            return None
+        piece = match.group()
+        try:
+            piece.encode("cp1252").decode("utf-8")
+        except UnicodeError:
+            try:
+                piece.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                continue
+        start, stop = _word_around(text, match.start())
+        seen = text[start:stop]
+        try:
+            meant = seen.encode("cp1252").decode("utf-8")
+        except UnicodeError:
+            meant = seen.replace(piece, piece.encode("cp1252", "ignore").decode("utf-8", "ignore"))
+        return text.count("\n", 0, match.start()) + 1, _shown(seen), meant
+    return None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -221,29 +449,56 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: Path, fmt: SourceFormat) -> pd.DataFrame:
-    text = decode(path.read_bytes(), fmt.encoding, path.name).lstrip("\ufeff")
+def _read_csv(path: Path, fmt: SourceFormat, fix_in: str | None, limit: int | None) -> pd.DataFrame:
+    if limit is None:
+        raw, cut = path.read_bytes(), False
+    else:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+        raw, cut = raw[:limit], len(raw) > limit
+    text = decode(raw, fmt.encoding, path.name, final=not cut, fix_in=fix_in).lstrip("\ufeff")
     hint = re.match(r"sep=([,;\t|])\r?\n", text)
     if hint:  # Excel's "sep=;" first line: Excel hides it, so the header stays row 1
         text = text[hint.end() :]
+    if cut and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # a sample ends with a whole line
     delimiter = fmt.delimiter or (hint[1] if hint else None) or sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    records: Iterable[tuple[int, Sequence[object]]] = enumerate(reader, start=1)
+    if cut:  # the last record of a sample may be cut inside a quoted field
+        records = _all_but_last(records)
     # a record spanning lines (quoted line breaks) is one spreadsheet row
-    return _build(path.name, enumerate(reader, start=1), strict_width=True)
+    return _build(path.name, records, strict_width=True)
+
+
+def _all_but_last(
+    records: Iterable[tuple[int, Sequence[object]]],
+) -> Iterator[tuple[int, Sequence[object]]]:
+    previous = None
+    for record in records:
+        if previous is not None:
+            yield previous
+        previous = record
+    if previous is not None and previous[0] == 1:
+        yield previous  # a header alone is kept: there is nothing else to check
 
 
 # --- XLSX -----------------------------------------------------------------------------
 
 
-def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | int | None, rows: int | None = None) -> pd.DataFrame:
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         worksheet = _pick_sheet(book.worksheets, sheet, path.name)
         worksheet.reset_dimensions()  # some writers store no or wrong sheet dimensions
-        rows = worksheet.iter_rows(min_row=1, values_only=True)
-        return _build(path.name, enumerate(rows, start=1), strict_width=False)
+        records: Iterable[tuple[int, Sequence[object]]] = enumerate(
+            worksheet.iter_rows(min_row=1, values_only=True), start=1
+        )
+        if rows is not None:
+            records = itertools.islice(records, rows + 1)
+        return _build(path.name, records, strict_width=False)
     finally:
         book.close()
 
@@ -271,6 +526,26 @@ def _pick_sheet(sheets: Sequence[Any], sheet: str | int | None, name: str) -> An
 
 
 # --- Parquet, Stata ---------------------------------------------------------------------
+
+
+def _parquet(path: Path, rows: int | None) -> pd.DataFrame:
+    if rows is None:
+        return pd.read_parquet(path)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    handle = pq.ParquetFile(path)
+    batch = next(handle.iter_batches(batch_size=rows), None)
+    schema = handle.schema_arrow
+    table = schema.empty_table() if batch is None else pa.Table.from_batches([batch], schema)
+    return table.to_pandas()  # the schema's pandas metadata restores a stored index
+
+
+def _stata(path: Path, value_labels: bool, rows: int | None) -> pd.DataFrame:
+    if rows is None:
+        return pd.read_stata(path, convert_categoricals=value_labels)
+    with pd.read_stata(path, convert_categoricals=value_labels, iterator=True) as reader:
+        return reader.read(rows)
 
 
 def _from_typed(name: str, typed: pd.DataFrame) -> pd.DataFrame:

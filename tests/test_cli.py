@@ -24,7 +24,7 @@ def test_a_config_missing_a_required_entity_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "agency.yaml"
     config.write_text("warehouse: w.duckdb\nout_dir: r\nsources:\n  firms: firms.csv\n")
     result = runner.invoke(app, ["run", "--config", str(config)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an input error
     assert "sources is missing the required entities: macro, programs" in result.output
     assert "Traceback" not in result.output
 
@@ -33,9 +33,9 @@ def test_an_unknown_entity_and_a_missing_config_are_clear(tmp_path: Path) -> Non
     config = tmp_path / "agency.yaml"
     config.write_text("warehouse: w.duckdb\nout_dir: r\nsources:\n  beneficiaries: b.csv\n")
     result = runner.invoke(app, ["run", "--config", str(config)])
-    assert result.exit_code == 1 and "unknown entity 'beneficiaries'" in result.output
+    assert result.exit_code == 2 and "unknown entity 'beneficiaries'" in result.output
     result = runner.invoke(app, ["run", "--config", str(tmp_path / "nope.yaml")])
-    assert result.exit_code == 1 and "config file not found" in result.output
+    assert result.exit_code == 2 and "config file not found" in result.output
 
 
 def test_every_command_is_documented_in_the_readme() -> None:
@@ -53,3 +53,18 @@ def test_every_command_is_documented_in_the_readme() -> None:
     ]
     for command in commands:
         assert f"mes-eval {command}" in README, command
+
+
+def test_the_readme_documents_the_exit_codes_and_the_checks_before_a_run() -> None:
+    for text in (
+        "mes-eval run --config agency.yaml --dry-run",
+        "--allow-period-outside-data",
+        "| 2 |",
+        "| 1 |",
+        ".mes-eval/logs/",
+    ):
+        assert text in README, text
+
+
+def test_typer_prints_no_pretty_tracebacks() -> None:
+    assert app.pretty_exceptions_enable is False

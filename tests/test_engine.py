@@ -123,5 +123,5 @@ def test_ingest_engine_duckdb_loads_as_pandas_does(
     assert bulk_calls == [path]
 
     result = runner.invoke(app, ["ingest", str(path), "-e", "outcomes", "--engine", "spark"])
-    assert result.exit_code == 1 and "unknown engine 'spark'" in result.output
+    assert result.exit_code == 2 and "unknown engine 'spark'" in result.output
     assert "Traceback" not in result.output

@@ -18,7 +18,7 @@ from schemas.mapping import (
     normalize_number,
     read_with_mapping,
 )
-from schemas.readers import SourceFormat, read_source
+from schemas.readers import SourceFormat, read_sample, read_source
 from schemas.validate import ContractError, validate_rows
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "mappings"
@@ -127,13 +127,145 @@ def test_latin_1_only_bytes_and_an_explicit_encoding(tmp_path: Path) -> None:
     path = tmp_path / "firms.csv"
     path.write_bytes("firm_id,name\n1,São\x81\n".encode("latin-1"))
     assert read_source(path)["name"].tolist() == ["São\x81"]
-    # an explicit encoding wins over detection, and a wrong one is a one-line error
-    write(path, "firm_id,name\n1,São João\n", encoding="utf-8")
-    assert read_source(path, fmt=SourceFormat(encoding="latin-1"))["name"][0] == "SÃ£o JoÃ£o"
-    write(path, "firm_id,name\n1,São João\n", encoding="cp1252")
+    # an explicit encoding that fits wins over detection
+    write(path, "firm_id,name\n1,São João\n", encoding="latin-1")
+    assert read_source(path, fmt=SourceFormat(encoding="latin-1"))["name"][0] == "São João"
+
+
+REGION = "firm_id,region,name\n1,Región del Maule,Metalúrgica São João\n2,Ñuble,Açaí\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "declared", "message"),
+    [
+        # UTF-8 declared as a single-byte encoding: it would load as mojibake
+        (
+            "utf-8",
+            "cp1252",
+            "firms.csv: declared encoding cp1252, but the file is UTF-8 ('RegiÃ³n' would be "
+            "read for 'Región'); set encoding: utf-8 in mappings/chile.yaml",
+        ),
+        (
+            "utf-8",
+            "latin-1",
+            "firms.csv: declared encoding latin-1, but the file is UTF-8 ('RegiÃ³n' would be "
+            "read for 'Región'); set encoding: utf-8 in mappings/chile.yaml",
+        ),
+        (
+            "utf-8-sig",
+            "cp1252",
+            "firms.csv: declared encoding cp1252, but the file is UTF-8 ('RegiÃ³n' would be "
+            "read for 'Región'); set encoding: utf-8 in mappings/chile.yaml",
+        ),
+        # Windows-1252 declared as UTF-8: bytes invalid in it
+        (
+            "cp1252",
+            "utf-8",
+            "firms.csv: declared encoding utf-8, but byte 0xf3 on line 2 is not valid in it; "
+            "the file looks like Windows-1252 (cp1252); set encoding: cp1252 in "
+            "mappings/chile.yaml",
+        ),
+        # UTF-16 declared as anything else
+        (
+            "utf-16",
+            "cp1252",
+            "firms.csv: declared encoding cp1252, but the file is UTF-16 (it starts with a "
+            "UTF-16 byte-order mark); set encoding: utf-16 in mappings/chile.yaml",
+        ),
+    ],
+)
+def test_a_file_not_in_its_declared_encoding_is_refused_naming_the_likely_one(
+    tmp_path: Path, written: str, declared: str, message: str
+) -> None:
+    path = write(tmp_path / "firms.csv", REGION, encoding=written)
+    fmt = SourceFormat(encoding=declared)
+    for read in (read_source, read_sample):
+        with pytest.raises(ContractError) as error:
+            read(path, fmt=fmt, fix_in="mappings/chile.yaml")
+        assert one_line(error) == message
+    # without `fix_in` (a mapping built in code) the message says where in general terms
+    with pytest.raises(ContractError, match=r"in the source's mapping \(format: encoding\)$"):
+        read_source(path, fmt=fmt)
+
+
+def test_windows_1252_declared_as_latin_1_would_hide_its_quotes_and_dashes(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "firms.csv", "firm_id,name\n1,“Metal” – 5 €\n", encoding="cp1252")
     with pytest.raises(ContractError) as error:
-        read_source(path, fmt=SourceFormat(encoding="utf-8"))
-    assert one_line(error).startswith("firms.csv: cannot decode the file as utf-8: byte 0xe3")
+        read_source(path, fmt=SourceFormat(encoding="latin-1"))
+    assert one_line(error).startswith(
+        "firms.csv: declared encoding latin-1, but the file is Windows-1252 "
+        "('\\x93Metal\\x94' would be read for '“Metal”'); set encoding: cp1252"
+    )
+    assert read_source(path, fmt=SourceFormat(encoding="cp1252"))["name"][0] == "“Metal” – 5 €"
+
+
+@pytest.mark.parametrize(
+    ("written", "declared"),
+    [
+        ("cp1252", "cp1252"),  # a genuine Windows-1252 file with accents
+        ("cp1252", None),
+        ("latin-1", "latin-1"),
+        ("latin-1", "iso-8859-15"),
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8"),  # the BOM is not part of the first header
+        ("utf-8-sig", None),
+        ("utf-16", "utf-16"),
+    ],
+)
+def test_a_declared_encoding_that_fits_reads_the_accents(
+    tmp_path: Path, written: str, declared: str | None
+) -> None:
+    path = write(tmp_path / "firms.csv", REGION, encoding=written)
+    for read in (read_source, read_sample):
+        frame = read(path, fmt=SourceFormat(encoding=declared))
+        assert list(frame.columns) == ["firm_id", "region", "name", "_row_number"]
+        assert frame["region"].tolist() == ["Región del Maule", "Ñuble"]
+        assert frame["name"].tolist() == ["Metalúrgica São João", "Açaí"]
+
+
+@pytest.mark.parametrize("declared", ["cp1252", "latin-1", "utf-8", "ascii", "cp850", None])
+def test_pure_ascii_reads_the_same_under_any_declared_encoding(
+    tmp_path: Path, declared: str | None
+) -> None:
+    path = write(tmp_path / "firms.csv", "firm_id,region\n1,Maule\n", encoding="ascii")
+    assert read_source(path, fmt=SourceFormat(encoding=declared))["region"].tolist() == ["Maule"]
+
+
+def test_text_already_garbled_is_refused_whatever_the_encoding(tmp_path: Path) -> None:
+    # UTF-8 encoded twice: the file is valid UTF-8, but it says 'RegiÃ³n'
+    twice = "firm_id,region\n1,Maule\n2,Región del Maule\n".encode().decode("cp1252")
+    path = write(tmp_path / "firms.csv", twice, encoding="utf-8")
+    with pytest.raises(ContractError) as error:
+        read_source(path)
+    assert one_line(error) == (
+        "firms.csv: line 3 reads 'RegiÃ³n', which is 'Región' encoded twice (text already in "
+        "UTF-8 was converted to UTF-8 again); export the file again from its source"
+    )
+    # a Windows-1252 file with a UTF-8 line pasted in: no single encoding reads it
+    mixed = "firm_id,region\n1,Ñuble\n".encode("cp1252") + "2,Región\n".encode()
+    path.write_bytes(mixed)
+    for declared in ("cp1252", None):
+        with pytest.raises(ContractError, match="the file mixes UTF-8 with another encoding"):
+            read_source(path, fmt=SourceFormat(encoding=declared))
+    # genuine capitals and quotes that look alike are not garbled text
+    genuine = "firm_id,name\n1,“SÃO JOÃO” AÇÃO\n2,ADMINISTRAÇÃO\n"
+    for encoding in ("utf-8", "cp1252"):
+        path = write(tmp_path / "firms.csv", genuine, encoding=encoding)
+        assert read_source(path)["name"].tolist() == ["“SÃO JOÃO” AÇÃO", "ADMINISTRAÇÃO"]
+
+
+def test_a_sample_reads_the_header_and_whole_rows_of_the_first_megabyte(tmp_path: Path) -> None:
+    # the sample ends inside a multi-byte character and inside a quoted line break
+    path = tmp_path / "firms.csv"
+    row = '1,"Metalúrgica\nSão João",Ñuble\n'
+    path.write_bytes(("firm_id,name,region\n" + row * 50_000).encode("utf-8"))
+    for limit in range(4096, 4096 + 40):
+        sample = read_sample(path, fmt=SourceFormat(encoding="utf-8"), limit=limit)
+        assert list(sample.columns) == ["firm_id", "name", "region", "_row_number"]
+        assert len(sample) >= 100 and set(sample["name"]) == {"Metalúrgica\nSão João"}
+        assert sample["_row_number"].tolist() == list(range(2, len(sample) + 2))
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
