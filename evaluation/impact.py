@@ -7,6 +7,12 @@ test, and the headline effects by size class, sector and region (new samples, to
 whether to re-target). Level effects on value added, sales and employment give the
 return per public dollar and the cost per job (`evaluation.roi`).
 
+A run publishes what it can: the unit of estimation is program x outcome x subgroup x
+estimator (and each return or cost figure). A unit whose design or data cannot support
+an estimate is returned as one row with a null estimate, a status and a reason
+(`evaluation.reasons`), and the other units go on. Only infrastructure failures stop a
+run, and those happen outside these pure functions.
+
 Pure functions from the evaluation panel (one row per program, firm and year; cohort 0 =
 comparison firm) to tidy tables that the warehouse stores and the reports read.
 """
@@ -14,8 +20,12 @@ comparison firm) to tidy tables that the warehouse stores and the reports read.
 from __future__ import annotations
 
 import json
+import logging
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,33 +36,48 @@ from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
 from evaluation.matching import match, matched_did
+from evaluation.outcomes import BUILTIN, OutcomeDefinition, panel_column, with_outcomes
+from evaluation.reasons import ESTIMATED, NotEstimated, Reason, failed
+
+log = logging.getLogger(__name__)
 
 ESTIMATOR = "callaway_santanna_2021"
 MATCHING_ESTIMATOR = "matching_did"
+# the estimators an agency can choose (evaluation.estimators in the run config)
+ESTIMATORS = {"callaway_santanna": ESTIMATOR, "matching_did": MATCHING_ESTIMATOR}
 # pre-treatment characteristics beneficiaries are matched on (baseline values)
 MATCHING_COVARIATES = ("log_employment", "log_sales", "log_va_per_worker")
-# outcome column of the evaluation panel -> what it measures
-OUTCOMES: dict[str, str] = {
-    "log_sales": "sales (log points)",
-    "log_employment": "employment (log points)",
-    "log_wage_per_worker": "wage per worker (log points)",
-    "log_va_per_worker": "value added per worker (log points)",
-    "exporter": "export propensity (share of firms exporting)",
-    "rd_intensity": "R&D intensity (R&D / sales)",
-    "employment": "jobs (employees, levels)",
-}
+MATCHING_EXACT = ("sector",)
+# outcome column of the evaluation panel -> what it measures (the built-in outcomes)
+OUTCOMES: dict[str, str] = {name: d.label for name, d in BUILTIN.items()}
 HEADLINE_OUTCOMES = ("log_sales", "log_employment")
 SUBGROUPS = ("size_class", "sector", "region")
+# firm attributes of the evaluation panel: categorical ones cut subgroups and exact-match
+# cells; numeric ones can be covariates (agency-declared attributes join them)
+CATEGORICAL_ATTRIBUTES = ("size_class", "sector", "region", "country")
+NUMERIC_ATTRIBUTES = ("founded_year",)
 # endnote 121 (ii): short, medium and long run, in years since entry
 HORIZONS: dict[str, tuple[int, float]] = {"short": (0, 1), "medium": (2, 3), "long": (4, math.inf)}
 AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
+# level outcomes behind the return per dollar and the cost per job (panel column,
+# contract column, metric)
+ROI_OUTCOMES = (
+    ("value_added_usd", "value_added", "value_added_per_dollar"),
+    ("sales_usd", "sales", "sales_per_dollar"),
+)
+JOBS = (("employment", "employment", "cost_per_job"),)
+# errors the estimators raise for a design without comparisons, in the reasons' terms
+_NO_CELLS = ("no periods left before the last cohort is treated", "all ATT(g,t) are undefined")
 
 
 @dataclass(frozen=True)
 class EvaluationSpec:
-    """How programs are evaluated; stored with every estimate so it can be re-run."""
+    """How a program is evaluated; stored with every estimate so it can be re-run."""
 
     outcomes: tuple[str, ...] = tuple(OUTCOMES)
+    # how each outcome is computed (built-in ones by default; see evaluation.outcomes)
+    outcome_definitions: tuple[OutcomeDefinition, ...] = tuple(BUILTIN.values())
+    estimators: tuple[str, ...] = tuple(ESTIMATORS)
     control_group: str = "nevertreated"
     base_period: str = "varying"
     anticipation: int = 0
@@ -65,21 +90,63 @@ class EvaluationSpec:
     # the pre-entry test uses the leads backed by at least this many beneficiaries
     # (evaluation.diagnostics.supported_leads: thinner leads make it over-reject)
     pretrend_min_firms: int = 50
-    # time-invariant firm characteristics for conditional parallel trends (e.g. size_class,
-    # sector); empty = unconditional estimator
+    # firm characteristics for conditional parallel trends: categorical or numeric firm
+    # attributes, or outcomes (their baseline value); empty = unconditional estimator
     covariates: tuple[str, ...] = ()
     est_method: str = "dr"
-    matching: bool = True
+    matching_covariates: tuple[str, ...] = MATCHING_COVARIATES
+    matching_exact: tuple[str, ...] = MATCHING_EXACT
+    matching_caliper: float = 0.2
+    matching_pre_window: tuple[int, int] = (-3, -1)
+    matching_post_window: tuple[int, int] = (0, 3)
+    # agency-declared extra columns in money (the panel holds them as <name>_usd)
+    extra_money: tuple[str, ...] = ()
     # money is in constant US dollars of this year (set from the run): part of the spec so
     # that results in different dollars are never mistaken for each other
     price_base_year: int = 2020
-    matching_caliper: float = 0.2
     bootstrap_seed: int = 20240101
     # draws of the multiplier bootstrap behind the event study's simultaneous band
     band_draws: int = 1000
+    _definitions: dict[str, OutcomeDefinition] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        known = {d.name: d for d in (*BUILTIN.values(), *self.outcome_definitions)}
+        unknown = [o for o in self.outcomes if o not in known]
+        if unknown:
+            raise ValueError(f"outcome {unknown[0]!r} has no definition")
+        self._definitions.update(known)
+
+    @property
+    def matching(self) -> bool:
+        return "matching_did" in self.estimators
+
+    @property
+    def callaway_santanna(self) -> bool:
+        return "callaway_santanna" in self.estimators
+
+    def definition(self, outcome: str) -> OutcomeDefinition:
+        return self._definitions[outcome]
+
+    @property
+    def evaluated(self) -> tuple[OutcomeDefinition, ...]:
+        """The definitions of the outcomes evaluated, in order."""
+        return tuple(self._definitions[o] for o in self.outcomes)
+
+    @property
+    def headline(self) -> tuple[str, ...]:
+        """Outcomes with subgroup and matching estimates: sales and employment, else the
+        first two evaluated outcomes."""
+        chosen = tuple(o for o in HEADLINE_OUTCOMES if o in self.outcomes)
+        return chosen or self.outcomes[:2]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = asdict(self)
+        data.pop("_definitions")
+        data["outcome_definitions"] = [d.to_dict() for d in self.evaluated]
+        data["matching"] = self.matching  # read by editions made before estimators existed
+        return json.dumps(data, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -92,30 +159,110 @@ class ProgramImpact:
     balance: pd.DataFrame  # matching balance table (empty when matching is off)
 
 
+# --- one unit of estimation -------------------------------------------------------------
+
+
+def _not_estimated(labels: dict[str, Any], reason: Reason) -> dict[str, Any]:
+    return {"aggregation": "simple", "key": None, **labels, **reason.columns()}
+
+
+def guarded(
+    labels: dict[str, Any], compute: Callable[[], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Rows of one unit of estimation, or one row saying why it was not estimated.
+
+    A `NotEstimated` raised by the design checks carries its reason; any other error of
+    an estimator is the unit's `estimation_failed` reason (logged with its traceback),
+    never the run's end. Memory exhaustion is infrastructure, and still stops the run."""
+    try:
+        return compute()
+    except NotEstimated as exc:
+        return [_not_estimated(labels, exc.reason)]
+    except MemoryError:
+        raise
+    except Exception as exc:
+        log.warning("estimation unit %s failed", labels, exc_info=True)
+        return [_not_estimated(labels, failed(exc))]
+
+
+def _firms(panel: pd.DataFrame, rows: pd.Series | np.ndarray) -> int:
+    return int(panel.loc[rows, "firm_id"].nunique())
+
+
+def check_design(
+    panel: pd.DataFrame, outcome: str, spec: EvaluationSpec, *, column: str | None = None
+) -> None:
+    """Raise `NotEstimated` when the panel cannot support a Callaway-Sant'Anna estimate of
+    `outcome`: the outcome is absent or never changes, or there are no beneficiaries
+    observed before and after entry, or no comparison firms."""
+    name = column or outcome
+    y = panel[outcome] if outcome in panel else pd.Series(np.nan, index=panel.index)
+    has = y.notna().to_numpy()
+    if not has.any():
+        raise NotEstimated("outcome_not_submitted", column=name)
+    treated = (panel["cohort"] > 0).to_numpy()
+    if not (has & treated).any():
+        raise NotEstimated("outcome_too_sparse", column=name)
+    if spec.control_group == "nevertreated" and not (has & ~treated).any():
+        raise NotEstimated("no_comparison_firms")
+    observed = panel.loc[has, ["firm_id", outcome]]
+    if observed[outcome].nunique() == 1:
+        raise NotEstimated("outcome_no_variation", column=outcome)
+    spread = observed.groupby("firm_id")[outcome].agg(["min", "max"])
+    if (spread["max"] - spread["min"]).abs().max() == 0:
+        # every change is zero: the effect would be exactly 0 with no sampling error
+        raise NotEstimated("outcome_constant", column=outcome)
+    year, cohort = panel["year"].to_numpy(), panel["cohort"].to_numpy()
+    if not (has & treated & (year < cohort - spec.anticipation)).any():
+        raise NotEstimated("no_pre_entry_year")
+    if not (has & treated & (year >= cohort)).any():
+        raise NotEstimated("no_post_entry_year")
+
+
 def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
-    if spec.covariates:  # conditional parallel trends: through moderndid (moderate samples)
-        return att_gt_covariates(
+    try:
+        if spec.covariates:  # conditional parallel trends: through moderndid (moderate samples)
+            return att_gt_covariates(
+                panel,
+                unit="firm_id",
+                time="year",
+                cohort="cohort",
+                outcome=outcome,
+                covariates=[covariate_column(c, spec) for c in spec.covariates],
+                est_method=spec.est_method,
+                control_group=spec.control_group,
+                base_period=spec.base_period,
+                anticipation=spec.anticipation,
+            )
+        return att_gt(
             panel,
             unit="firm_id",
             time="year",
             cohort="cohort",
             outcome=outcome,
-            covariates=list(spec.covariates),
-            est_method=spec.est_method,
             control_group=spec.control_group,
             base_period=spec.base_period,
             anticipation=spec.anticipation,
         )
-    return att_gt(
-        panel,
-        unit="firm_id",
-        time="year",
-        cohort="cohort",
-        outcome=outcome,
-        control_group=spec.control_group,
-        base_period=spec.base_period,
-        anticipation=spec.anticipation,
-    )
+    except ValueError as exc:
+        _reraise_design(exc, spec)
+        raise
+
+
+def _reraise_design(exc: ValueError, spec: EvaluationSpec) -> None:
+    """Translate the estimators' errors about the design into reasons."""
+    if any(text in str(exc) for text in _NO_CELLS):
+        raise NotEstimated("no_comparison_cells", control_group=spec.control_group) from exc
+    if "no treated cohorts left" in str(exc):
+        raise NotEstimated("no_pre_entry_year") from exc
+
+
+def _aggregate(gt: GroupTimeATT, kind: str, spec: EvaluationSpec) -> AggregateATT:
+    try:
+        return aggregate(gt, kind)
+    except ValueError as exc:
+        _reraise_design(exc, spec)
+        raise
 
 
 def _row(est: float, se: float, **labels: object) -> dict[str, object]:
@@ -131,7 +278,8 @@ def _row(est: float, se: float, **labels: object) -> dict[str, object]:
 
 def horizon_effects(dynamic: AggregateATT, n_units: int) -> list[tuple[str, float, float]]:
     """Mean event-time effect within each horizon, with SEs from the influence functions."""
-    assert dynamic.table_influence is not None
+    if dynamic.table_influence is None:  # no event time with an effect
+        return []
     keys = dynamic.table["key"].to_numpy()
     att = dynamic.table["att"].to_numpy()
     out = []
@@ -161,24 +309,42 @@ def event_study_band(dynamic: AggregateATT, spec: EvaluationSpec) -> dict[int, t
     }
 
 
+def pretrend_columns(
+    gt: GroupTimeATT, dynamic: AggregateATT, spec: EvaluationSpec
+) -> dict[str, object]:
+    """The pre-entry test's p-value and verdict, or why it was not run."""
+    min_e = supported_leads(gt, spec.pretrend_min_firms)
+    leads = gt.cells[gt.cells["event_time"] < 0]
+    reason = None
+    if leads.empty or not leads["att"].notna().any():
+        reason = Reason("pretrend_no_leads")
+    elif min_e == 0:
+        behind = int(leads.loc[leads["event_time"] == -1, "n_treated"].sum())
+        reason = Reason("pretrend_too_few_firms", {"n": behind, "min": spec.pretrend_min_firms})
+    else:
+        pre = pretrend_test(dynamic, gt.n_units, min_e=min_e, level=spec.pretrend_level)
+        if pre.passes is not None:
+            return {"pretrend_pvalue": pre.pvalue, "pretrend_passes": pre.passes}
+        no_variance = "no variance" in pre.note
+        reason = Reason("pretrend_no_variance" if no_variance else "pretrend_no_leads")
+    return {"pretrend_pvalue": None, "pretrend_passes": None, **reason.columns("pretrend_")}
+
+
 def _outcome_rows(
-    gt: GroupTimeATT, spec: EvaluationSpec, *, band: bool = False
+    gt: GroupTimeATT, spec: EvaluationSpec, outcome: str, *, band: bool = False
 ) -> list[dict[str, object]]:
     n_treated = int(np.sum(gt.unit_cohort > 0))
     n_control = int(np.sum(gt.unit_cohort == 0))
-    aggs = {kind: aggregate(gt, kind) for kind in AGGREGATIONS}
+    aggs = {kind: _aggregate(gt, kind, spec) for kind in AGGREGATIONS}
+    simple = aggs["simple"]
+    if not np.isfinite(simple.overall_att):
+        raise NotEstimated("no_post_entry_effect", outcome=outcome)
     bands = event_study_band(aggs["dynamic"], spec) if band else {}
-    pre = pretrend_test(
-        aggs["dynamic"],
-        gt.n_units,
-        min_e=supported_leads(gt, spec.pretrend_min_firms),
-        level=spec.pretrend_level,
-    )
     common = {
         "n_treated": n_treated,
         "n_control": n_control,
-        "pretrend_pvalue": pre.pvalue,
-        "pretrend_passes": pre.passes,
+        "status": ESTIMATED,
+        **pretrend_columns(gt, aggs["dynamic"], spec),
     }
     rows = []
     for kind, agg in aggs.items():
@@ -195,44 +361,75 @@ def _outcome_rows(
     return rows
 
 
+def _cs_unit(
+    panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec
+) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    """The whole-sample Callaway-Sant'Anna estimates of one outcome, and its ATT(g,t)."""
+    labels = {"outcome": definition.name, "unit": definition.unit}
+    cells: list[pd.DataFrame] = []
+
+    def compute() -> list[dict[str, Any]]:
+        check_design(panel, definition.name, spec, column=definition.column)
+        gt = _group_time(panel, definition.name, spec)
+        rows = _outcome_rows(gt, spec, definition.name, band=definition.name in spec.headline)
+        cells.append(gt.cells)
+        return [{**row, **labels} for row in rows]
+
+    rows = guarded(labels, compute)
+    return rows, (cells[0] if cells else None)
+
+
+def _beneficiaries(panel: pd.DataFrame) -> int:
+    return _firms(panel, panel["cohort"] > 0)
+
+
+def _subgroup_estimate(
+    sub: pd.DataFrame, labels: dict[str, Any], spec: EvaluationSpec
+) -> list[dict[str, Any]]:
+    """The simple ATT of one headline outcome in one subgroup."""
+    outcome = str(labels["outcome"])
+    if labels["n_treated"] < spec.min_subgroup_beneficiaries:
+        raise NotEstimated(
+            "too_few_beneficiaries", n=labels["n_treated"], min=spec.min_subgroup_beneficiaries
+        )
+    check_design(sub, outcome, spec, column=spec.definition(outcome).column)
+    gt = _group_time(sub, outcome, spec)
+    simple = _aggregate(gt, "simple", spec)
+    if not np.isfinite(simple.overall_att):
+        raise NotEstimated("no_post_entry_effect", outcome=outcome)
+    return [
+        {
+            **_row(simple.overall_att, simple.overall_se, **labels),
+            "aggregation": "simple",
+            "key": None,
+            "status": ESTIMATED,
+            "n_treated": int(np.sum(gt.unit_cohort > 0)),
+            "n_control": int(np.sum(gt.unit_cohort == 0)),
+        }
+    ]
+
+
 def _subgroup_rows(panel: pd.DataFrame, spec: EvaluationSpec) -> list[dict[str, object]]:
+    """The headline outcomes' effects by each subgroup dimension's values (a missing
+    value is the group 'unknown')."""
     rows: list[dict[str, object]] = []
     for dimension in spec.subgroups:
-        for value, sub in panel.groupby(dimension, sort=True):
-            beneficiaries = sub.loc[sub["cohort"] > 0, "firm_id"].nunique()
-            for outcome in HEADLINE_OUTCOMES:
+        values = panel[dimension].astype("string").fillna("unknown")
+        for value, sub in panel.groupby(values, sort=True):
+            for outcome in spec.headline:
                 labels = {
                     "outcome": outcome,
-                    "aggregation": "simple",
-                    "key": None,
+                    "unit": spec.definition(outcome).unit,
                     "subgroup": dimension,
                     "subgroup_value": str(value),
+                    "n_treated": _beneficiaries(sub),
+                    "n_control": _firms(sub, sub["cohort"] == 0),
                 }
-                if beneficiaries < spec.min_subgroup_beneficiaries:
-                    rows.append(
-                        {
-                            **labels,
-                            "label": f"not estimated: {beneficiaries} beneficiaries",
-                            "n_treated": beneficiaries,
-                        }
-                    )
-                    continue
-                try:
-                    gt = _group_time(sub, outcome, spec)
-                except ValueError as exc:  # e.g. no comparison firm in this region
-                    rows.append(
-                        {**labels, "label": f"not estimated: {exc}", "n_treated": beneficiaries}
-                    )
-                    continue
-                simple = aggregate(gt, "simple")
-                rows.append(
-                    {
-                        **_row(simple.overall_att, simple.overall_se, **labels),
-                        "n_treated": int(np.sum(gt.unit_cohort > 0)),
-                        "n_control": int(np.sum(gt.unit_cohort == 0)),
-                    }
-                )
+                rows += guarded(labels, partial(_subgroup_estimate, sub, labels, spec))
     return rows
+
+
+# --- return per dollar and cost per job -----------------------------------------------
 
 
 def _cost_of(gt: GroupTimeATT, unit_cost: pd.Series) -> float:
@@ -243,203 +440,449 @@ def _cost_of(gt: GroupTimeATT, unit_cost: pd.Series) -> float:
     return float(unit_cost.reindex(ids).sum())
 
 
+def _roi_unit(labels: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, object]:
+    """One counterfactual figure on one scale, or its row with the reason it was not
+    estimated."""
+    try:
+        return {**labels, **compute(), "status": ESTIMATED}
+    except NotEstimated as exc:
+        reason = exc.reason
+    except MemoryError:
+        raise
+    except Exception as exc:
+        log.warning("return figure %s failed", labels, exc_info=True)
+        reason = failed(exc)
+    return {**labels, **reason.columns()}
+
+
+def _ratio_row(r: roi.Ratio, beneficiaries: int) -> dict[str, object]:
+    return {
+        "metric": r.metric,
+        "basis": r.basis,
+        "estimate": r.estimate,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "numerator": r.numerator,
+        "public_cost_usd": r.public_cost_usd,
+        "beneficiaries": beneficiaries,
+    }
+
+
 def _roi_rows(
     panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None
 ) -> list[dict[str, object]]:
+    """Return per dollar (value added, sales) and cost per job, each on the log and the
+    level scale with that scale's pre-entry test; the one shown is chosen by
+    `roi.choose_scale`. Self-reported (gross) figures beside them."""
     unit_cost = panel.groupby("firm_id")["public_cost_usd"].first()
-    ratios: list[tuple[roi.Ratio, int]] = []
-    for outcome, metric in (
-        ("value_added_usd", "value_added_per_dollar"),
-        ("sales_usd", "sales_per_dollar"),
-    ):
-        gt = _group_time(panel, outcome, spec)
-        total = roi.incremental_total(gt)
-        cost = _cost_of(gt, unit_cost)
-        ratios.append(
-            (
-                roi.return_per_dollar(total, cost, metric=metric, displacement=spec.displacement),
-                total.beneficiaries,
+    treated = panel[panel["cohort"] > 0]
+
+    def effects(column: str, label: str) -> GroupTimeATT:
+        check_design(panel, column, spec, column=label)
+        gt = _group_time(panel, column, spec)
+        # the same reasons as the effects' when no post-entry effect exists
+        if not np.isfinite(_aggregate(gt, "simple", spec).overall_att):
+            raise NotEstimated("no_post_entry_effect", outcome=label)
+        return gt
+
+    def cost(gt: GroupTimeATT) -> float:
+        value = _cost_of(gt, unit_cost)
+        if not value > 0:
+            raise NotEstimated("no_public_cost")
+        return value
+
+    def figure(column: str, label: str, metric: str, scale: str) -> dict[str, Any]:
+        outcome = column if scale == "level" else f"_log_{column}"
+        gt = effects(outcome, label)
+        observed = treated.loc[treated[column].notna(), ["cohort", "year", column]]
+        levels = observed.rename(columns={column: "level"})
+        if metric == "cost_per_job":
+            jobs = (
+                roi.jobs_in_last_year(gt)
+                if scale == "level"
+                else roi.jobs_in_last_year_log(gt, levels)
             )
-        )
-    gt = _group_time(panel, "employment", spec)
-    jobs = roi.jobs_in_last_year(gt)
-    ratios.append(
-        (
-            roi.cost_per_job(jobs, _cost_of(gt, unit_cost), displacement=spec.displacement),
-            jobs.beneficiaries,
-        )
-    )
+            ratio = roi.cost_per_job(jobs, cost(gt), displacement=spec.displacement)
+            n = jobs.beneficiaries
+        else:
+            total = (
+                roi.incremental_total(gt)
+                if scale == "level"
+                else roi.incremental_total_log(gt, levels)
+            )
+            ratio = roi.return_per_dollar(
+                total, cost(gt), metric=metric, displacement=spec.displacement
+            )
+            n = total.beneficiaries
+        pretrend = pretrend_columns(gt, _aggregate(gt, "dynamic", spec), spec)
+        return {**_ratio_row(ratio, n), **pretrend}
+
+    rows: list[dict[str, object]] = []
+    if spec.callaway_santanna:
+        logs = {c: np.log(panel[c].where(panel[c] > 0)) for c, _, _ in ROI_OUTCOMES + JOBS}
+        panel = panel.assign(**{f"_log_{c}": v for c, v in logs.items()})
+        for column, label, metric in (*ROI_OUTCOMES, *JOBS):
+            pair = [
+                _roi_unit(
+                    {"metric": metric, "basis": "counterfactual", "scale": scale},
+                    partial(figure, column, label, metric, scale),
+                )
+                for scale in roi.SCALES
+            ]
+            rows += roi.mark_shown(pair)
     if survey is not None:
         respondents = int(survey["respondents"])
-        ratios += [
-            (r, respondents)
+        rows += [
+            {**_ratio_row(r, respondents), "status": ESTIMATED, "shown": True}
             for r in roi.self_reported(
                 survey, deadweight=spec.deadweight, displacement=spec.displacement
             )
         ]
-    return [
-        {
-            "metric": r.metric,
-            "basis": r.basis,
-            "estimate": r.estimate,
-            "ci_low": r.ci_low,
-            "ci_high": r.ci_high,
-            "numerator": r.numerator,
-            "public_cost_usd": r.public_cost_usd,
-            "beneficiaries": n,
-            "displacement": spec.displacement,
-            "deadweight": spec.deadweight,
-        }
-        for r, n in ratios
+    return [{**r, "displacement": spec.displacement, "deadweight": spec.deadweight} for r in rows]
+
+
+# --- matching + DID ---------------------------------------------------------------------
+
+
+def covariate_column(covariate: str, spec: EvaluationSpec) -> str:
+    """The panel column of a covariate: an outcome's baseline value, or a firm attribute."""
+    if covariate in spec.outcomes or covariate in BUILTIN:
+        return f"baseline_{covariate}"
+    return panel_column(covariate, spec.extra_money)
+
+
+def with_baselines(panel: pd.DataFrame, spec: EvaluationSpec) -> pd.DataFrame:
+    """Add `baseline_<outcome>` for every outcome used as a covariate: the firm's value in
+    its first observed year, which for a beneficiary must come before entry (else the
+    baseline is missing). Baselines are time-invariant, as conditional parallel trends
+    needs (a covariate measured after entry could itself be an effect of the program)."""
+    wanted = [
+        c
+        for c in (*spec.covariates, *spec.matching_covariates)
+        if c in BUILTIN or c in spec.outcomes
     ]
+    wanted = [c for c in dict.fromkeys(wanted) if c in panel]
+    if not wanted:
+        return panel
+    first = panel.sort_values("year").groupby("firm_id").first()
+    pre = (first["cohort"] == 0) | (first["year"] < first["cohort"])
+    baselines = first.loc[:, wanted].where(pre, np.nan).add_prefix("baseline_")
+    return panel.drop(columns=[c for c in baselines if c in panel]).join(baselines, on="firm_id")
 
 
-def baseline_firms(panel: pd.DataFrame) -> pd.DataFrame:
+def baseline_firms(
+    panel: pd.DataFrame, covariates: tuple[str, ...] = MATCHING_COVARIATES
+) -> pd.DataFrame:
     """One row per firm with its baseline covariates: the first year it is observed,
     which for a beneficiary must come before entry (firms without one are left out)."""
     first = panel.sort_values("year").groupby("firm_id", as_index=False).first()
     first = first[(first["cohort"] == 0) | (first["year"] < first["cohort"])]
-    first = first.dropna(subset=list(MATCHING_COVARIATES))
+    first = first.dropna(subset=list(covariates))
     return first.assign(treated=(first["cohort"] > 0).astype(int))
+
+
+def screen_covariates(
+    firms: pd.DataFrame, covariates: tuple[str, ...]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Covariates the propensity score can use, and the others with why they are dropped:
+    'no_data' (missing for every beneficiary or every comparison firm), 'constant', or
+    'collinear' (an exact linear function of the covariates kept before it, e.g. value
+    added per worker when value added is imputed as a fixed share of sales)."""
+    kept: list[str] = []
+    dropped: dict[str, str] = {}
+    treated = firms["treated"].to_numpy() == 1
+    for c in covariates:
+        x = pd.to_numeric(firms[c], errors="coerce") if c in firms else None
+        if x is None or x[treated].isna().all() or x[~treated].isna().all():
+            dropped[c] = "no_data"
+            continue
+        complete = firms[[*kept, c]].apply(pd.to_numeric, errors="coerce").dropna()
+        values = complete[c].to_numpy(dtype=float)
+        if values.std() == 0:
+            dropped[c] = "constant"
+            continue
+        if kept:
+            design = np.column_stack([np.ones(len(complete)), complete[kept].to_numpy(float)])
+            coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+            if np.std(values - design @ coef) <= 1e-8 * values.std():
+                dropped[c] = "collinear"
+                continue
+        kept.append(c)
+    return tuple(kept), dropped
+
+
+def _match_error(exc: ValueError, spec: EvaluationSpec) -> NotEstimated:
+    text = str(exc)
+    if "no exact-match cell" in text:
+        return NotEstimated("matching_no_cells", exact=", ".join(spec.matching_exact))
+    if "no control" in text:
+        return NotEstimated("no_comparison_firms")
+    if "logit" in text:
+        return NotEstimated("matching_no_overlap")
+    if "no matched pairs" in text:
+        return NotEstimated("matching_no_overlap")
+    return NotEstimated("estimation_failed", error=f"ValueError: {text.splitlines()[0]}")
+
+
+def _match_program(panel: pd.DataFrame, spec: EvaluationSpec) -> tuple[Any, dict[str, str]]:
+    """The program's matched sample and the covariates dropped before the score."""
+    candidates = baseline_firms(panel, ())
+    for key in spec.matching_exact:  # a missing cell value is a cell of its own
+        candidates[key] = candidates[key].astype("string").fillna("unknown")
+    columns = tuple(covariate_column(c, spec) for c in spec.matching_covariates)
+    kept, dropped = screen_covariates(candidates, columns)
+    if not kept:
+        raise NotEstimated("matching_no_covariates", covariates=", ".join(spec.matching_covariates))
+    firms = candidates.dropna(subset=list(kept))
+    n_baseline = int(firms["treated"].sum())
+    if n_baseline < 2:
+        raise NotEstimated("matching_no_baseline", n=n_baseline, min=2)
+    if n_baseline == len(firms):
+        raise NotEstimated("no_comparison_firms")
+    try:
+        matched = match(
+            firms,
+            unit="firm_id",
+            treated="treated",
+            covariates=list(kept),
+            exact=tuple(spec.matching_exact),
+            caliper=spec.matching_caliper,
+            on_empty_cell="drop",
+        )
+    except ValueError as exc:
+        raise _match_error(exc, spec) from exc
+    if matched.n_matched == 0:
+        raise NotEstimated("matching_no_overlap")
+    return matched, dropped
 
 
 def _matching_rows(
     panel: pd.DataFrame, spec: EvaluationSpec
 ) -> tuple[list[dict[str, object]], pd.DataFrame]:
-    """Matching on baseline size and productivity, exact on sector, then DID on the matches."""
-    firms = baseline_firms(panel)
-    matched = match(
-        firms,
-        unit="firm_id",
-        treated="treated",
-        covariates=list(MATCHING_COVARIATES),
-        exact=("sector",),
-        caliper=spec.matching_caliper,
-        on_empty_cell="drop",
-    )
+    """Matching on baseline characteristics, exact on the configured cells, then DID on
+    the matches; covariates without data, constant or collinear are dropped with a note."""
+    labels = [
+        {"outcome": o, "unit": spec.definition(o).unit, "estimator": MATCHING_ESTIMATOR}
+        for o in spec.headline
+    ]
+    found: list[tuple[Any, dict[str, str]]] = []
+
+    def prepare() -> list[dict[str, Any]]:
+        found.append(_match_program(panel, spec))
+        return []
+
+    failure = guarded({}, prepare)
+    if failure:  # one reason for every outcome of the matching estimator
+        return [{**failure[0], **lab} for lab in labels], pd.DataFrame()
+    matched, dropped = found[0]
+    names = {covariate_column(c, spec): c for c in spec.matching_covariates}
     counts = {
         "n_treated": matched.n_treated,
         "n_matched": matched.n_matched,
         "n_dropped_support": matched.n_dropped_support,
         "n_dropped_caliper": matched.n_dropped_caliper,
     }
-    balance = matched.balance.assign(**counts)
+    notes = pd.DataFrame({"covariate": list(dropped), "dropped": list(dropped.values())})
+    balance = pd.concat([matched.balance, notes], ignore_index=True).assign(**counts)
+    balance["covariate"] = balance["covariate"].map(lambda c: names.get(c, c))
     rows: list[dict[str, object]] = []
-    for outcome in HEADLINE_OUTCOMES:
+    for lab in labels:
+        rows += guarded(lab, partial(_matched_outcome, panel, matched, lab, spec))
+    return rows, balance
+
+
+def _matched_outcome(
+    panel: pd.DataFrame, matched: Any, labels: dict[str, Any], spec: EvaluationSpec
+) -> list[dict[str, object]]:
+    pre, post = spec.matching_pre_window, spec.matching_post_window
+    try:
         did = matched_did(
             matched,
             panel,
             unit="firm_id",
             time="year",
             cohort="cohort",
-            outcome=outcome,
+            outcome=str(labels["outcome"]),
             seed=spec.bootstrap_seed,
+            pre=pre,
+            post=post,
         )
-        labels = {
-            "outcome": outcome,
-            "estimator": MATCHING_ESTIMATOR,
-            "n_treated": did.n_treated,
-            "n_control": did.n_controls,
+    except ValueError as exc:
+        if "window" in str(exc) or "no matched" in str(exc) or "observed" in str(exc):
+            raise NotEstimated("matching_no_window", pre=list(pre), post=list(post)) from exc
+        raise
+    if not np.isfinite(did.overall_att):
+        raise NotEstimated("matching_no_window", pre=list(pre), post=list(post))
+    labels = {**labels, "n_treated": did.n_treated, "n_control": did.n_controls}
+    common = {**labels, "status": ESTIMATED}
+    rows: list[dict[str, object]] = [
+        {
+            **common,
+            "aggregation": "simple",
+            "key": None,
+            "label": f"post {post[0]}-{post[1]} vs pre {pre[0]}..{pre[1]}",
+            "estimate": did.overall_att,
+            "std_error": did.overall_se,
+            "ci_low": did.ci_low,
+            "ci_high": did.ci_high,
         }
-        rows.append(
-            {
-                **labels,
-                "aggregation": "simple",
-                "key": None,
-                "label": "post 0-3 vs pre -3..-1",
-                "estimate": did.overall_att,
-                "std_error": did.overall_se,
-                "ci_low": did.ci_low,
-                "ci_high": did.ci_high,
-            }
-        )
-        rows += [
-            {
-                **labels,
-                "aggregation": "dynamic",
-                "key": int(r.event_time),
-                "estimate": r.att,
-                "std_error": r.se,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-            }
-            for r in did.table.itertuples()
-        ]
-    return rows, balance
+    ]
+    rows += [
+        {
+            **common,
+            "aggregation": "dynamic",
+            "key": int(r.event_time),
+            "estimate": r.att,
+            "std_error": r.se,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+        }
+        for r in did.table.itertuples()
+    ]
+    return rows
+
+
+# --- a program, and the portfolio -------------------------------------------------------
 
 
 def evaluate_program(
     panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None = None
 ) -> ProgramImpact:
-    """Every estimate of the evaluation design for one program's panel."""
-    estimates, cells = [], []
-    for outcome in spec.outcomes:
-        gt = _group_time(panel, outcome, spec)
-        rows = _outcome_rows(gt, spec, band=outcome in HEADLINE_OUTCOMES)  # the charted ones
-        estimates += [{**row, "outcome": outcome} for row in rows]
-        cells.append(
-            gt.cells.rename(columns={"group": "cohort", "time": "year", "se": "std_error"}).assign(
-                outcome=outcome
-            )
-        )
-    estimates += _subgroup_rows(panel, spec)
+    """Every estimate of the evaluation design for one program's panel; units that cannot
+    be estimated are rows with their reason (see `guarded`)."""
+    panel = with_outcomes(panel, spec.evaluated, spec.extra_money)
+    panel = with_baselines(panel, spec)
+    estimates: list[dict[str, Any]] = []
+    cells = []
+    if spec.callaway_santanna:
+        for definition in spec.evaluated:
+            rows, gt_cells = _cs_unit(panel, definition, spec)
+            estimates += rows
+            if gt_cells is not None:
+                cells.append(
+                    gt_cells.rename(
+                        columns={"group": "cohort", "time": "year", "se": "std_error"}
+                    ).assign(outcome=definition.name)
+                )
+        estimates += _subgroup_rows(panel, spec)
     balance = pd.DataFrame()
     if spec.matching:
         matching_rows, balance = _matching_rows(panel, spec)
         estimates += matching_rows
     return ProgramImpact(
         estimates=pd.DataFrame(estimates),
-        att_gt=pd.concat(cells, ignore_index=True),
+        att_gt=pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(),
         roi=pd.DataFrame(_roi_rows(panel, spec, survey)),
         balance=balance,
     )
 
 
+ESTIMATE_COLUMNS = [
+    "program_id",
+    "outcome",
+    "unit",
+    "estimator",
+    "aggregation",
+    "key",
+    "label",
+    "subgroup",
+    "subgroup_value",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "n_treated",
+    "n_control",
+    "status",
+    "reason",
+    "reason_params",
+    "note",
+    "pretrend_pvalue",
+    "pretrend_passes",
+    "pretrend_reason",
+    "pretrend_reason_params",
+]
+ROI_COLUMNS = [
+    "program_id",
+    "metric",
+    "basis",
+    "scale",
+    "shown",
+    "scale_choice",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "numerator",
+    "public_cost_usd",
+    "beneficiaries",
+    "displacement",
+    "deadweight",
+    "status",
+    "reason",
+    "reason_params",
+    "note",
+    "pretrend_pvalue",
+    "pretrend_passes",
+    "pretrend_reason",
+    "pretrend_reason_params",
+]
+ATT_GT_COLUMNS = [
+    "program_id",
+    "outcome",
+    "cohort",
+    "year",
+    "event_time",
+    "base_period",
+    "att",
+    "std_error",
+    "n_treated",
+    "n_control",
+]
+
+
 def estimate_impacts(
-    panel: pd.DataFrame, spec: EvaluationSpec, self_reported: pd.DataFrame | None = None
+    panel: pd.DataFrame,
+    spec: EvaluationSpec | Mapping[str, EvaluationSpec],
+    self_reported: pd.DataFrame | None = None,
 ) -> ProgramImpact:
-    """Evaluate every program in the panel; see the module docstring."""
+    """Evaluate every program in the panel; see the module docstring. `spec` is one
+    specification for all programs, or one per program id."""
     results = []
     surveys = self_reported.set_index("program_id") if self_reported is not None else None
+    specs: dict[str, EvaluationSpec] = {}
     for program_id, program_panel in panel.groupby("program_id", sort=True):
+        program_spec = spec if isinstance(spec, EvaluationSpec) else spec[str(program_id)]
+        specs[str(program_id)] = program_spec
         survey = (
             surveys.loc[program_id] if surveys is not None and program_id in surveys.index else None
         )
-        one = evaluate_program(program_panel, spec, survey)
+        one = evaluate_program(program_panel, program_spec, survey)
         results.append(
             tuple(
                 t.assign(program_id=program_id)
                 for t in (one.estimates, one.att_gt, one.roi, one.balance)
             )
         )
+    if not results:
+        empty = pd.DataFrame()
+        return ProgramImpact(empty, empty, empty, empty)
     estimates, cells, ratios, balance = (
         pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
     )
-    if "estimator" not in estimates:
-        estimates["estimator"] = None
+    # every column, even when no unit of the run produced it (all not estimated, say)
+    estimates = estimates.reindex(columns=list(dict.fromkeys([*estimates, *ESTIMATE_COLUMNS])))
+    ratios = ratios.reindex(columns=list(dict.fromkeys([*ratios, *ROI_COLUMNS])))
     matching = estimates["estimator"] == MATCHING_ESTIMATOR
+    control = estimates["program_id"].map(lambda p: specs[str(p)].control_group)
     estimates = estimates.assign(
         estimator=estimates["estimator"].where(matching, ESTIMATOR),
-        comparison_group=np.where(matching, "matched_nevertreated", spec.control_group),
-        specification=spec.to_json(),
+        comparison_group=np.where(matching, "matched_nevertreated", control),
+        specification=estimates["program_id"].map(lambda p: specs[str(p)].to_json()),
+        status=estimates["status"].fillna(ESTIMATED),
+        subgroup=estimates["subgroup"].fillna("all"),
+        subgroup_value=estimates["subgroup_value"].fillna("all"),
     )
-    for column, default in (("subgroup", "all"), ("subgroup_value", "all")):
-        estimates[column] = estimates[column].fillna(default) if column in estimates else default
-    columns = [
-        "program_id",
-        "outcome",
-        "cohort",
-        "year",
-        "event_time",
-        "base_period",
-        "att",
-        "std_error",
-        "n_treated",
-        "n_control",
-    ]
-    return ProgramImpact(
-        estimates=estimates,
-        att_gt=cells[columns].assign(comparison_group=spec.control_group),
-        roi=ratios,
-        balance=balance,
-    )
+    if len(cells):
+        control_of = cells["program_id"].map(lambda p: specs[str(p)].control_group)
+        cells = cells[ATT_GT_COLUMNS].assign(comparison_group=control_of)
+    return ProgramImpact(estimates=estimates, att_gt=cells, roi=ratios, balance=balance)

@@ -1,6 +1,10 @@
 """Return on public money and cost per job, from estimated (counterfactual) effects.
 
-The totals are linear combinations of group-time effects in levels, so their standard
+Two scales, each with its own parallel-trends assumption (evaluation.impact picks the one
+whose pre-entry test passes). On the log scale, the totals apply the effects on log
+outcomes to the beneficiaries' observed levels (`incremental_total_log`,
+`jobs_in_last_year_log`; standard errors by the delta method). On the level scale, the
+totals are linear combinations of group-time effects in levels, so their standard
 errors follow from the same influence functions as the effects themselves:
 
 * incremental value added (or sales) = sum over post-entry cells (g, t) of
@@ -82,6 +86,95 @@ def jobs_in_last_year(gt: GroupTimeATT) -> Total:
     cells = gt.cells
     last = cells["time"].max()
     return _total(gt, ((cells["time"] == last) & (cells["time"] >= cells["group"])).to_numpy())
+
+
+def _log_total(gt: GroupTimeATT, levels: pd.DataFrame, mask: np.ndarray) -> Total:
+    """Sum over the cells in `mask` of S_gt (1 - e^-ATT(g,t)), with S_gt the observed
+    level summed over cohort g's beneficiaries in year t; SE by the delta method."""
+    cells = gt.cells
+    observed = levels.groupby(["cohort", "year"])["level"].sum()
+    keys = pd.MultiIndex.from_arrays([cells["group"], cells["time"]])
+    s = observed.reindex(keys).fillna(0.0).to_numpy(dtype=float)
+    theta = cells["att"].to_numpy(dtype=float)
+    keep = mask & np.isfinite(theta)
+    estimate = float(np.sum(s[keep] * -np.expm1(-theta[keep])))
+    # d/dθ S (1 - e^-θ) = S e^-θ: the total's influence function is that combination of the
+    # cells' influence functions (the observed levels are the beneficiaries' own: fixed)
+    gradient = s[keep] * np.exp(-theta[keep])
+    influence = gt.influence[:, keep] @ gradient
+    std_error = float(np.sqrt(np.sum(influence**2)) / gt.n_units)
+    cohorts = set(cells.loc[keep, "group"])
+    beneficiaries = int(np.isin(gt.unit_cohort, list(cohorts)).sum())
+    return Total(estimate, std_error, beneficiaries)
+
+
+def incremental_total_log(gt: GroupTimeATT, levels: pd.DataFrame) -> Total:
+    """Program effect summed over beneficiaries and post-entry years, from effects on the
+    log scale: sum over post-entry cells (g, t) of Y_gt (1 - e^(-ATT(g,t))), where ATT(g,t)
+    is the effect on ln Y and Y_gt the observed level of cohort g's beneficiaries in year t
+    (the part of what they produced that they would not have produced without the
+    program). `levels`: one row per beneficiary and year observed, columns cohort, year,
+    level. Parallel trends in logs (growth rates) is the usual assumption for firms of
+    different sizes; in levels, larger beneficiaries drift apart even without a program."""
+    cells = gt.cells
+    return _log_total(gt, levels, (cells["time"] >= cells["group"]).to_numpy())
+
+
+def jobs_in_last_year_log(gt: GroupTimeATT, levels: pd.DataFrame) -> Total:
+    """Jobs created or retained in the panel's last year, from the effects on log
+    employment applied to the beneficiaries' employment that year."""
+    cells = gt.cells
+    last = cells["time"].max()
+    mask = ((cells["time"] == last) & (cells["time"] >= cells["group"])).to_numpy()
+    return _log_total(gt, levels, mask)
+
+
+SCALES = ("log", "level")
+# why the figure shown is on its scale (results.roi.scale_choice); the reports translate them
+SCALE_CHOICES: dict[str, str] = {
+    "log_passes": "the pre-entry test on the log scale passes (parallel trends in growth rates)",
+    "level_passes": "only the pre-entry test on the level scale passes",
+    "neither_passes": "neither scale's pre-entry test passes: read the figure with caution",
+    "not_tested": "no pre-entry test could be run that passes; the log scale by default",
+    "only_log": "only the log-scale figure could be estimated",
+    "only_level": "only the level-scale figure could be estimated",
+}
+
+
+def choose_scale(log_row: dict[str, object], level_row: dict[str, object]) -> tuple[str, str]:
+    """Which scale's figure to show, and why (a code of `SCALE_CHOICES`).
+
+    The log scale is the design of record (firms of different sizes grow at comparable
+    rates; in levels, larger beneficiaries drift apart from smaller comparison firms even
+    without a program), so it is shown unless its pre-entry test fails where the level
+    scale's passes. When neither passes, the log figure is shown with that warning."""
+    estimated = {
+        scale: row.get("status") == "estimated"
+        for scale, row in (("log", log_row), ("level", level_row))
+    }
+    if not estimated["level"]:
+        return "log", "only_log"
+    if not estimated["log"]:
+        return "level", "only_level"
+    log_passes, level_passes = log_row.get("pretrend_passes"), level_row.get("pretrend_passes")
+    if log_passes is True:
+        return "log", "log_passes"
+    if level_passes is True:
+        return "level", "level_passes"
+    if log_passes is False and level_passes is False:
+        return "log", "neither_passes"
+    return "log", "not_tested"
+
+
+def mark_shown(pair: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The log- and level-scale rows of one figure, with `shown` on the chosen one and the
+    reason for the choice on both. When neither is estimated, the log row is shown with
+    its reason."""
+    log_row, level_row = pair
+    if log_row.get("status") != "estimated" and level_row.get("status") != "estimated":
+        return [{**log_row, "shown": True}, {**level_row, "shown": False}]
+    scale, why = choose_scale(log_row, level_row)
+    return [{**row, "shown": row["scale"] == scale, "scale_choice": why} for row in pair]
 
 
 def return_per_dollar(

@@ -13,9 +13,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evaluation.impact import OUTCOMES, SUBGROUPS, EvaluationSpec
+from evaluation.impact import EvaluationSpec
+from flows.evaluation_settings import EvaluationSettings, check_names
 from reports.disclosure import DisclosureRules
 from schemas.contract import ENTITIES
+from schemas.extras import ExtraKind, check_declarations, check_name
 from schemas.mapping import Mapping, load_mapping
 from schemas.pseudonym import DEMO_KEY, PseudonymKeyError, resolve_key
 from schemas.validate import ContractError
@@ -26,21 +28,41 @@ class ConfigError(ValueError):
 
 
 class Source(BaseModel):
-    """One input file: its path and, for spreadsheets, the sheet to read."""
+    """One input file: its path, for spreadsheets the sheet to read, the mapping of the
+    agency's headers and codes, and the agency's own extra columns it carries."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     path: Path
     sheet: str | int | None = None
     mapping: Path | None = None  # YAML mapping of the agency's headers and codes
+    extra_columns: dict[str, ExtraKind] = Field(
+        default_factory=dict,
+        description=(
+            "Agency-declared extra columns (firms and outcomes): name -> number | integer | "
+            "money | text, loaded and validated like contract columns (schemas/extras.py)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _extra_names(self) -> Source:
+        for name in self.extra_columns:
+            check_name(name)  # the entity-dependent rules: RunConfig, check_declarations
+        return self
 
     def load_mapping(self) -> Mapping | None:
-        """The source's mapping, validated (None for files already in contract form)."""
+        """The source's mapping, validated (None for files already in contract form); its
+        headers may map onto the extra columns declared here."""
         if self.mapping is None:
             return None
         try:
-            return load_mapping(self.mapping)
+            return load_mapping(self.mapping, extra_columns=dict(self.extra_columns) or None)
         except ContractError as exc:
             raise ConfigError(str(exc)) from None
+
+    def declared_extra_columns(self) -> dict[str, str]:
+        """The extra columns of this source ({name: kind}): declared here or in its mapping."""
+        mapping = self.load_mapping()
+        return dict(mapping.extra_columns) if mapping else dict(self.extra_columns)
 
 
 class Schedule(BaseModel):
@@ -77,57 +99,6 @@ class Schedule(BaseModel):
         return self
 
 
-class EvaluationSettings(BaseModel):
-    """How impacts are estimated (see evaluation.impact.EvaluationSpec)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    outcomes: tuple[str, ...] = tuple(OUTCOMES)
-    control_group: Literal["nevertreated", "notyettreated"] = "nevertreated"
-    base_period: Literal["varying", "universal"] = "varying"
-    anticipation: int = Field(
-        0, ge=0, le=5, description="Years before entry that effects may start."
-    )
-    subgroups: tuple[Literal["size_class", "sector", "region"], ...] = SUBGROUPS  # type: ignore[assignment]
-    min_subgroup_beneficiaries: int = Field(30, ge=2)
-    displacement: float = Field(
-        0.0, ge=0.0, lt=1.0, description="Share of gains taken from other domestic firms."
-    )
-    deadweight: float = Field(
-        0.0,
-        ge=0.0,
-        lt=1.0,
-        description="Share of self-reported gains that would have happened anyway.",
-    )
-    pretrend_level: float = Field(0.05, gt=0.0, lt=1.0)
-    pretrend_min_firms: int = Field(
-        50,
-        ge=1,
-        description="The pre-entry test uses the years before entry backed by at least this many beneficiaries.",
-    )
-    covariates: tuple[Literal["size_class", "sector", "region"], ...] = Field(
-        (),
-        description="Firm characteristics for conditional parallel trends (doubly robust, via moderndid).",
-    )
-    est_method: Literal["dr", "reg", "ipw"] = "dr"
-    matching: bool = Field(
-        True, description="Also estimate matching + DID on the headline outcomes."
-    )
-    matching_caliper: float = Field(
-        0.2, gt=0.0, description="Caliper in pooled SDs of the logit score."
-    )
-    bootstrap_seed: int = Field(20240101, description="Seed of every bootstrap draw.")
-
-    @model_validator(mode="after")
-    def _outcomes_known(self) -> EvaluationSettings:
-        unknown = [o for o in self.outcomes if o not in OUTCOMES]
-        if unknown:
-            raise ValueError(f"unknown outcome {unknown[0]!r}; known: {', '.join(OUTCOMES)}")
-        return self
-
-    def to_spec(self) -> EvaluationSpec:
-        return EvaluationSpec(**self.model_dump())
-
-
 class RunConfig(BaseModel):
     """Settings of one evaluation run."""
 
@@ -160,6 +131,10 @@ class RunConfig(BaseModel):
         None,
         description="Edition period: '2024' (annual impact edition) or '2024Q3' (quarterly monitoring); default the last year of data.",
     )
+    allow_period_outside_data: bool = Field(
+        False,
+        description="Build an edition for a period outside the years of the data (refused by default: it would show zeros as if measured).",
+    )
     languages: tuple[Literal["en", "es", "pt"], ...] = Field(
         ("en",), description="One edition per language."
     )
@@ -170,6 +145,10 @@ class RunConfig(BaseModel):
     disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
     outlier_z: float = Field(
         5.0, gt=0, description="Robust z-score above which growth is flagged as an outlier."
+    )
+    chart_images: bool = Field(
+        True,
+        description="Export PNG images of the key charts with each edition (needs chromium).",
     )
     synthetic: bool = Field(
         False, description="Data are synthetic: the report says so on every page."
@@ -191,6 +170,45 @@ class RunConfig(BaseModel):
         except PseudonymKeyError as exc:
             raise ConfigError(str(exc)) from None
 
+    def extra_columns(self) -> dict[str, dict[str, str]]:
+        """Entity -> {declared extra column: kind}, from the sources."""
+        declared: dict[str, dict[str, str]] = {}
+        for entity, source in self.sources.items():
+            # a mapping may declare extras too; a missing mapping file is the preflight's
+            # error to report, with its path
+            has_mapping = source.mapping is not None and source.mapping.is_file()
+            declared[entity] = (
+                source.declared_extra_columns() if has_mapping else dict(source.extra_columns)
+            )
+        return declared
+
+    def evaluation_spec(self, program_id: str | None = None) -> EvaluationSpec:
+        """How a program is evaluated: the evaluation settings, with the program's own
+        overrides, and the run's price base year."""
+        options = self.evaluation.for_program(program_id)
+        return options.to_spec(
+            self.extra_columns().get("outcomes", {}), price_base_year=self.price_base_year
+        )
+
+    @model_validator(mode="after")
+    def _evaluation_names_known(self) -> RunConfig:
+        extras = self.extra_columns()
+        check_names(self.evaluation, extras)
+        for program_id in self.evaluation.programs:
+            options = self.evaluation.for_program(program_id)
+            check_names(options, extras, f"evaluation.programs.{program_id}")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _period_as_written(cls, data: object) -> object:
+        """'2024-Q3', '2024 q3', 2024 (a YAML number) are read as 2024Q3, 2024; else refused."""
+        if isinstance(data, dict) and data.get("period") not in (None, ""):
+            from reports.period import Period
+
+            return {**data, "period": Period.parse(data["period"]).label}
+        return data
+
     @model_validator(mode="after")
     def _entities_known_and_complete(self) -> RunConfig:
         unknown = sorted(set(self.sources) - set(ENTITIES))
@@ -201,6 +219,7 @@ class RunConfig(BaseModel):
         missing = [e.name for e in ENTITIES.values() if e.required and e.name not in self.sources]
         if missing:
             raise ValueError(f"sources is missing the required entities: {', '.join(missing)}")
+        check_declarations({e: s.extra_columns for e, s in self.sources.items()})
         return self
 
 
@@ -227,5 +246,6 @@ def load_config(path: Path) -> RunConfig:
         return RunConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+        where = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {where + ': ' if where else ''}{message}") from None

@@ -198,10 +198,12 @@ def _artifacts(
         description="Rows loaded and quarantined per file",
     )
     if summary is not None:
-        columns = ["program_id", "outcome", "estimate", "ci_low", "ci_high", "n_treated"]
+        columns = ["program_id", "outcome", "estimate", "ci_low", "ci_high", "n_treated", "note"]
+        simple = summary.simple.reindex(columns=columns).round(4)
         create_table_artifact(
             key="estimates",
-            table=summary.simple[columns].round(4).to_dict("records"),
+            # JSON has no NaN: a unit that was not estimated shows its note instead
+            table=simple.astype(object).where(simple.notna(), None).to_dict("records"),
             description="Simple ATT per program and outcome (Callaway-Sant'Anna 2021)",
         )
     if page is not None:
@@ -271,7 +273,9 @@ def scheduled_run(config_path: str, edition: str = "annual") -> str:
     quarterly = schedule is not None and schedule.edition_period(edition) == "quarter"
     if schedule is not None and quarterly and config.period is None:
         today = datetime.now(ZoneInfo(schedule.timezone)).date()
-        config = config.model_copy(update={"period": Period.last_quarter_before(today).label})
+        # the calendar's quarter, not a user's choice: it is not held to the data's years
+        quarter = Period.last_quarter_before(today).label
+        config = config.model_copy(update={"period": quarter, "allow_period_outside_data": True})
     summary = evaluation_run(config)
     get_run_logger().info("%s edition: run %s", edition, summary.run_id)
     return summary.run_id

@@ -6,7 +6,6 @@ writer process at a time. None of them knows about Prefect.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +111,7 @@ def ingest_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
             run_id=run_id,
             sheet=source.sheet,
             mapping=source.load_mapping(),
+            extra_columns=source.extra_columns,
         )
 
 
@@ -177,22 +177,33 @@ def audit(config: RunConfig, run_id: str) -> AuditSummary:
 def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
     """Estimate each program's impact and store the results with the data version.
 
-    Caching keyed on input content, per program: a program whose inputs (its rows of the
-    evaluation panel, its self-reported results, the specification, the code version) hash
-    as in an earlier run gets that run's results; only the others are estimated.
+    Each program is evaluated with its own specification (the evaluation settings with
+    its overrides). Caching keyed on input content, per program: a program whose inputs
+    (its rows of the evaluation panel, its self-reported results, the specification, the
+    code version) hash as in an earlier run gets that run's results; only the others are
+    estimated.
     """
-    spec = dataclasses.replace(config.evaluation.to_spec(), price_base_year=config.price_base_year)
     with open_warehouse(config.warehouse) as con:
         version = data_version(con)
         panel, surveys = read_evaluation_panel(con), read_self_reported(con)
+        registry = {r[0] for r in con.sql("select program_id from staging.stg_programs").fetchall()}
+        unknown = sorted(set(config.evaluation.programs) - registry)
+        if unknown:
+            raise ContractError(
+                f"evaluation.programs: unknown program {unknown[0]!r}; programs in the "
+                f"registry: {', '.join(sorted(registry)) or 'none'}"
+            )
+        specs = {str(p): config.evaluation_spec(str(p)) for p in panel["program_id"].unique()}
         # the code is part of the key: a fixed estimator must not serve stale results
-        inputs = program_input_versions(panel, surveys, spec.to_json() + code_version())
+        inputs = program_input_versions(
+            panel, surveys, {p: s.to_json() + code_version() for p, s in specs.items()}
+        )
         cached = {p: find_cached_program(con, p, v) for p, v in inputs.items()}
         reused = {p: run for p, run in cached.items() if run is not None}
         estimated = [p for p in inputs if p not in reused]
         impact = None
         if estimated:
-            impact = estimate_impacts(panel[panel["program_id"].isin(estimated)], spec, surveys)
+            impact = estimate_impacts(panel[panel["program_id"].isin(estimated)], specs, surveys)
         save_run_results(
             con, run_id, data_version=version, impact=impact, input_versions=inputs, reused=reused
         )
@@ -215,11 +226,26 @@ def latest_estimated_run(config: RunConfig) -> str:
 
 
 def default_period(config: RunConfig) -> str:
-    """The edition's period: the configured one, else the last year in the outcomes."""
+    """The edition's period: the configured one, else the last year in the outcomes.
+
+    A configured period outside the years of the data (after this run's loads) is refused
+    with a PeriodError unless `allow_period_outside_data`: it would publish zeros."""
+    from flows.preflight import data_years
+    from reports.period import Period, PeriodError, check_in_data
+
     if config.period:
-        return config.period
+        period = Period.parse(config.period)
+        if not config.allow_period_outside_data:
+            with open_warehouse(config.warehouse, read_only=True) as con:
+                check_in_data(period, data_years(con))
+        return period.label
     with open_warehouse(config.warehouse, read_only=True) as con:
         last = con.sql("select max(year) from staging.stg_outcomes").fetchall()[0][0]
+    if last is None:
+        raise PeriodError(
+            "no outcome rows in the warehouse (were they all quarantined?): no year to "
+            "report; see the quarantine, or set `period` in the config"
+        )
     return str(last)
 
 
@@ -244,7 +270,7 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
                 data_docs=config.warehouse.parent / "data_docs",
                 true_effects=effects,
                 # slide-deck PNGs once per run: each chromium export costs seconds
-                images=lang == config.languages[0],
+                images=config.chart_images and lang == config.languages[0],
                 image_cache=config.warehouse.parent / "cache" / "png",
             )
             for lang in config.languages

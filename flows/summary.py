@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from evaluation.reasons import ESTIMATED, Reason
+from evaluation.roi import SCALE_CHOICES
 from warehouse.load import LoadReport
 
 
@@ -36,8 +40,41 @@ def print_loads(console: Console, loads: list[LoadReport]) -> None:
         console.print("Quarantined rows and their reasons: table meta.quarantine in the warehouse.")
 
 
+def _reason(row: Any) -> str | None:
+    """The row's "not estimated: ..." note, or None for an estimated row."""
+    status = getattr(row, "status", None)
+    if status is None or pd.isna(status) or status == ESTIMATED:
+        return None
+    note = getattr(row, "note", None)
+    if note is not None and not pd.isna(note):
+        return str(note)
+    return describe_row(row)
+
+
+def describe_row(row: Any) -> str:
+    """A stored reason in English, from its code and parameters."""
+    return Reason(str(row.reason), _params(row.reason_params)).note
+
+
+def _params(value: object) -> dict[str, Any]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return {}
+    return json.loads(value) if isinstance(value, str) else dict(value)  # type: ignore[call-overload]
+
+
+def _pretrend(row: Any) -> str:
+    passes = row.pretrend_passes
+    if passes is not None and not pd.isna(passes):
+        return f"{'ok' if passes else 'FAIL'} (p={row.pretrend_pvalue:.2f})"
+    code = getattr(row, "pretrend_reason", None)
+    if code is not None and not pd.isna(code):
+        return "not run: " + Reason(str(code), _params(row.pretrend_reason_params)).text
+    return "n/a"
+
+
 def print_headline(console: Console, simple: pd.DataFrame, truth: pd.DataFrame | None) -> None:
-    """Simple ATT on the headline outcomes, with the planted truth for demo data."""
+    """Simple ATT on the headline outcomes, with the planted truth for demo data; a result
+    that could not be estimated shows its reason."""
     table = Table(
         title="Average effect on the treated, log points (Callaway-Sant'Anna 2021, simple)",
         title_justify="left",
@@ -46,17 +83,18 @@ def print_headline(console: Console, simple: pd.DataFrame, truth: pd.DataFrame |
     if truth is not None:
         columns.append("planted")
     for column in columns:
-        table.add_column(column, no_wrap=True)
+        table.add_column(column, no_wrap=column != "ATT [95% CI]")
     planted = (
         {} if truth is None else {(t.program_id, t.outcome): t.att for t in truth.itertuples()}
     )
     for row in simple[simple["outcome"].isin(["log_sales", "log_employment"])].itertuples():
+        reason = _reason(row)
         cells = [
             str(row.program_id),
             str(row.outcome).removeprefix("log_"),
-            _ci(row.estimate, row.ci_low, row.ci_high),
-            f"{100 * math.expm1(row.estimate):+.1f}%",
-            f"{row.n_treated:,} / {row.n_control:,}",
+            reason or _ci(row.estimate, row.ci_low, row.ci_high),
+            "" if reason else f"{100 * math.expm1(row.estimate):+.1f}%",
+            _firms(row),
         ]
         if truth is not None:
             value = planted.get((row.program_id, row.outcome))
@@ -65,13 +103,22 @@ def print_headline(console: Console, simple: pd.DataFrame, truth: pd.DataFrame |
     console.print(table)
 
 
+def _firms(row: Any) -> str:
+    counts = [row.n_treated, row.n_control]
+    if any(c is None or pd.isna(c) for c in counts):
+        return ""
+    return f"{int(counts[0]):,} / {int(counts[1]):,}"
+
+
 def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataFrame) -> None:
-    """Per program: effects by horizon with intervals, the pre-trend verdict, ROI and cost per job."""
+    """Per program: effects by horizon with intervals, the pre-trend verdict, ROI and cost
+    per job; what could not be estimated says why."""
     overall = estimates[
         (estimates["subgroup"] == "all") & (estimates["estimator"] == "callaway_santanna_2021")
     ]
     matched = estimates[estimates["estimator"] == "matching_did"]
-    for program_id, rows in overall.groupby("program_id", sort=True):
+    for program_id in sorted(estimates["program_id"].unique()):
+        rows = overall[overall["program_id"] == program_id]
         table = Table(
             title=f"{program_id}: effects by years since entry [95% CI]", title_justify="left"
         )
@@ -83,10 +130,14 @@ def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataF
             "all years",
             "pre-trends",
         ):
-            table.add_column(column, no_wrap=True)
+            table.add_column(column, no_wrap=column == "outcome")
         for outcome, per in rows.groupby("outcome", sort=False):
+            simple = next(per[per["aggregation"] == "simple"].itertuples())
+            reason = _reason(simple)
+            if reason:
+                table.add_row(str(outcome), reason, "", "", "", "")
+                continue
             horizon = per[per["aggregation"] == "horizon"].set_index("label")
-            simple = per[per["aggregation"] == "simple"].iloc[0]
             cells = [str(outcome)]
             for name in ("short", "medium", "long"):
                 cells.append(
@@ -94,35 +145,59 @@ def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataF
                     if name in horizon.index
                     else "n/a"
                 )
-            cells.append(_ci(simple["estimate"], simple["ci_low"], simple["ci_high"]))
-            passes = simple["pretrend_passes"]
-            verdict = "n/a" if pd.isna(passes) else ("ok" if passes else "FAIL")
-            cells.append(
-                f"{verdict} (p={simple['pretrend_pvalue']:.2f})" if not pd.isna(passes) else verdict
-            )
+            cells.append(_ci(simple.estimate, simple.ci_low, simple.ci_high))
+            cells.append(_pretrend(simple))
             table.add_row(*cells)
         console.print(table)
         m = matched[(matched["program_id"] == program_id) & (matched["aggregation"] == "simple")]
         for r in m.itertuples():
-            console.print(
-                f"  matching + DID, {r.outcome} ({r.label}): {_ci(r.estimate, r.ci_low, r.ci_high)}, "
+            reason = _reason(r)
+            shown = reason or (
+                f"({r.label}): {_ci(r.estimate, r.ci_low, r.ci_high)}, "
                 f"{int(r.n_treated):,} matched beneficiaries"
             )
-        program_ratios = ratios[ratios["program_id"] == program_id]
+            console.print(f"  matching + DID, {r.outcome} {shown}", soft_wrap=True, highlight=False)
+        program_ratios = ratios[ratios["program_id"] == program_id] if len(ratios) else ratios
         if len(program_ratios):
             console.print(_roi_table(program_ratios))
 
 
 def _roi_table(ratios: pd.DataFrame) -> Table:
+    """The figures shown (one scale per counterfactual figure, with why that scale)."""
     table = Table(title="Return and cost per job (constant USD)", title_justify="left")
-    for column in ("metric", "basis", "estimate [95% CI]", "public cost", "beneficiaries"):
-        table.add_column(column, no_wrap=True)
+    for column in (
+        "metric",
+        "basis",
+        "estimate [95% CI]",
+        "public cost",
+        "beneficiaries",
+        "scale: why",
+    ):
+        table.add_column(column, no_wrap=column not in ("estimate [95% CI]", "scale: why"))
+    if "shown" in ratios:
+        ratios = ratios[ratios["shown"].fillna(True).astype(bool)]
     for r in ratios.itertuples():
+        scale = getattr(r, "scale", None)
+        why = getattr(r, "scale_choice", None)
+        scale_note = "" if scale is None or pd.isna(scale) else str(scale)
+        if why is not None and not pd.isna(why):
+            scale_note += ": " + SCALE_CHOICES.get(str(why), str(why))
+        reason = _reason(r)
+        if reason:
+            table.add_row(r.metric, r.basis, reason, "", "", scale_note)
+            continue
         fmt = "{:,.0f}" if r.metric == "cost_per_job" else "{:.2f}"
         shown = _ci(r.estimate, r.ci_low, r.ci_high, fmt).replace("inf", "unbounded")
         if r.basis == "self_reported":
             shown = fmt.format(r.estimate) + " (gross)"
-        table.add_row(r.metric, r.basis, shown, f"{r.public_cost_usd:,.0f}", f"{r.beneficiaries:,}")
+        table.add_row(
+            r.metric,
+            r.basis,
+            shown,
+            f"{r.public_cost_usd:,.0f}",
+            f"{int(r.beneficiaries):,}",
+            scale_note,
+        )
     return table
 
 

@@ -98,7 +98,12 @@ def test_horizons_are_means_of_event_time_effects_with_if_based_errors() -> None
 def test_subgroups_are_estimated_or_say_why_not(impact) -> None:
     sub = impact.estimates[impact.estimates["subgroup"] == "region"]
     isla = sub[sub["subgroup_value"] == "Isla"]
-    assert isla["estimate"].isna().all() and isla["label"].str.startswith("not estimated").all()
+    # Isla has too few beneficiaries: stored with its reason, not dropped
+    assert isla["estimate"].isna().all() and len(isla) == 2
+    assert (isla["status"] == "not_estimated").all()
+    assert (isla["reason"] == "too_few_beneficiaries").all()
+    assert json.loads(isla["reason_params"].iloc[0])["min"] == 30
+    assert isla["note"].str.startswith("not estimated: ").all()
     norte = sub[(sub["subgroup_value"] == "Norte") & (sub["outcome"] == "log_sales")].iloc[0]
     assert abs(norte["estimate"] - 0.10) <= 4 * norte["std_error"]
 
@@ -117,9 +122,13 @@ def test_matching_did_and_balance(impact) -> None:
 
 
 def test_roi_rows_for_every_metric(impact) -> None:
-    roi = impact.roi.set_index("metric")
+    both = impact.roi
+    assert set(both["scale"]) == {"log", "level"} and (both.groupby("metric").size() == 2).all()
+    roi = both[both["shown"].astype(bool)].set_index("metric")
     assert set(roi.index) == {"value_added_per_dollar", "sales_per_dollar", "cost_per_job"}
     assert (roi["basis"] == "counterfactual").all()
+    # the test panel has parallel trends in logs: the log scale passes its pre-entry test
+    assert (roi["scale"] == "log").all() and (roi["scale_choice"] == "log_passes").all()
     assert (roi["ci_low"] < roi["estimate"]).all() and (roi["estimate"] < roi["ci_high"]).all()
     # public cost: 20,000 per beneficiary in cohorts with post-entry effects
     assert roi.loc["sales_per_dollar", "public_cost_usd"] == pytest.approx(
@@ -129,7 +138,10 @@ def test_roi_rows_for_every_metric(impact) -> None:
 
 def test_covariate_adjusted_estimates_flow_through_the_same_design() -> None:
     spec = EvaluationSpec(
-        outcomes=("log_sales",), subgroups=(), matching=False, covariates=("size_class",)
+        outcomes=("log_sales",),
+        subgroups=(),
+        estimators=("callaway_santanna",),
+        covariates=("size_class",),
     )
     impact = estimate_impacts(program_panel(), spec)
     est = impact.estimates

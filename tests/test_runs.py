@@ -230,8 +230,6 @@ def test_two_runs_at_once_leave_a_consistent_warehouse(tmp_path: Path) -> None:
 def test_only_programs_whose_inputs_changed_are_estimated_again(tmp_path: Path) -> None:
     """A correction of one program's participation re-estimates that program only, and
     the run's results equal a from-scratch estimation on the corrected data."""
-    import dataclasses
-
     import pandas as pd
 
     from evaluation.impact import estimate_impacts
@@ -262,13 +260,13 @@ def test_only_programs_whose_inputs_changed_are_estimated_again(tmp_path: Path) 
     assert second.reused == dict.fromkeys(programs[1:], "r1")
     assert second.cached_from is None and steps.estimate(config, "r3").cached_from == "r2"
 
-    spec = dataclasses.replace(config.evaluation.to_spec(), price_base_year=config.price_base_year)
+    spec = config.evaluation_spec()
     with open_warehouse(config.warehouse) as con:
         fresh = estimate_impacts(read_evaluation_panel(con), spec, read_self_reported(con))
     keys = ["program_id", "outcome", "estimator", "aggregation", "key", "subgroup", "label"]
     for stored, expected, on in (
         (second.estimates, fresh.estimates, keys),
-        (second.roi, fresh.roi, ["program_id", "metric", "basis"]),
+        (second.roi, fresh.roi, ["program_id", "metric", "basis", "scale"]),
     ):
         merged = stored.merge(expected, on=on, how="outer", suffixes=("", "_fresh"), indicator=True)
         assert (merged["_merge"] == "both").all() and len(merged) == len(expected)
@@ -276,8 +274,9 @@ def test_only_programs_whose_inputs_changed_are_estimated_again(tmp_path: Path) 
             pd.testing.assert_series_equal(
                 merged[column], merged[f"{column}_fresh"], check_names=False
             )
-    roi = second.roi.set_index(["program_id", "metric", "basis"]).sort_index()["public_cost_usd"]
-    before = first.roi.set_index(["program_id", "metric", "basis"]).sort_index()["public_cost_usd"]
+    index = ["program_id", "metric", "basis", "scale"]
+    roi = second.roi.set_index(index).sort_index()["public_cost_usd"]
+    before = first.roi.set_index(index).sort_index()["public_cost_usd"]
     assert (roi[programs[0]] > before[programs[0]]).all()  # the correction did reach it
     assert roi.drop(programs[0]).equals(before.drop(programs[0]))
 

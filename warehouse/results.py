@@ -25,14 +25,16 @@ def read_self_reported(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def program_input_versions(
-    panel: pd.DataFrame, self_reported: pd.DataFrame, specification: str
+    panel: pd.DataFrame, self_reported: pd.DataFrame, specification: str | dict[str, str]
 ) -> dict[str, str]:
     """Per program, a SHA-256 of everything its estimates rest on: its rows of the
     evaluation panel (values, column names and types), its self-reported results and the
-    specification. Equal versions give equal estimates, so they key the result cache."""
+    specification (one for all programs, or one per program id). Equal versions give equal
+    estimates, so they key the result cache."""
     versions = {}
     for program_id, rows in panel.groupby("program_id", sort=True):
-        digest = hashlib.sha256(specification.encode())
+        spec = specification if isinstance(specification, str) else specification[program_id]
+        digest = hashlib.sha256(spec.encode())
         for part in (rows, self_reported[self_reported["program_id"] == program_id]):
             part = part.reset_index(drop=True)
             digest.update(repr([(c, str(t)) for c, t in part.dtypes.items()]).encode())

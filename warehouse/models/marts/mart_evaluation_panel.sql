@@ -51,9 +51,12 @@ final as (
         case when outcomes.exports_usd is not null
             then cast(outcomes.exports_usd > 0 as double) end as exporter,
         case when outcomes.sales_usd > 0 then outcomes.rd_spend_usd / outcomes.sales_usd end as rd_intensity,
-        outcomes.employment,
-        outcomes.sales_usd,
-        outcomes.value_added_usd,
+        -- every outcome column in levels (money in constant USD), and the columns the
+        -- agency declared, so that evaluation.outcomes can build the configured outcomes
+        outcomes.* exclude (
+            firm_id, year, country, isic_division, is_manufacturing,
+            log_sales, log_employment, is_exporter
+        ),
         case
             when first_size.baseline_employment < 10 then 'micro (<10)'
             when first_size.baseline_employment < 50 then 'small (10-49)'
@@ -70,7 +73,13 @@ final as (
             when firms.isic_division between 31 and 33 then 'furniture, other, repair'
             else 'non-manufacturing'
         end as sector,
-        coalesce(firms.region, 'unknown') as region
+        coalesce(firms.region, 'unknown') as region,
+        firms.country,
+        firms.founded_year,
+        -- firm attributes the agency declared (covariates, exact-match cells, subgroups)
+        firms.* exclude (
+            firm_id, country, region, isic4, isic_division, is_manufacturing, founded_year
+        )
     from units
     inner join outcomes using (firm_id)
     inner join firms using (firm_id)
