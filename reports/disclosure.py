@@ -13,7 +13,10 @@ rules of `DisclosureRules` (part of the run configuration) cell by cell:
 3. secondary (complementary) suppression: in every additive relation (components and their
    total), a single hidden cell could be recovered by subtraction, so one more cell is
    suppressed: the smallest component not published elsewhere, else the total;
-4. derived figures (ratios, intervals) of a suppressed figure are suppressed with it.
+4. derived figures (ratios, intervals) of a suppressed figure are suppressed with it;
+5. the reason a figure was not estimated can name a number of firms ("3 beneficiaries,
+   fewer than the 30 required"): a count under k in it is published as "fewer than k"
+   (`protect_reasons`; counts are the parameters named `n` or `n_*`).
 
 Each suppressed cell is logged with its table, row, column and rule, never with its value.
 Internal editions run the same rules but publish everything (`apply=False`): the log then
@@ -185,9 +188,18 @@ def contributions(
     """Sum of `value` per group of `by`, with the firms that contribute to it and the sum
     of the `top` largest firm contributions (what the dominance rule compares)."""
     columns = [*by, "total", "firms", "top"]
-    rows = frame.dropna(subset=[value])
+    rows = frame.dropna(subset=[value]) if value in frame else frame.iloc[0:0]
     if rows.empty:
-        return pd.DataFrame(columns=columns)
+        # typed, so that assigning or mapping its columns keeps float and int columns so
+        # (an optional entity's empty table, e.g. no client survey)
+        return pd.DataFrame(
+            {
+                **{b: pd.Series([], dtype=frame[b].dtype if b in frame else object) for b in by},
+                "total": pd.Series([], dtype=float),
+                "firms": pd.Series([], dtype="int64"),
+                "top": pd.Series([], dtype=float),
+            }
+        )[columns]
     per_firm = rows.groupby([*by, firm], dropna=False, sort=False)[value].sum().reset_index()
     rank = per_firm.groupby(by, dropna=False, sort=False)[value].rank(
         method="first", ascending=False
@@ -353,8 +365,95 @@ def protect(
         ],
         columns=LOG_COLUMNS,
     )
+    df, reason_log = protect_reasons(df, spec.keys, spec.table_id, rules, apply=apply)
+    if len(reason_log):
+        log = pd.concat([log, reason_log], ignore_index=True) if len(log) else reason_log
     mask_frame = pd.DataFrame(masks, index=df.index)
     return Protected(spec, df, mask_frame, apply, log)
+
+
+# --- counts inside the reasons of figures not estimated ----------------------------------
+
+
+def is_count_param(name: str) -> bool:
+    """Whether a reason parameter is a number of firms: `n` and `n_*` by convention of
+    `evaluation.reasons` ("{n} beneficiaries, fewer than the {min} required")."""
+    return name == "n" or name.startswith("n_")
+
+
+def protect_params(params: object, min_firms: int) -> tuple[object, bool]:
+    """A reason's parameters (JSON text or dict) with every count of firms under
+    `min_firms` replaced by `{"fewer_than": min_firms}`, and whether one was. A zero is
+    kept: nobody to protect. Thresholds (`min`) are settings, not counts, and stay."""
+    if isinstance(params, str):
+        try:
+            parsed = json.loads(params)
+        except ValueError:
+            return params, False
+    elif isinstance(params, dict):
+        parsed = params
+    else:
+        return params, False
+    if not isinstance(parsed, dict):
+        return params, False
+    out, changed = dict(parsed), False
+    for name, value in parsed.items():
+        if (
+            is_count_param(name)
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and 0 < value < min_firms
+        ):
+            out[name] = {"fewer_than": min_firms}
+            changed = True
+    if not changed:
+        return params, False
+    return json.dumps(out, sort_keys=True), True
+
+
+def protect_reasons(
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    table_id: str,
+    rules: DisclosureRules,
+    *,
+    apply: bool,
+    columns: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The threshold rule on the counts inside reasons: every `*reason_params` column of
+    the table (or those named) has its counts of firms under `min_firms` replaced (public
+    editions), and each such cell is logged with rule min_firms, as any suppression
+    (internal editions log it unapplied and keep the count)."""
+    if columns is None:
+        columns = [c for c in frame.columns if str(c).endswith("reason_params")]
+    if not columns or frame.empty:
+        return frame, pd.DataFrame(columns=LOG_COLUMNS)
+    out = frame.copy() if apply else frame
+    hits: list[tuple[int, str]] = []
+    for column in columns:
+        values = frame[column].tolist()
+        protected = [protect_params(v, rules.min_firms) for v in values]
+        changed = [i for i, (_, hit) in enumerate(protected) if hit]
+        if changed and apply:
+            out[column] = pd.Series([v for v, _ in protected], index=frame.index, dtype=object)
+        hits += [(i, column) for i in changed]
+    if not hits:
+        return out, pd.DataFrame(columns=LOG_COLUMNS)
+    ids = row_keys(frame, keys)
+    log = pd.DataFrame(
+        [
+            {
+                "table": table_id,
+                "row": ids[i],
+                "column": column,
+                "rule": MIN_FIRMS,
+                "applied": apply,
+            }
+            for i, column in sorted(hits)
+        ],
+        columns=LOG_COLUMNS,
+    )
+    return out, log
 
 
 def _key_value(v: object) -> object:

@@ -4,6 +4,10 @@ A suppressed cell is written as the symbol "x" in CSV and XLSX, and as null with
 column listed under `_suppressed` in JSON; an empty cell means not available. Column
 names are the language-neutral codes of the tables; each JSON file carries its table's
 title (in the edition's language) and the meaning of the symbols.
+
+A figure that was not estimated is empty, with its `status` and `reason` (the code) and a
+`reason_text` in the edition's language beside it (`<prefix>status`... for the portfolio's
+effect columns and the pre-entry test): not estimated is not suppressed.
 """
 
 from __future__ import annotations
@@ -19,13 +23,21 @@ from openpyxl import Workbook
 from reports.disclosure import Published
 from reports.editions import _jsonable
 from reports.i18n import Translator
+from reports.reasons import with_reason_texts
 
 SUPPRESSED = "x"
 
 
-def marked(table: Published) -> pd.DataFrame:
-    """The table as published, suppressed cells replaced by the symbol (public editions)."""
+def published_frame(table: Published, t: Translator | None = None) -> pd.DataFrame:
+    """The table as published, with the reasons of figures not estimated in words
+    (`<prefix>reason_text`) when a translator is given."""
     frame = table.frame()
+    return with_reason_texts(frame, t) if t is not None else frame
+
+
+def marked(table: Published, t: Translator | None = None) -> pd.DataFrame:
+    """The table as published, suppressed cells replaced by the symbol (public editions)."""
+    frame = published_frame(table, t)
     if not table.applied:
         return frame
     out = frame.astype(object).where(frame.notna(), None)
@@ -35,15 +47,15 @@ def marked(table: Published) -> pd.DataFrame:
     return out
 
 
-def write_csv(table: Published, path: Path) -> Path:
+def write_csv(table: Published, path: Path, t: Translator | None = None) -> Path:
     """One table as UTF-8 CSV."""
-    marked(table).to_csv(path, index=False, encoding="utf-8")
+    marked(table, t).to_csv(path, index=False, encoding="utf-8")
     return path
 
 
-def json_rows(table: Published) -> list[dict[str, Any]]:
+def json_rows(table: Published, t: Translator | None = None) -> list[dict[str, Any]]:
     """The table's rows as JSON-ready records; suppressed cells null and listed."""
-    frame = table.frame()
+    frame = published_frame(table, t)
     columns = {c: [_jsonable(v) for v in frame[c].tolist()] for c in frame.columns}
     rows = [
         dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
@@ -63,8 +75,8 @@ def write_json(table: Published, path: Path, t: Translator) -> Path:
         "title": t(f"table.{table.table_id}"),
         "disclosure_control": table.applied,
         "symbols": {"_suppressed": t("note.suppressed")},
-        "columns": list(table.values.columns),
-        "rows": json_rows(table),
+        "columns": list(published_frame(table, t).columns),
+        "rows": json_rows(table, t),
     }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
@@ -75,7 +87,7 @@ def write_workbook(tables: dict[str, Published], path: Path, t: Translator) -> P
     and a `_tables` sheet with their titles. Write-only mode: fast for large tables."""
     book = Workbook(write_only=True)
     for table_id, table in tables.items():
-        frame = marked(table)
+        frame = marked(table, t)
         sheet = book.create_sheet(table_id[:31])
         sheet.append(list(frame.columns))
         for row in frame.itertuples(index=False):
@@ -96,7 +108,7 @@ def write_tables(
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, str]] = {}
     for table_id, table in tables.items():
-        csv = write_csv(table, folder / f"{table_id}.csv")
+        csv = write_csv(table, folder / f"{table_id}.csv", t)
         js = write_json(table, folder / f"{table_id}.json", t)
         files[table_id] = {"csv": f"{folder.name}/{csv.name}", "json": f"{folder.name}/{js.name}"}
     book = write_workbook(tables, folder / "tables.xlsx", t)

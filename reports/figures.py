@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from reports.i18n import Translator
+from reports.reasons import row_text
 
 COLORS = {
     "beneficiaries": "#1f6f8b",
@@ -245,12 +246,18 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
     """Effects by entry cohort, size class, sector and region with 95% intervals; the
     dashed line is the effect on all beneficiaries."""
     total = rows[rows["is_total"].astype(bool)]
-    parts = rows[~rows["is_total"].astype(bool)]
-    parts = parts[pd.to_numeric(parts["effect"], errors="coerce").notna()]
-    labels = [
-        f"{t('dimension.' + str(d))}: {t.code(str(d), str(v))}"
-        for d, v in zip(parts["dimension"], parts["value"], strict=True)
-    ]
+    groups = rows[~rows["is_total"].astype(bool)]
+    parts = groups[pd.to_numeric(groups["effect"], errors="coerce").notna()]
+    # groups not estimated are named with their status (the reason on hover); suppressed
+    # ones, which have no reason, are simply not drawn
+    reasons = [row_text(row, t) for _, row in groups.iterrows()]
+    absent = groups[[r is not None for r in reasons]]
+    why = [r for r in reasons if r is not None]
+
+    def label(d: object, v: object) -> str:
+        return f"{t('dimension.' + str(d))}: {t.code(str(d), str(v))}"
+
+    labels = [label(d, v) for d, v in zip(parts["dimension"], parts["value"], strict=True)]
     effect = _numbers(parts["effect"])
     fig = go.Figure()
     fig.add_scatter(
@@ -262,6 +269,22 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
         error_x=_interval(effect, parts["ci_low"], parts["ci_high"]),
         hovertemplate="%{y}: %{x:.1f}<extra></extra>",
     )
+    if len(absent):
+        absent_labels = [
+            label(d, v) for d, v in zip(absent["dimension"], absent["value"], strict=True)
+        ]
+        fig.add_scatter(
+            x=[0.0] * len(absent),
+            y=absent_labels,
+            mode="text",
+            text=[r.split(":")[0] for r in why],
+            textposition="middle right",
+            textfont={"color": "#6b7280", "size": 11},
+            hovertext=why,
+            hoverinfo="text",
+            name=t("status.not_estimated"),
+        )
+        labels += absent_labels
     overall = _numbers(total["effect"])
     if len(overall) and not math.isnan(overall[0]):
         fig.add_vline(
@@ -298,10 +321,12 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
     fig = go.Figure()
     for basis, group in mine.groupby("basis", sort=True):
         estimate = _numbers(group["estimate"])
+        status = [row_text(row, t) for _, row in group.iterrows()]
         fig.add_bar(
             y=[
                 f"{t.code('metric', str(m))} ({t.code('basis', str(basis))})"
-                for m in group["metric"]
+                + ("" if why is None else f": {why.split(':')[0]}")  # no bar: say why
+                for m, why in zip(group["metric"], status, strict=True)
             ],
             x=np.where(np.isfinite(estimate), estimate, np.nan),
             orientation="h",
@@ -333,7 +358,11 @@ def balance_figure(balance: pd.DataFrame, t: Translator) -> go.Figure:
     """Standardized mean differences of the matching covariates before and after matching;
     |SMD| under 0.1 (shaded) is the usual balance target."""
     fig = go.Figure()
-    labels = [t.code("covariate", str(c)) for c in balance["covariate"]]
+    dropped = balance["status"] if "status" in balance else pd.Series([None] * len(balance))
+    labels = [
+        t.code("covariate", str(c)) + (f" ({t('status.dropped')})" if s == "dropped" else "")
+        for c, s in zip(balance["covariate"], dropped, strict=True)
+    ]
     for when in ("before", "after"):
         fig.add_scatter(
             x=_numbers(balance[f"smd_{when}"]),

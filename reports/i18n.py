@@ -10,7 +10,10 @@ and other registry text are the agency's own words).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Literal, get_args
+
+from evaluation.reasons import REASONS
 
 Lang = Literal["en", "es", "pt"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
@@ -71,14 +74,14 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "uma edição pública suprime este número",
     ),
     "note.symbols": (
-        "x: suppressed to protect the confidentiality of firms (disclosure control); –: not available.",
-        "x: suprimido para proteger la confidencialidad de las empresas (control de divulgación); –: no disponible.",
-        "x: suprimido para proteger a confidencialidade das empresas (controle de divulgação); –: não disponível.",
+        "x: suppressed to protect the confidentiality of firms (disclosure control); not estimated, not estimable: the figure could not be computed, for the reason given in its place (the methodology page lists every reason); –: not available.",
+        "x: suprimido para proteger la confidencialidad de las empresas (control de divulgación); no estimado, no estimable: la cifra no pudo calcularse, por el motivo indicado en su lugar (la página de metodología lista todos los motivos); –: no disponible.",
+        "x: suprimido para proteger a confidencialidade das empresas (controle de divulgação); não estimado, não estimável: o número não pôde ser calculado, pelo motivo indicado em seu lugar (a página de metodologia lista todos os motivos); –: não disponível.",
     ),
     "note.symbols_internal": (
-        "Highlighted figures would be suppressed in a public edition; –: not available.",
-        "Las cifras resaltadas se suprimirían en una edición pública; –: no disponible.",
-        "Os números destacados seriam suprimidos em uma edição pública; –: não disponível.",
+        "Highlighted figures would be suppressed in a public edition; not estimated, not estimable: the figure could not be computed, for the reason given in its place (the methodology page lists every reason); –: not available.",
+        "Las cifras resaltadas se suprimirían en una edición pública; no estimado, no estimable: la cifra no pudo calcularse, por el motivo indicado en su lugar (la página de metodología lista todos los motivos); –: no disponible.",
+        "Os números destacados seriam suprimidos em uma edição pública; não estimado, não estimável: o número não pôde ser calculado, pelo motivo indicado em seu lugar (a página de metodologia lista todos os motivos); –: não disponível.",
     ),
     "note.money": (
         "Money in constant {year} US dollars.",
@@ -233,6 +236,16 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Balance of the matched comparison group",
         "Balance del grupo de comparación emparejado",
         "Balanceamento do grupo de comparação pareado",
+    ),
+    "program.matching": (
+        "Matching and difference-in-differences (a check)",
+        "Emparejamiento y diferencias en diferencias (verificación)",
+        "Pareamento e diferenças em diferenças (verificação)",
+    ),
+    "program.matching_effects": (
+        "Effects against matched comparison firms",
+        "Efectos frente a empresas de comparación emparejadas",
+        "Efeitos frente a empresas de comparação pareadas",
     ),
     "program.by_year": ("By year", "Por año", "Por ano"),
     "program.by_group": (
@@ -396,6 +409,10 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "col.rule_description": ("Rule", "Regla", "Regra"),
     "col.applied": ("Applied", "Aplicada", "Aplicada"),
     "col.format": ("Files", "Archivos", "Arquivos"),
+    "col.status": ("Status", "Estado", "Situação"),
+    "col.reason": ("Reason", "Motivo", "Motivo"),
+    "col.reason_code": ("Code", "Código", "Código"),
+    "col.note": ("Note", "Nota", "Nota"),
     # --- units ---
     "unit.firms": ("firms", "empresas", "empresas"),
     "unit.firms_title": ("Firms", "Empresas", "Empresas"),
@@ -411,6 +428,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
     ),
     "unit.share": ("share", "proporción", "proporção"),
     "unit.days": ("days", "días", "dias"),
+    "unit.level": (
+        "Level (units of the outcome)",
+        "Nivel (unidades del resultado)",
+        "Nível (unidades do resultado)",
+    ),
     # --- figures ---
     "fig.reach_overview": (
         "Firms entering each program per year",
@@ -747,6 +769,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Balance del emparejamiento",
         "Balanceamento do pareamento",
     ),
+    "table.matching": (
+        "Effects against matched comparison firms",
+        "Efectos frente a empresas de comparación emparejadas",
+        "Efeitos frente a empresas de comparação pareadas",
+    ),
     "table.quarantine": (
         "Quarantined rows by rule",
         "Filas en cuarentena por regla",
@@ -1080,6 +1107,213 @@ LABELS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# --- why a figure is not estimated (evaluation.reasons) --------------------------------
+# Spanish and Portuguese texts of every reason code, with the catalogue's {placeholders};
+# the English text is the catalogue's own (evaluation.reasons.REASONS).
+REASON_TEXTS: dict[str, tuple[str, str]] = {
+    "too_few_beneficiaries": (
+        "{n} beneficiarias, menos de las {min} requeridas",
+        "{n} beneficiárias, menos que as {min} exigidas",
+    ),
+    "no_beneficiaries": (
+        "ninguna beneficiaria tiene datos de resultados",
+        "nenhuma beneficiária tem dados de resultados",
+    ),
+    "no_comparison_firms": (
+        "no hay empresas de comparación con datos de resultados",
+        "não há empresas de comparação com dados de resultados",
+    ),
+    "no_comparison_cells": (
+        "ninguna cohorte de ingreso tiene empresas de comparación observadas en los mismos años "
+        "(comparación con {control_group}: p. ej., una sola cohorte de ingreso y ninguna empresa "
+        "nunca tratada)",
+        "nenhuma coorte de entrada tem empresas de comparação observadas nos mesmos anos "
+        "(comparação com {control_group}: p. ex., uma só coorte de entrada e nenhuma empresa "
+        "nunca tratada)",
+    ),
+    "no_pre_entry_year": (
+        "ninguna beneficiaria se observa en un año anterior al ingreso",
+        "nenhuma beneficiária é observada em um ano anterior à entrada",
+    ),
+    "no_post_entry_year": (
+        "ninguna beneficiaria se observa en un año posterior al ingreso",
+        "nenhuma beneficiária é observada em um ano posterior à entrada",
+    ),
+    "outcome_not_submitted": (
+        "{column} no figura en la entrega (no tiene ningún valor)",
+        "{column} não consta do envio (não tem nenhum valor)",
+    ),
+    "outcome_too_sparse": (
+        "{column} falta para las beneficiarias o para sus empresas de comparación",
+        "{column} está ausente para as beneficiárias ou para suas empresas de comparação",
+    ),
+    "no_public_cost": (
+        "no hay costo público registrado para las beneficiarias en que se basa el efecto",
+        "não há custo público registrado para as beneficiárias em que se baseia o efeito",
+    ),
+    "no_post_entry_effect": (
+        "no pudo estimarse ningún efecto posterior al ingreso sobre {outcome}",
+        "não foi possível estimar nenhum efeito posterior à entrada sobre {outcome}",
+    ),
+    "matching_no_covariates": (
+        "ninguna covariable del emparejamiento tiene datos antes del ingreso ({covariates})",
+        "nenhuma covariável do pareamento tem dados antes da entrada ({covariates})",
+    ),
+    "matching_no_baseline": (
+        "{n} beneficiarias tienen sus covariables de emparejamiento en un año anterior al "
+        "ingreso, menos de las {min} requeridas",
+        "{n} beneficiárias têm suas covariáveis de pareamento em um ano anterior à entrada, "
+        "menos que as {min} exigidas",
+    ),
+    "matching_no_overlap": (
+        "ninguna beneficiaria tiene una empresa de comparación dentro del caliper en su celda "
+        "de emparejamiento exacto",
+        "nenhuma beneficiária tem uma empresa de comparação dentro do caliper em sua célula de "
+        "pareamento exato",
+    ),
+    "matching_no_window": (
+        "ningún par emparejado se observa a la vez en la ventana previa al ingreso {pre} y en "
+        "la posterior {post}",
+        "nenhum par pareado é observado ao mesmo tempo na janela anterior à entrada {pre} e "
+        "na posterior {post}",
+    ),
+    "matching_no_cells": (
+        "ninguna celda de emparejamiento exacto ({exact}) contiene a la vez beneficiarias y "
+        "empresas de comparación",
+        "nenhuma célula de pareamento exato ({exact}) contém ao mesmo tempo beneficiárias e "
+        "empresas de comparação",
+    ),
+    "outcome_constant": (
+        "{column} es constante dentro de cada empresa",
+        "{column} é constante dentro de cada empresa",
+    ),
+    "outcome_no_variation": (
+        "{column} toma un único valor en todas las empresas y años",
+        "{column} assume um único valor em todas as empresas e anos",
+    ),
+    "estimation_failed": (
+        "el estimador falló: {error}",
+        "o estimador falhou: {error}",
+    ),
+    "pretrend_too_few_firms": (
+        "{n} beneficiarias en los años previos al ingreso, menos de {min}",
+        "{n} beneficiárias nos anos anteriores à entrada, menos de {min}",
+    ),
+    "pretrend_no_leads": (
+        "no hay años previos al ingreso que probar",
+        "não há anos anteriores à entrada para testar",
+    ),
+    "pretrend_no_variance": (
+        "las estimaciones previas al ingreso no tienen varianza",
+        "as estimativas anteriores à entrada não têm variância",
+    ),
+}
+
+LABELS.update(
+    {
+        f"reason.{code}": (kind.text, *REASON_TEXTS[code])
+        for code, kind in REASONS.items()
+        if code in REASON_TEXTS  # a code without translations fails tests/test_site_reasons
+    }
+)
+LABELS.update(
+    {
+        "status.estimated": ("estimated", "estimado", "estimado"),
+        "status.not_estimated": ("not estimated", "no estimado", "não estimado"),
+        "status.not_estimable": ("not estimable", "no estimable", "não estimável"),
+        "status.not_run": ("not run", "no realizada", "não realizado"),
+        "status.dropped": ("dropped", "descartada", "descartada"),
+        "status_help.not_estimated": (
+            "the design lacks what the estimate needs (too few beneficiaries, no comparison firms, no year before entry...): more or other data would make it possible.",
+            "al diseño le falta lo que la estimación necesita (muy pocas beneficiarias, ninguna empresa de comparación, ningún año previo al ingreso...): más datos u otros la harían posible.",
+            "falta ao desenho o que a estimativa exige (poucas beneficiárias, nenhuma empresa de comparação, nenhum ano anterior à entrada...): mais dados ou outros a tornariam possível.",
+        ),
+        "status_help.not_estimable": (
+            "the data cannot identify it (an outcome that never changes within a firm): a different outcome or design would.",
+            "los datos no permiten identificarla (un resultado que nunca cambia dentro de una empresa): otro resultado u otro diseño sí lo harían.",
+            "os dados não permitem identificá-la (um resultado que nunca muda dentro de uma empresa): outro resultado ou outro desenho permitiriam.",
+        ),
+        "status_help.not_run": (
+            "a pre-entry (parallel trends) test that could not be run; the effect itself may be fine.",
+            "una prueba previa al ingreso (tendencias paralelas) que no pudo realizarse; el efecto en sí puede estar bien.",
+            "um teste anterior à entrada (tendências paralelas) que não pôde ser realizado; o efeito em si pode estar correto.",
+        ),
+        "reason.fewer_than": ("fewer than {k}", "menos de {k}", "menos de {k}"),
+        "reason.range": ("{low} to {high}", "{low} a {high}", "{low} a {high}"),
+        "reason.unknown": (
+            "reason code {code}",
+            "código de motivo {code}",
+            "código de motivo {code}",
+        ),
+        # how a reason's {placeholders} read in the methodology page's list
+        "placeholder.n": ("n", "n", "n"),
+        "placeholder.min": ("minimum", "mínimo", "mínimo"),
+        "placeholder.control_group": (
+            "comparison group",
+            "grupo de comparación",
+            "grupo de comparação",
+        ),
+        "placeholder.column": ("variable", "variable", "variável"),
+        "placeholder.outcome": ("outcome", "resultado", "resultado"),
+        "placeholder.covariates": ("covariates", "covariables", "covariáveis"),
+        "placeholder.pre": ("pre-entry years", "años previos", "anos anteriores"),
+        "placeholder.post": ("post-entry years", "años posteriores", "anos posteriores"),
+        "placeholder.exact": ("characteristics", "características", "características"),
+        "placeholder.error": ("error", "error", "erro"),
+        # the comparison group inside a reason ("with never-treated comparison")
+        "reason_control_group.nevertreated": (
+            "never-treated",
+            "empresas nunca tratadas",
+            "empresas nunca tratadas",
+        ),
+        "reason_control_group.notyettreated": (
+            "not-yet-treated",
+            "empresas aún no tratadas",
+            "empresas ainda não tratadas",
+        ),
+        "balance.dropped": (
+            "dropped before the propensity score: {why}",
+            "descartada antes del puntaje de propensión: {why}",
+            "descartada antes do escore de propensão: {why}",
+        ),
+        "dropped.constant": (
+            "constant in the sample",
+            "constante en la muestra",
+            "constante na amostra",
+        ),
+        "dropped.collinear": (
+            "collinear with the other covariates",
+            "colineal con las demás covariables",
+            "colinear com as demais covariáveis",
+        ),
+        "note.not_in_chart": (
+            "Not in the chart: {items}.",
+            "No aparecen en el gráfico: {items}.",
+            "Não aparecem no gráfico: {items}.",
+        ),
+        "note.matching_effects": (
+            "Matched beneficiaries against their matched comparison firms, before and after entry (a check on the main estimates).",
+            "Beneficiarias emparejadas frente a sus empresas de comparación emparejadas, antes y después del ingreso (una verificación de las estimaciones principales).",
+            "Beneficiárias pareadas frente às suas empresas de comparação pareadas, antes e depois da entrada (uma verificação das estimativas principais).",
+        ),
+        "method.reasons": (
+            "Figures not estimated, and why",
+            "Cifras no estimadas, y por qué",
+            "Números não estimados, e por quê",
+        ),
+        "method.reasons_text": (
+            "An edition publishes what it can. Where an effect, a return figure, a group or a pre-entry test could not be computed, its place shows a status and a reason instead of a number. A not-estimated figure is not a suppressed one: suppression (x) hides a figure that was computed, to protect firms; a reason says why there is no figure. The statuses:",
+            "Una edición publica lo que puede. Donde un efecto, una cifra de retorno, un grupo o una prueba previa al ingreso no pudo calcularse, su lugar muestra un estado y un motivo en vez de un número. Una cifra no estimada no es una cifra suprimida: la supresión (x) oculta una cifra calculada, para proteger a las empresas; un motivo explica por qué no hay cifra. Los estados:",
+            "Uma edição publica o que pode. Onde um efeito, um número de retorno, um grupo ou um teste anterior à entrada não pôde ser calculado, seu lugar mostra uma situação e um motivo em vez de um número. Um número não estimado não é um número suprimido: a supressão (x) oculta um número calculado, para proteger as empresas; um motivo explica por que não há número. As situações:",
+        ),
+        "method.reasons_list": (
+            'Every reason, as pages show it; words in angle brackets stand for each case\'s numbers and names. In public editions a number of firms under {k} is shown as "fewer than {k}".',
+            'Todos los motivos, tal como aparecen en las páginas; las palabras entre ángulos representan los números y nombres de cada caso. En las ediciones públicas, un número de empresas menor que {k} se muestra como "menos de {k}".',
+            'Todos os motivos, como aparecem nas páginas; as palavras entre ângulos representam os números e nomes de cada caso. Nas edições públicas, um número de empresas menor que {k} aparece como "menos de {k}".',
+        ),
+    }
+)
+
 
 # plotly.js's own words on the chart toolbar (the buttons the pages keep) and notices
 PLOTLY_LOCALES: dict[str, dict[str, str]] = {
@@ -1115,11 +1349,15 @@ def _fmt(x: float, decimals: int, lang: Lang) -> str:
 class Translator:
     """The labels and number formats of one language."""
 
-    def __init__(self, lang: Lang) -> None:
+    def __init__(self, lang: Lang, codes: Mapping[str, str] | None = None) -> None:
+        """codes: labels of data codes that have none here, keyed `<domain>.<code>` (the
+        agency's own outcome labels, say): used after this module's labels, before the
+        bare code."""
         if lang not in _INDEX:
             raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
         self.lang: Lang = lang
         self._i = _INDEX[lang]
+        self.codes: dict[str, str] = dict(codes or {})
 
     def __call__(self, key: str, **values: object) -> str:
         """The text of `key`, with {placeholders} filled in; a missing key is an error."""
@@ -1136,7 +1374,9 @@ class Translator:
         if text in ("total", "unknown"):
             return self(f"value.{text}")
         key = f"{domain}.{text}"
-        return self(key) if key in LABELS else text
+        if key in LABELS:
+            return self(key)
+        return self.codes.get(key, text)
 
     @property
     def separators(self) -> str:

@@ -18,10 +18,27 @@ import duckdb
 import pandas as pd
 
 from reports.period import Period
+from reports.reasons import status_of
 from warehouse.load import data_version
 
 QUERIES = resources.files("reports") / "queries"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
+# columns later migrations added (012: status and reasons), with what an older warehouse
+# means by their absence
+ADDED_COLUMNS: dict[str, dict[str, object]] = {
+    "estimates": {
+        "band_low": None,
+        "band_high": None,
+        "status": None,
+        "reason": None,
+        "reason_params": None,
+        "pretrend_reason": None,
+        "pretrend_reason_params": None,
+        "unit": None,
+    },
+    "roi": {"status": None, "reason": None, "reason_params": None},
+    "balance": {"dropped": None},
+}
 
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
@@ -40,6 +57,36 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     return bool(found[0][0])
 
 
+def with_added_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The result of query `name` with the columns an older warehouse lacks, and the
+    effective status of each estimate (`reports.reasons.status_of`)."""
+    if frame.empty and not len(frame.columns):
+        return frame
+    out = frame.copy()
+    if "shown" in out:  # a figure estimated on two scales publishes the one chosen
+        out = out[out["shown"].fillna(True).astype(bool)].drop(columns="shown")
+        out = out.reset_index(drop=True)
+    for column, default in ADDED_COLUMNS.get(name, {}).items():
+        if column not in out:
+            out[column] = pd.Series([default] * len(out), index=out.index, dtype=object)
+    if "status" in out and "estimate" in out:
+        out["status"] = [
+            status_of(s, e) for s, e in zip(out["status"], out["estimate"], strict=True)
+        ]
+    return out
+
+
+def outcome_labels(specifications: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The agency's labels of its outcomes (`outcome_definitions` of the specifications),
+    keyed as `Translator` codes: "outcome.<name>"."""
+    labels: dict[str, str] = {}
+    for spec in specifications.values():
+        for definition in spec.get("outcome_definitions") or []:
+            if isinstance(definition, dict) and definition.get("name") and definition.get("label"):
+                labels.setdefault(f"outcome.{definition['name']}", str(definition["label"]))
+    return labels
+
+
 @dataclass(frozen=True)
 class SiteInputs:
     """Everything one edition shows, read from the warehouse."""
@@ -54,7 +101,8 @@ class SiteInputs:
     population: pd.DataFrame
     budgets: pd.DataFrame
     estimates: pd.DataFrame  # empty in quarterly editions
-    specification: dict[str, Any]
+    specification: dict[str, Any]  # the run's (the first program's, when they differ)
+    specifications: dict[str, dict[str, Any]]  # each program's
     contributors: pd.DataFrame
     roi: pd.DataFrame
     benchmarks: pd.DataFrame
@@ -82,14 +130,15 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
     impact = period.annual  # quarterly editions carry monitoring figures only
 
     def results(name: str) -> pd.DataFrame:
-        return run_query(con, name, **params) if impact else pd.DataFrame()
+        if not impact:
+            return pd.DataFrame()
+        return with_added_columns(run_query(con, name, **params), name)
 
     spec = run_query(con, "specification", **params) if impact else pd.DataFrame()
-    specification = (
-        json.loads(spec["specification"].iloc[0])
-        if len(spec) and spec["specification"].iloc[0]
-        else {}
-    )
+    specifications = {
+        str(program): json.loads(text) for program, text in spec.itertuples(index=False) if text
+    }
+    specification: dict[str, Any] = next(iter(specifications.values()), {})
     scorecard = (
         run_query(con, "scorecard", **params) if table_exists(con, "meta", "scorecard") else None
     )
@@ -105,6 +154,7 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
         budgets=run_query(con, "budgets", **params),
         estimates=results("estimates"),
         specification=specification,
+        specifications=specifications,
         contributors=results("contributors"),
         roi=results("roi"),
         benchmarks=run_query(con, "benchmarks"),

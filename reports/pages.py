@@ -16,11 +16,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from evaluation.impact import HEADLINE_OUTCOMES
 from reports import figures, tables
 from reports.disclosure import DERIVED, DOMINANCE, MIN_FIRMS, SECONDARY, DisclosureRules, Published
 from reports.i18n import Translator
 from reports.inputs import SiteInputs
+from reports.reasons import catalogue, statuses
+from reports.reasons import row_text as reason_text_of
 from reports.views import Col, Formats, TableView, missing, table_view
 
 MAX_CHANGES_SHOWN = 300
@@ -108,6 +109,12 @@ def _group_cols(t: Translator, fmt: Formats) -> list[Col]:
     ]
 
 
+def effect_header(outcome: str, unit: str, t: Translator) -> str:
+    """ "Effect on sales (%)": a column of effects on one outcome, with its unit."""
+    suffix = "%" if unit == "pct" else t(f"unit.{unit}") if t.has(f"unit.{unit}") else unit
+    return t("col.effect_on", outcome=t.code("outcome", outcome)) + f" ({suffix})"
+
+
 def portfolio_view(
     table: Published,
     registry: pd.DataFrame,
@@ -115,9 +122,11 @@ def portfolio_view(
     slugs: dict[str, str],
     t: Translator,
     fmt: Formats,
-    annual: bool,
+    units: dict[str, str],
 ) -> TableView:
-    """The overview's portfolio table: one row per program (linked to its page), a total."""
+    """The overview's portfolio table: one row per program (linked to its page), a total;
+    in annual editions the overall effect on each headline outcome, or why it is not
+    estimated."""
     countries = dict(zip(registry["program_id"], registry["country"], strict=True))
     instruments = dict(zip(registry["program_id"], registry["instrument"], strict=True))
 
@@ -147,13 +156,15 @@ def portfolio_view(
         Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
         Col("coverage_pct", t("col.coverage_pct"), fmt.number(1)),
     ]
-    if annual:
-        for o in HEADLINE_OUTCOMES:
+    for column in table.values.columns:
+        if str(column).endswith("_effect"):
+            o = str(column).removesuffix("_effect")
             columns.append(
                 Col(
-                    f"{o}_effect",
-                    t("col.effect_on", outcome=t.code("outcome", o)) + " (%)",
+                    column,
+                    effect_header(o, units.get(o, tables.unit_of(o)), t),
                     fmt.effect(f"{o}_ci_low", f"{o}_ci_high"),
+                    reason=f"{o}_",
                 )
             )
     view = table_view(table, columns, t, keys=("program_id", "is_total"), total_label=_is_total)
@@ -278,6 +289,75 @@ def program_context(
     return context
 
 
+def _placeholder(title: str, text: str) -> dict[str, Any]:
+    """A chart that cannot be drawn: its title and, in its place, why."""
+    return {"chart": None, "title": title, "text": text}
+
+
+def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[str, Any]]:
+    """The horizon table as a pivot of published cells: one row per outcome, one cell per
+    horizon; an outcome not estimated has one cell across the horizons with the reason."""
+    hv = horizon.values
+    frame = horizon.frame()
+    effect = fmt.effect()
+    rows = []
+    for outcome in tables.outcome_order(hv["outcome"]):
+        cells: list[int | None] = []
+        for h in tables.HORIZONS:
+            match = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == h)]
+            cells.append(int(match[0]) if len(match) else None)
+        first = cells[0] if cells[0] is not None else next(c for c in cells if c is not None)
+        head = frame.loc[first]
+        out: list[dict[str, Any]] = []
+        overall = reason_text_of(head, t) if cells[0] is not None else None
+        if overall is not None:
+            out.append({"text": overall, "classes": "na", "title": "", "span": len(cells)})
+        for i in cells if overall is None else []:
+            if i is None:
+                out.append({"text": t("sym.missing"), "classes": "num", "title": "", "span": 1})
+                continue
+            why = reason_text_of(frame.loc[i], t)
+            if why is not None:
+                out.append({"text": why, "classes": "na", "title": "", "span": 1})
+            elif horizon.is_suppressed(i, "effect") and horizon.applied:
+                out.append(
+                    {
+                        "text": t("sym.suppressed"),
+                        "classes": "num sup",
+                        "title": t("note.suppressed"),
+                        "span": 1,
+                    }
+                )
+            else:
+                flag = " flag" if horizon.is_suppressed(i, "effect") else ""
+                out.append(
+                    {
+                        "text": effect(frame.at[i, "effect"], frame.loc[i]),
+                        "classes": "num" + flag,
+                        "title": t("note.would_suppress") if flag else "",
+                        "span": 1,
+                    }
+                )
+        passes = head.get("pretrend_passes")
+        if not missing(passes):
+            pretrend = t("value.yes" if bool(passes) else "value.no")
+        else:
+            pretrend = reason_text_of(head, t, "pretrend_") or t("sym.missing")
+        rows.append(
+            {
+                "outcome": t.code("outcome", outcome),
+                "unit": t(f"unit.{head['unit']}"),
+                "cells": out,
+                "pretrend": pretrend,
+                "pretrend_fails": not missing(passes) and not bool(passes),
+                "pretrend_classes": "na"
+                if missing(passes) and pretrend != t("sym.missing")
+                else "",
+            }
+        )
+    return rows
+
+
 def _impact_context(
     pid: str,
     key: str,
@@ -291,65 +371,28 @@ def _impact_context(
     horizon = mine("effects_by_horizon")
     if horizon is None or horizon.values.empty:
         return None
-    hv = horizon.values
-    outcomes = list(dict.fromkeys(hv["outcome"]))
-    # one row per outcome, one column per horizon: the table is a pivot of published cells
-    pivot_rows = []
-    for outcome in outcomes:
-        cells = []
-        for h in tables.HORIZONS:
-            match = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == h)]
-            cells.append(int(match[0]) if len(match) else None)
-        pivot_rows.append((outcome, cells))
-    frame = horizon.frame()
-    effect = fmt.effect()
-    rows = []
-    warnings = []
-    for outcome, cells in pivot_rows:
-        out = []
-        for i in cells:
-            if i is None:
-                out.append({"text": t("sym.missing"), "classes": "num", "title": ""})
-            elif horizon.is_suppressed(i, "effect") and horizon.applied:
-                out.append(
-                    {
-                        "text": t("sym.suppressed"),
-                        "classes": "num sup",
-                        "title": t("note.suppressed"),
-                    }
-                )
-            else:
-                flag = " flag" if horizon.is_suppressed(i, "effect") else ""
-                out.append(
-                    {
-                        "text": effect(frame.at[i, "effect"], frame.loc[i]),
-                        "classes": "num" + flag,
-                        "title": t("note.would_suppress") if flag else "",
-                    }
-                )
-        first = cells[0]
-        passes = frame.at[first, "pretrend_passes"] if first is not None else None
-        unit = frame.at[first, "unit"] if first is not None else "pct"
-        if passes is False or (passes is not None and passes is not pd.NA and not bool(passes)):
-            warnings.append(t.code("outcome", outcome))
-        rows.append(
-            {
-                "outcome": t.code("outcome", outcome),
-                "unit": t(f"unit.{unit}"),
-                "cells": out,
-                "pretrend": ""
-                if passes is None or passes is pd.NA
-                else t("value.yes" if bool(passes) else "value.no"),
-            }
-        )
+    rows = _horizon_rows(horizon, t, fmt)
+    warnings = [r["outcome"] for r in rows if r["pretrend_fails"]]
+    estimates = inputs.estimates[inputs.estimates["program_id"] == pid]
+    charted = tables.headline(estimates)
     events = mine("event_study")
     het = mine("heterogeneity")
     roi = mine("roi")
+    matched = mine("matching")
     balance = mine("balance")
     bench = inputs.benchmarks
-    event_charts, forest_charts = [], []
-    for outcome in HEADLINE_OUTCOMES:
-        short = outcome.removeprefix("log_")
+    overall = horizon.frame()
+    overall = overall[overall["horizon"] == "overall"].set_index("outcome")
+    event_charts: list[dict[str, Any]] = []
+    forest_charts: list[dict[str, Any]] = []
+    for outcome in charted:
+        short = slug(outcome.removeprefix("log_"))
+        label = t.code("outcome", outcome)
+        why = reason_text_of(overall.loc[outcome], t) if outcome in overall.index else None
+        if why is not None:  # no chart: its reason in its place
+            event_charts.append(_placeholder(t("fig.event_study", outcome=label), why))
+            forest_charts.append(_placeholder(t("fig.forest", outcome=label), why))
+            continue
         ev = events.frame() if events is not None else pd.DataFrame()
         ev = ev[ev["outcome"] == outcome] if len(ev) else ev
         if len(ev):
@@ -358,47 +401,61 @@ def _impact_context(
                 truth = true_effects[
                     (true_effects["program_id"] == pid) & (true_effects["outcome"] == outcome)
                 ].copy()
-                truth["effect"] = tables.to_display(outcome, truth["effect"])
+                truth["effect"] = tables.to_display(outcome, truth["effect"], ev["unit"].iloc[0])
             event_charts.append(
-                charts.div(
-                    figures.event_study_figure(ev, t, outcome, truth),
-                    image=f"{key}_event_study_{short}",
-                )
+                {
+                    "chart": charts.div(
+                        figures.event_study_figure(ev, t, outcome, truth),
+                        image=f"{key}_event_study_{short}",
+                    )
+                }
             )
         hf = het.frame() if het is not None else pd.DataFrame()
         hf = hf[hf["outcome"] == outcome] if len(hf) else hf
-        if len(hf):
+        if len(hf) > 1:  # more than the overall effect
             forest_charts.append(
-                charts.div(
-                    figures.forest_figure(hf, t, outcome), image=f"{key}_effects_by_group_{short}"
-                )
+                {
+                    "chart": charts.div(
+                        figures.forest_figure(hf, t, outcome),
+                        image=f"{key}_effects_by_group_{short}",
+                    )
+                }
             )
     het_view = None
     if het is not None and len(het.values):
-        headline = het.values["outcome"].isin(HEADLINE_OUTCOMES)
+        # the charted outcomes' rows, and the groups of any other outcome estimated by group
+        shown = het.values["outcome"].isin(charted) | (het.values["dimension"] != "cohort")
         het_view = table_view(
             het,
             [
                 Col("outcome", t("col.outcome"), fmt.code("outcome"), numeric=False),
                 *_group_cols(t, fmt),
-                Col("effect", t("col.effect"), fmt.effect()),
+                Col("effect", t("col.effect"), fmt.effect(), reason=""),
                 Col("n_treated", t("col.n_treated"), fmt.number()),
                 Col("n_control", t("col.n_control"), fmt.number()),
             ],
             t,
             keys=tables.HETEROGENEITY.keys,
-            rows=headline,
+            rows=shown,
             total_label=_is_total,
         )
     roi_view = roi_charts = None
+    roi_notes: list[str] = []
     if roi is not None and len(roi.values):
         roi_view = table_view(
             roi,
             [
                 Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
                 Col("basis", t("col.basis"), fmt.code("basis"), numeric=False),
-                Col("estimate", t("col.estimate"), fmt.number(1)),
-                Col("ci_low", t("col.ci"), fmt.interval(), protects=("estimate",)),
+                Col("estimate", t("col.estimate"), fmt.number(1), reason=""),
+                Col(
+                    "ci_low",
+                    t("col.ci"),
+                    fmt.interval(),
+                    protects=("estimate",),
+                    reason="",
+                    quiet=True,
+                ),
                 Col("beneficiaries", t("col.beneficiaries"), fmt.number()),
             ],
             t,
@@ -413,6 +470,11 @@ def _impact_context(
                 figures.roi_figure(rf, bench, t, "cost_per_job"), image=f"{key}_cost_per_job"
             ),
         ]
+        for _, row in rf.iterrows():
+            why = reason_text_of(row, t)
+            if why is not None:
+                metric = t.code("metric", str(row["metric"]))
+                roi_notes.append(f"{metric} ({t.code('basis', str(row['basis']))}): {why}")
     bench_view = table_view(
         Published("benchmarks", bench, pd.DataFrame(index=bench.index), False),
         [
@@ -433,6 +495,25 @@ def _impact_context(
         t,
         keys=tables.BENCHMARKS.keys,
     )
+    matching_view = None
+    if matched is not None and len(matched.values):
+        matching_view = table_view(
+            matched,
+            [
+                Col("outcome", t("col.outcome"), fmt.code("outcome"), numeric=False),
+                Col(
+                    "unit",
+                    t("col.unit"),
+                    lambda v, _row: t(f"unit.{v}") if t.has(f"unit.{v}") else str(v),
+                    numeric=False,
+                ),
+                Col("effect", t("col.effect"), fmt.effect(), reason=""),
+                Col("n_treated", t("col.n_treated"), fmt.number()),
+                Col("n_control", t("col.n_control"), fmt.number()),
+            ],
+            t,
+            keys=tables.MATCHING.keys,
+        )
     balance_view = balance_chart = None
     if balance is not None and len(balance.values):
         balance_chart = charts.div(
@@ -449,6 +530,12 @@ def _impact_context(
                 Col("mean_control_after", t("col.mean_control_after"), fmt.number(2)),
                 Col("smd_after", t("col.smd_after"), fmt.number(3)),
                 Col("n_matched", t("col.n_matched"), fmt.number()),
+                Col(
+                    "status",
+                    t("col.note"),
+                    lambda _v, row: reason_text_of(row, t) or "",
+                    numeric=False,
+                ),
             ],
             t,
             keys=tables.BALANCE.keys,
@@ -462,7 +549,9 @@ def _impact_context(
         "heterogeneity": het_view,
         "roi": roi_view,
         "roi_charts": roi_charts,
+        "roi_notes": roi_notes,
         "benchmarks": bench_view,
+        "matching_effects": matching_view,
         "balance": balance_view,
         "balance_chart": balance_chart,
         "matching": tables.matching_used(inputs),
@@ -646,6 +735,10 @@ def methodology_context(
         },
         "disclosure_summary": summary,
         "parameters": parameters,
+        # every reason a page may show, so that a reader can look any of them up
+        "statuses": statuses(t),
+        "reasons": catalogue(t),
+        "reasons_note": t("method.reasons_list", k=rules.min_firms),
     }
 
 

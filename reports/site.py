@@ -43,7 +43,7 @@ from reports.editions import (
 from reports.export import write_tables
 from reports.i18n import PLOTLY_LOCALES, Lang, Translator
 from reports.images import export_images
-from reports.inputs import SiteInputs, read_site_inputs
+from reports.inputs import SiteInputs, outcome_labels, read_site_inputs
 
 # the single-page report, until flows/steps.py::publish calls build_site
 from reports.period import Period
@@ -140,6 +140,8 @@ def build_site(
     rules = disclosure or DisclosureRules()
     public = audience == "public"
     inputs = read_site_inputs(con, run_id, when)
+    # the agency's labels of outcomes this module has no words for (its own outcomes)
+    t = Translator(lang, codes=outcome_labels(inputs.specifications))
     parameters = inputs.run.get("parameters") or {}
     if synthetic is None:
         synthetic = bool(parameters.get("synthetic", False))
@@ -259,7 +261,7 @@ def _write_edition(
     slugs = {pid: f"program-{pages.slug(str(pid))}.html" for pid in registry["program_id"]}
 
     # tables as files first: the pages link to them
-    files = write_tables(published.tables, folder / "tables", t)
+    files = write_tables(published.tables, folder / "tables", t)  # with reasons in words
     log = published.log.assign(
         rule_description=[pages.rule_text(r, t, rules) for r in published.log["rule"]]
     )
@@ -384,7 +386,7 @@ def _write_edition(
         "index.html",
         lede=t("overview.lede", n=len(registry), end=when.end.isoformat()),
         portfolio=pages.portfolio_view(
-            tabs["portfolio"], registry, names, slugs, t, fmt, when.annual
+            tabs["portfolio"], registry, names, slugs, t, fmt, tables.outcome_units(inputs)
         ),
         charts=overview_charts,
         downloads=[(t(f"table.{k}"), v) for k, v in files.items() if not k.startswith("_")],
@@ -415,6 +417,7 @@ def _keys() -> dict[str, tuple[str, ...]]:
         "event_study": ("program_id", "outcome", "event_time"),
         "effects_by_horizon": ("program_id", "outcome", "horizon"),
         "roi": tables.ROI.keys,
+        "matching": tables.MATCHING.keys,
         "benchmarks": tables.BENCHMARKS.keys,
         "balance": tables.BALANCE.keys,
         "quarantine": tables.QUARANTINE.keys,

@@ -3,8 +3,14 @@ control. Pure functions: inputs in, `Published` tables out.
 
 Each builder returns a frame with the published columns and the helper columns the rules
 need (firms behind a figure, the largest contributions to a sum); its `TableSpec` says
-which is which. Effects are converted to the units pages show: percent for log outcomes
-(100 x (e^ATT - 1)), percentage points for shares, jobs for employment.
+which is which. Effects are converted to the units pages show (the unit stored with each
+estimate, else one from the outcome's name): percent for log outcomes (100 x (e^ATT - 1)),
+percentage points for shares, jobs, constant US dollars or the outcome's own level.
+
+Every effect, return and balance table keeps the units that could not be estimated as
+rows with a null figure and their `status`, `reason` and `reason_params`
+(`reports.reasons` puts them in words); counts of firms inside the reasons go through
+disclosure control like any other (`reports.disclosure.protect_reasons`).
 """
 
 from __future__ import annotations
@@ -24,32 +30,59 @@ from reports.disclosure import (
     TableSpec,
     contributions,
     protect,
+    protect_reasons,
 )
 from reports.inputs import SiteInputs
 
 DIMENSIONS = ("size_class", "sector", "region")
 HORIZONS = ("overall", "short", "medium", "long")
 SHARE_OUTCOMES = ("exporter", "rd_intensity")  # effects in percentage points
+UNITS = ("pct", "pp", "jobs", "usd", "level")
+# the status and reason of an estimate (reports.reasons), carried by every effect table
+REASON_COLUMNS = ("status", "reason", "reason_params")
 
 
-def unit_of(outcome: str) -> str:
-    """Display unit of an outcome's effects: pct, pp (percentage points) or jobs."""
+def unit_of(outcome: str, unit: object = None) -> str:
+    """Display unit of an outcome's effects: the stored one (pct, pp, jobs, usd, level)
+    when the estimate has it, else from the name: pct for log outcomes, pp (percentage
+    points) for shares, jobs for employment, the outcome's own level otherwise."""
+    if isinstance(unit, str) and unit in UNITS:
+        return unit
     if outcome.startswith("log_"):
         return "pct"
     if outcome in SHARE_OUTCOMES:
         return "pp"
-    return "jobs"
+    return "jobs" if outcome == "employment" else "level"
 
 
-def to_display(outcome: str, values: pd.Series) -> pd.Series:
-    """Effects in display units (log points become percent)."""
-    x = pd.to_numeric(values, errors="coerce").astype(float)
-    unit = unit_of(outcome)
-    if unit == "pct":
-        return 100.0 * np.expm1(x)
-    if unit == "pp":
-        return 100.0 * x
-    return x
+def _in_units(values: pd.Series | np.ndarray, units: np.ndarray) -> np.ndarray:
+    x = pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").astype(float).to_numpy()
+    with np.errstate(over="ignore"):
+        return np.where(units == "pct", 100.0 * np.expm1(x), np.where(units == "pp", 100.0 * x, x))
+
+
+def to_display(outcome: str, values: pd.Series, unit: object = None) -> pd.Series:
+    """Effects in display units: log points become percent (100 x (e^x - 1)), shares
+    percentage points (100 x); jobs, money (usd) and other levels stay as they are."""
+    units = np.full(len(values), unit_of(outcome, unit))
+    return pd.Series(_in_units(values, units), index=values.index)
+
+
+def outcome_order(outcomes: object) -> list[str]:
+    """Outcomes in the report's order: the built-in ones first, then the others as found."""
+    found = list(dict.fromkeys(str(o) for o in outcomes))  # type: ignore[attr-defined]
+    return [o for o in OUTCOMES if o in found] + [o for o in found if o not in OUTCOMES]
+
+
+def headline(estimates: pd.DataFrame) -> tuple[str, ...]:
+    """The outcomes an overview or a program page charts: the headline outcomes the run
+    has (sales, employment), else its first two (a register without sales)."""
+    cs = _cs(estimates)
+    if cs.empty:
+        return ()
+    found = outcome_order(cs["outcome"])
+    chosen = [o for o in HEADLINE_OUTCOMES if o in found]
+    return tuple(chosen or found[:2])
 
 
 def horizon_of(event_time: int) -> str:
@@ -63,18 +96,21 @@ def horizon_of(event_time: int) -> str:
 
 def _effects(frame: pd.DataFrame) -> pd.DataFrame:
     """Add effect, ci_low, ci_high (and band_low, band_high when the frame has the
-    event study's simultaneous band) and unit in display units, row by row of outcome."""
+    event study's simultaneous band) and unit in display units, row by row: the unit
+    stored with the estimate, else the outcome's by name."""
     out = frame.copy()
+    stored = frame["unit"] if "unit" in frame else pd.Series([None] * len(frame))
+    units = np.array(
+        [unit_of(str(o), u) for o, u in zip(frame["outcome"], stored, strict=True)], dtype=object
+    )
     sources = {"effect": "estimate", "ci_low": "ci_low", "ci_high": "ci_high"}
     sources.update({c: c for c in ("band_low", "band_high") if c in frame})
-    converted = {c: np.full(len(out), np.nan) for c in sources}
-    for outcome, rows in frame.groupby("outcome", sort=False):
-        where = frame.index.get_indexer(rows.index)
-        for column, source in sources.items():
-            converted[column][where] = to_display(str(outcome), rows[source]).to_numpy()
-    for column, values in converted.items():
-        out[column] = values
-    out["unit"] = out["outcome"].map(unit_of)
+    for column, source in sources.items():
+        out[column] = _in_units(frame[source], units) if len(frame) else np.array([], float)
+    out["unit"] = units
+    for column in REASON_COLUMNS:  # effect tables carry them, even from older warehouses
+        if column not in out:
+            out[column] = None
     return out
 
 
@@ -204,7 +240,9 @@ def reach_by_group(inputs: SiteInputs, top: int) -> pd.DataFrame:
     return frame[[*columns, *REACH_BY_GROUP.internal]].reset_index(drop=True)
 
 
-def _portfolio_spec(annual: bool) -> TableSpec:
+def _portfolio_spec(outcomes: tuple[str, ...]) -> TableSpec:
+    """The portfolio's structure: reach and spending, and the overall effect on each of
+    `outcomes` (none in quarterly editions) with its status and reason."""
     measures = [
         Measure("firms_served", "count", additive=True),
         Measure("public_cost_usd", "sum", firms="_cost_firms", top="_cost_top", additive=True),
@@ -212,14 +250,14 @@ def _portfolio_spec(annual: bool) -> TableSpec:
         Measure("coverage_pct", "derived", depends=("firms_served",)),
     ]
     internal = ["_cost_firms", "_cost_top", "_pinned"]
-    if annual:
-        for o in HEADLINE_OUTCOMES:
-            measures += [
-                Measure(f"{o}_effect", "estimate", firms=f"_{o}_firms", control=f"_{o}_control"),
-                Measure(f"{o}_ci_low", "derived", depends=(f"{o}_effect",)),
-                Measure(f"{o}_ci_high", "derived", depends=(f"{o}_effect",)),
-            ]
-            internal += [f"_{o}_firms", f"_{o}_control"]
+    for o in outcomes:
+        measures += [
+            Measure(f"{o}_effect", "estimate", firms=f"_{o}_firms", control=f"_{o}_control"),
+            Measure(f"{o}_ci_low", "derived", depends=(f"{o}_effect",)),
+            Measure(f"{o}_ci_high", "derived", depends=(f"{o}_effect",)),
+            *(Measure(f"{o}_{c}", "info") for c in REASON_COLUMNS),
+        ]
+        internal += [f"_{o}_firms", f"_{o}_control"]
     return TableSpec(
         "portfolio",
         keys=("program_id", "is_total"),
@@ -230,14 +268,21 @@ def _portfolio_spec(annual: bool) -> TableSpec:
     )
 
 
+def portfolio_outcomes(inputs: SiteInputs) -> tuple[str, ...]:
+    """The outcomes whose effects the portfolio shows (annual editions)."""
+    return headline(inputs.estimates) if inputs.period.annual else ()
+
+
 def portfolio(inputs: SiteInputs, top: int) -> pd.DataFrame:
     """One row per program (firms served, public cost, cost per firm, coverage, headline
-    effects in annual editions) and a total row over the portfolio."""
+    effects with their status and reason in annual editions) and a total row over the
+    portfolio."""
     spells = inputs.participations
     served = spells.groupby("program_id")["firm_id"].nunique()
     cost = contributions(spells, ["program_id"], "public_cost_usd", top=top).set_index("program_id")
     population = inputs.population.set_index("country")["manufacturing_firms"]
     simple = _simple(inputs.estimates).set_index(["program_id", "outcome"])
+    outcomes = portfolio_outcomes(inputs)
     rows = []
     for p in inputs.programs.itertuples():
         firms = int(served.get(p.program_id, 0))
@@ -252,14 +297,22 @@ def portfolio(inputs: SiteInputs, top: int) -> pd.DataFrame:
         }
         pop = population.get(p.country)
         row["coverage_pct"] = 100.0 * firms / pop if pop else np.nan
-        if inputs.period.annual:
-            for o in HEADLINE_OUTCOMES:
-                est = simple.loc[(p.program_id, o)] if (p.program_id, o) in simple.index else None
-                row[f"{o}_effect"] = est["effect"] if est is not None else np.nan
-                row[f"{o}_ci_low"] = est["ci_low"] if est is not None else np.nan
-                row[f"{o}_ci_high"] = est["ci_high"] if est is not None else np.nan
-                row[f"_{o}_firms"] = est["n_treated"] if est is not None else np.nan
-                row[f"_{o}_control"] = est["n_control"] if est is not None else np.nan
+        for o in outcomes:
+            found = (p.program_id, o) in simple.index
+            est = simple.loc[(p.program_id, o)] if found else None
+            if isinstance(est, pd.DataFrame):  # one overall row per program and outcome
+                est = est.iloc[0]
+            for column, source in (
+                ("effect", "effect"),
+                ("ci_low", "ci_low"),
+                ("ci_high", "ci_high"),
+                ("_firms", "n_treated"),
+                ("_control", "n_control"),
+            ):
+                name = f"_{o}{column}" if column.startswith("_") else f"{o}_{column}"
+                row[name] = est[source] if est is not None else np.nan
+            for column in REASON_COLUMNS:
+                row[f"{o}_{column}"] = est[column] if est is not None else None
         rows.append(row)
     total = contributions(
         spells.assign(all_programs=1), ["all_programs"], "public_cost_usd", top=top
@@ -280,7 +333,7 @@ def portfolio(inputs: SiteInputs, top: int) -> pd.DataFrame:
     frame["cost_per_firm_usd"] = frame["public_cost_usd"] / frame["firms_served"].where(
         frame["firms_served"] > 0
     )
-    spec = _portfolio_spec(inputs.period.annual)
+    spec = _portfolio_spec(outcomes)
     columns = [*spec.keys, *spec.measure_columns, *spec.internal]
     return frame.reindex(columns=columns)
 
@@ -304,10 +357,11 @@ def _cs(estimates: pd.DataFrame) -> pd.DataFrame:
     return estimates[estimates["estimator"] == ESTIMATOR]
 
 
-def _simple(estimates: pd.DataFrame) -> pd.DataFrame:
-    """Overall effect (simple aggregation, all firms) per program and outcome."""
-    cs = _cs(estimates)
-    if cs.empty:
+def _simple(estimates: pd.DataFrame, estimator: str = ESTIMATOR) -> pd.DataFrame:
+    """Overall effect (simple aggregation, all firms) per program and outcome, with its
+    status and reason (an outcome not estimated has only this row)."""
+    rows = estimates[estimates["estimator"] == estimator] if len(estimates) else estimates
+    if rows.empty:
         return pd.DataFrame(
             columns=[
                 "program_id",
@@ -315,11 +369,13 @@ def _simple(estimates: pd.DataFrame) -> pd.DataFrame:
                 "effect",
                 "ci_low",
                 "ci_high",
+                "unit",
                 "n_treated",
                 "n_control",
+                *REASON_COLUMNS,
             ]
         )
-    rows = cs[(cs["aggregation"] == "simple") & (cs["subgroup"] == "all")]
+    rows = rows[(rows["aggregation"] == "simple") & (rows["subgroup"] == "all")]
     return _effects(rows)
 
 
@@ -341,8 +397,9 @@ HETEROGENEITY = TableSpec(
 
 
 def heterogeneity(inputs: SiteInputs) -> pd.DataFrame:
-    """Effects by entry cohort (every outcome) and by size class, sector and region
-    (headline outcomes), each group with the overall effect as its total row."""
+    """Effects by entry cohort (every outcome) and by size class, sector and region (the
+    outcomes estimated by group), each group with the overall effect as its total row;
+    groups and outcomes not estimated keep their row, with status and reason."""
     cs = _cs(inputs.estimates)
     columns = [
         *HETEROGENEITY.keys,
@@ -353,19 +410,27 @@ def heterogeneity(inputs: SiteInputs) -> pd.DataFrame:
         "n_treated",
         "n_control",
         "estimated",
+        *REASON_COLUMNS,
         *HETEROGENEITY.internal,
     ]
     if cs.empty:
         return pd.DataFrame(columns=columns)
     all_firms = cs["subgroup"] == "all"
     overall = cs[(cs["aggregation"] == "simple") & all_firms]
+    groups = cs[cs["subgroup"].isin(DIMENSIONS)]
+    by_group = set(zip(groups["program_id"], groups["outcome"], groups["subgroup"], strict=True))
     totals = []
     for _, row in overall.iterrows():
-        dims = ["cohort", *DIMENSIONS] if row["outcome"] in HEADLINE_OUTCOMES else ["cohort"]
+        dims = ["cohort"] + [
+            d for d in DIMENSIONS if (row["program_id"], row["outcome"], d) in by_group
+        ]
         for d in dims:
             totals.append({**row.to_dict(), "dimension": d, "value": "total", "is_total": True})
     cohorts = cs[(cs["aggregation"] == "group") & all_firms & cs["key"].notna()].copy()
-    counts = inputs.contributors[inputs.contributors["aggregation"] == "cohort"]
+    counts = inputs.contributors
+    counts = counts[counts["aggregation"] == "cohort"] if len(counts) else counts
+    if len(counts) == 0:
+        counts = pd.DataFrame(columns=["program_id", "outcome", "key", "firms", "control"])
     cohorts = cohorts.drop(columns=["n_treated", "n_control"]).merge(
         counts.rename(columns={"firms": "n_treated", "control": "n_control"})[
             ["program_id", "outcome", "key", "n_treated", "n_control"]
@@ -376,12 +441,13 @@ def heterogeneity(inputs: SiteInputs) -> pd.DataFrame:
     cohorts = cohorts.assign(
         dimension="cohort", value=cohorts["key"].astype("Int64").astype(str), is_total=False
     )
-    groups = cs[cs["subgroup"].isin(DIMENSIONS)]
     groups = groups.assign(
         dimension=groups["subgroup"], value=groups["subgroup_value"].astype(str), is_total=False
     )
-    frame = pd.concat([pd.DataFrame(totals), cohorts, groups], ignore_index=True)
-    frame = _effects(frame)
+    parts = [p for p in (pd.DataFrame(totals), cohorts, groups) if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    frame = _effects(pd.concat(parts, ignore_index=True))
     frame["estimated"] = frame["estimate"].notna()
     frame["_same"] = np.where(
         frame["is_total"],
@@ -419,7 +485,8 @@ EVENT_STUDY = TableSpec(
 
 def event_study(inputs: SiteInputs) -> pd.DataFrame:
     """Effects by years since entry, and the horizon means as totals of their event times
-    (a horizon mean and all but one of its event times would reveal the last one)."""
+    (a horizon mean and all but one of its event times would reveal the last one). An
+    outcome not estimated has none: its reason is in the heterogeneity and horizon tables."""
     cs = _cs(inputs.estimates)
     columns = [
         *EVENT_STUDY.keys,
@@ -429,13 +496,20 @@ def event_study(inputs: SiteInputs) -> pd.DataFrame:
         "band_low",
         "band_high",
         "unit",
+        *REASON_COLUMNS,
         *EVENT_STUDY.internal,
     ]
     if cs.empty:
         return pd.DataFrame(columns=columns)
     all_firms = cs["subgroup"] == "all"
     dynamic = cs[(cs["aggregation"] == "dynamic") & all_firms & cs["key"].notna()]
-    counts = inputs.contributors[inputs.contributors["aggregation"] == "event_time"]
+    means = cs[(cs["aggregation"] == "horizon") & all_firms].rename(columns={"label": "horizon"})
+    if dynamic.empty and means.empty:
+        return pd.DataFrame(columns=columns)
+    counts = inputs.contributors
+    counts = counts[counts["aggregation"] == "event_time"] if len(counts) else counts
+    if len(counts) == 0:
+        counts = pd.DataFrame(columns=["program_id", "outcome", "key", "firms", "control"])
     dynamic = dynamic.merge(
         counts[["program_id", "outcome", "key", "firms", "control"]],
         on=["program_id", "outcome", "key"],
@@ -444,7 +518,6 @@ def event_study(inputs: SiteInputs) -> pd.DataFrame:
     dynamic["event_time"] = dynamic["key"].astype(int)
     dynamic["horizon"] = dynamic["event_time"].map(horizon_of)
     dynamic["is_total"] = False
-    means = cs[(cs["aggregation"] == "horizon") & all_firms].rename(columns={"label": "horizon"})
     support = dynamic.groupby(["program_id", "outcome", "horizon"]).agg(
         _firms=("_firms", "max"), _control=("_control", "min")
     )
@@ -454,7 +527,8 @@ def event_study(inputs: SiteInputs) -> pd.DataFrame:
     for column in ("band_low", "band_high"):  # warehouses estimated before the band
         if column not in dynamic:
             dynamic[column] = np.nan
-    frame = _effects(pd.concat([dynamic, means], ignore_index=True))
+    parts = [p for p in (dynamic, means) if len(p)]
+    frame = _effects(pd.concat(parts, ignore_index=True))
     frame["event_time"] = frame["event_time"].astype("Int64")
     frame = frame.sort_values(["program_id", "outcome", "is_total", "event_time"], kind="stable")
     return frame[columns].reset_index(drop=True)
@@ -474,21 +548,71 @@ ROI = TableSpec(
 
 
 def roi(inputs: SiteInputs, top: int) -> pd.DataFrame:
-    """Return per public dollar and cost per job, counterfactual and self-reported; the
-    self-reported ones carry their respondents' largest contributions (dominance rule)."""
+    """Return per public dollar and cost per job, counterfactual and self-reported, with
+    the status and reason of those not estimated; the self-reported ones carry their
+    respondents' largest contributions (dominance rule)."""
     frame = inputs.roi.copy()
-    columns = [*ROI.keys, "estimate", "ci_low", "ci_high", "beneficiaries", *ROI.internal]
+    columns = [
+        *ROI.keys,
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "beneficiaries",
+        *REASON_COLUMNS,
+        *ROI.internal,
+    ]
     if frame.empty:
         return pd.DataFrame(columns=columns)
+    for column in REASON_COLUMNS:
+        if column not in frame:
+            frame[column] = None
     frame["_num_total"] = np.nan
     frame["_num_top"] = np.nan
     survey = inputs.self_reported
     for metric, column in (("sales_per_dollar", "sales_usd"), ("cost_per_job", "jobs")):
         sums = contributions(survey, ["program_id"], column, top=top).set_index("program_id")
         rows = (frame["basis"] == "self_reported") & (frame["metric"] == metric)
-        frame.loc[rows, "_num_total"] = frame.loc[rows, "program_id"].map(sums["total"])
-        frame.loc[rows, "_num_top"] = frame.loc[rows, "program_id"].map(sums["top"])
+        if not rows.any():  # no survey: nothing to add (an empty map has no numeric type)
+            continue
+        programs = frame.loc[rows, "program_id"]
+        frame.loc[rows, "_num_total"] = programs.map(sums["total"]).astype(float)
+        frame.loc[rows, "_num_top"] = programs.map(sums["top"]).astype(float)
     return frame[columns]
+
+
+MATCHING = TableSpec(
+    "matching",
+    keys=("program_id", "outcome"),
+    measures=(
+        Measure("effect", "estimate", firms="n_treated", control="n_control"),
+        *EFFECT_MEASURES,
+        Measure("n_treated", "count"),
+        Measure("n_control", "count"),
+    ),
+)
+
+
+def matching(inputs: SiteInputs) -> pd.DataFrame:
+    """The matching + DID check: each outcome's overall effect against matched comparison
+    firms, or its status and reason (no overlap, no baseline year...)."""
+    columns = [
+        *MATCHING.keys,
+        "effect",
+        "ci_low",
+        "ci_high",
+        "unit",
+        "n_treated",
+        "n_control",
+        *REASON_COLUMNS,
+    ]
+    frame = _simple(inputs.estimates, MATCHING_ESTIMATOR)
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    order = {o: i for i, o in enumerate(outcome_order(frame["outcome"]))}
+    frame = frame.assign(_order=frame["outcome"].map(order)).sort_values(
+        ["program_id", "_order"], kind="stable"
+    )
+    return frame[columns].reset_index(drop=True)
 
 
 BALANCE = TableSpec(
@@ -505,6 +629,21 @@ BALANCE = TableSpec(
         Measure("n_matched", "count"),
     ),
 )
+
+
+def balance(inputs: SiteInputs) -> pd.DataFrame:
+    """Covariate balance before and after matching; a covariate dropped before the
+    propensity score (constant, collinear) keeps its row with status 'dropped' and the
+    reason."""
+    frame = inputs.balance.copy()
+    dropped = frame["dropped"] if "dropped" in frame else pd.Series([None] * len(frame))
+    has = dropped.notna().to_numpy()
+    frame["status"] = pd.Series(
+        ["dropped" if h else None for h in has], index=frame.index, dtype=object
+    )
+    frame["reason"] = pd.Series(dropped.to_numpy(), index=frame.index, dtype=object)
+    return frame.drop(columns=["dropped"], errors="ignore")
+
 
 BENCHMARKS = TableSpec(
     "benchmarks",
@@ -555,6 +694,7 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
     """Build and protect every table of the edition, in the order links between them need."""
     top = rules.dominance_top
     protected: list[Protected] = []
+    logs: list[pd.DataFrame] = []
 
     def add(frame: pd.DataFrame, spec: TableSpec) -> Protected:
         done = protect(frame, spec, rules, apply=public)
@@ -563,7 +703,8 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
 
     tables: dict[str, Published] = {}
     annual = inputs.period.annual
-    tables["portfolio"] = add(portfolio(inputs, top), _portfolio_spec(annual)).published()
+    spec = _portfolio_spec(portfolio_outcomes(inputs))
+    tables["portfolio"] = add(portfolio(inputs, top), spec).published()
     tables["reach_by_year"] = add(reach_by_year(inputs, top), REACH_BY_YEAR).published()
     tables["reach_by_group"] = add(reach_by_group(inputs, top), REACH_BY_GROUP).published()
     tables["budget"] = add(inputs.budgets, BUDGET).published()
@@ -572,11 +713,16 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
         events = add(event_study(inputs), EVENT_STUDY).published()
         tables["heterogeneity"] = het
         tables["event_study"] = events.rows(~events.values["is_total"].astype(bool))
-        tables["effects_by_horizon"] = _horizon_table(het, events, inputs.estimates)
+        horizon, horizon_log = _horizon_table(het, events, inputs.estimates, rules, public)
+        tables["effects_by_horizon"] = horizon
+        logs.append(horizon_log)
         tables["roi"] = add(roi(inputs, top), ROI).published()
         tables["benchmarks"] = add(inputs.benchmarks, BENCHMARKS).published()
+        match = matching(inputs)
+        if len(match):
+            tables["matching"] = add(match, MATCHING).published()
         if len(inputs.balance):
-            tables["balance"] = add(inputs.balance, BALANCE).published()
+            tables["balance"] = add(balance(inputs), BALANCE).published()
     tables["quarantine"] = add(inputs.quarantine, QUARANTINE).published()
     if inputs.scorecard is not None and len(inputs.scorecard):
         scorecard = add(inputs.scorecard, SCORECARD).published()
@@ -587,14 +733,31 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
         tables["scorecard"] = scorecard
     if not public:  # file names and per-entity counts would undo the quarantine suppression
         tables["loads"] = add(inputs.loads, LOADS).published()
-    logs = [p.log for p in protected if len(p.log)]
+    logs = [p.log for p in protected if len(p.log)] + [g for g in logs if len(g)]
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     return SiteTables(tables, log)
 
 
-def _horizon_table(het: Published, events: Published, estimates: pd.DataFrame) -> Published:
-    """Effects by horizon: the overall effect and the short, medium and long-run means."""
-    columns = ["program_id", "outcome", "horizon", "effect", "ci_low", "ci_high", "unit"]
+def _horizon_table(
+    het: Published,
+    events: Published,
+    estimates: pd.DataFrame,
+    rules: DisclosureRules,
+    public: bool,
+) -> tuple[Published, pd.DataFrame]:
+    """Effects by horizon: the overall effect (or its status and reason) and the short,
+    medium and long-run means, with the pre-entry test's verdict or why it was not run.
+    Returns the table and the log of the counts its pre-entry reasons withhold."""
+    columns = [
+        "program_id",
+        "outcome",
+        "horizon",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "unit",
+        *REASON_COLUMNS,
+    ]
     overall = het.rows(het.values["is_total"].astype(bool) & (het.values["dimension"] == "cohort"))
     overall = Published(
         overall.table_id,
@@ -612,27 +775,66 @@ def _horizon_table(het: Published, events: Published, estimates: pd.DataFrame) -
     )
     values = table.values
     order = {h: i for i, h in enumerate(HORIZONS)}
-    outcome_order = {o: i for i, o in enumerate(OUTCOMES)}
+    outcomes = {o: i for i, o in enumerate(outcome_order(values["outcome"]))}
     pretrend = _cs(estimates)
-    pretrend = (
-        pretrend[(pretrend["aggregation"] == "simple") & (pretrend["subgroup"] == "all")]
-        .set_index(["program_id", "outcome"])["pretrend_passes"]
-        .astype("boolean")
-    )
+    verdict: dict[tuple[str, str], dict[str, object]] = {}
+    if len(pretrend):
+        pretrend = pretrend[(pretrend["aggregation"] == "simple") & (pretrend["subgroup"] == "all")]
+        for row in pretrend.itertuples(index=False):
+            verdict[(row.program_id, row.outcome)] = {
+                "pretrend_passes": row.pretrend_passes,
+                "pretrend_reason": getattr(row, "pretrend_reason", None),
+                "pretrend_reason_params": getattr(row, "pretrend_reason_params", None),
+            }
+    keys = list(zip(values["program_id"], values["outcome"], strict=True))
+    empty: dict[str, object] = {}
     values = values.assign(
-        pretrend_passes=[
-            pretrend.get((p, o), pd.NA)
-            for p, o in zip(values["program_id"], values["outcome"], strict=True)
-        ]
+        pretrend_passes=pd.array(
+            [_flag(verdict.get(k, empty).get("pretrend_passes")) for k in keys], dtype="boolean"
+        ),
+        pretrend_reason=[verdict.get(k, empty).get("pretrend_reason") for k in keys],
+        pretrend_reason_params=[verdict.get(k, empty).get("pretrend_reason_params") for k in keys],
     )
-    rank = values["outcome"].map(outcome_order).fillna(99) * 10 + values["horizon"].map(order)
+    # a test's reason is only what stands in for its verdict
+    tested = values["pretrend_passes"].notna().to_numpy()
+    values.loc[tested, ["pretrend_reason", "pretrend_reason_params"]] = None
+    # the effects' own reasons were protected in the tables they come from
+    values, log = protect_reasons(
+        values,
+        ("program_id", "outcome", "horizon"),
+        "effects_by_horizon",
+        rules,
+        apply=public,
+        columns=["pretrend_reason_params"],
+    )
+    rank = values["outcome"].map(outcomes).fillna(len(outcomes)) * 10 + values["horizon"].map(order)
     ordering = np.lexsort((rank.to_numpy(), values["program_id"].astype(str).to_numpy()))
-    return Published(
+    published = Published(
         "effects_by_horizon",
         values.iloc[ordering].reset_index(drop=True),
         table.suppressed.iloc[ordering].reset_index(drop=True),
         table.applied,
     )
+    return published, log
+
+
+def _flag(value: object) -> object:
+    """A stored boolean, or NA (not tested)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return pd.NA
+    return bool(value)
+
+
+def outcome_units(inputs: SiteInputs) -> dict[str, str]:
+    """The display unit of each outcome of the run (the first stored, else by name)."""
+    est = inputs.estimates
+    if est.empty:
+        return {}
+    stored: dict[str, str] = {}
+    for outcome, unit in zip(est["outcome"], est["unit"], strict=True):
+        if isinstance(unit, str) and unit in UNITS:
+            stored.setdefault(str(outcome), unit)
+    return {str(o): stored.get(str(o), unit_of(str(o))) for o in est["outcome"].unique()}
 
 
 def matching_used(inputs: SiteInputs) -> bool:

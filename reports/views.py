@@ -2,7 +2,9 @@
 the suppression symbol, ready for the `table` macro of the templates.
 
 Cells are formatted from `Published.frame()` (suppressed values already removed in public
-editions), never from the true values, so a page cannot show what its table hides.
+editions), never from the true values, so a page cannot show what its table hides. A
+figure that was not estimated shows its status and reason instead (`reports.reasons`),
+never the suppression symbol: the two mean different things.
 Each `<td>` names its column (`data-col`) and each `<tr>` its row key (`data-key`), which
 lets tests and auditors match page cells with the exported tables.
 """
@@ -16,6 +18,7 @@ import pandas as pd
 
 from reports.disclosure import Published, row_key
 from reports.i18n import Translator
+from reports.reasons import row_text
 
 Formatter = Callable[[object, pd.Series], str]
 
@@ -30,6 +33,10 @@ class Col:
     numeric: bool = True
     protects: tuple[str, ...] = ()  # other columns whose suppression also hides this cell
     identifier: bool = False  # a code or name not to translate (column names, file names)
+    # the row's status columns this cell's figure belongs to (prefix: "" for `status`,
+    # "log_sales_" for `log_sales_status`...): a figure not estimated shows its reason...
+    reason: str | None = None
+    quiet: bool = False  # ...or, for a companion figure (an interval), nothing
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,11 @@ def table_view(
         row = frame.loc[i]
         cells = []
         for col in columns:
+            why = row_text(row, t, col.reason) if col.reason is not None else None
+            if why is not None:  # not estimated: not a suppression, the reason in its place
+                text = "" if col.quiet else why
+                cells.append(Cell(text, col.name, "na" if text else "", ""))
+                continue
             guarded = [c for c in (col.name, *col.protects) if c in table.suppressed.columns]
             hidden = any(table.is_suppressed(i, c) for c in guarded)
             classes = "num" if col.numeric else ""
