@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ __all__ = [
     "TwfeResult",
     "pretrend_test",
     "pretrend_test_cells",
+    "small_sample_corrected",
+    "supported_leads",
     "twfe_att",
     "twfe_event_study",
 ]
@@ -151,6 +153,24 @@ def supported_leads(gt: GroupTimeATT, min_firms: int) -> float:
     while e in support.index and support[e] >= min_firms:
         e -= 1
     return float(e + 1)
+
+
+def small_sample_corrected(gt: GroupTimeATT) -> GroupTimeATT:
+    """`gt` with each cell's influence functions scaled by sqrt(n / (n - 1)), separately
+    for its beneficiaries and its comparison firms: the analytic variance of a difference
+    of means divides by n, the unbiased one by n - 1. The ATT(g,t) are unchanged (and equal
+    R did's); only the pre-entry test uses this. With ~10 beneficiaries per cohort the
+    uncorrected Wald test on the leads rejected 8.1% (log sales) and 7.7% (log employment)
+    of true-null panels at 5%; corrected, 5.1% and 5.3% (1,000 seeded demo draws,
+    benchmarks/pretrend_size_raw.py)."""
+    influence = gt.influence.copy()
+    for j, cell in enumerate(gt.cells.itertuples()):
+        treated = gt.unit_cohort == cell.group
+        if cell.n_treated > 1:
+            influence[treated, j] *= math.sqrt(cell.n_treated / (cell.n_treated - 1))
+        if cell.n_control > 1:
+            influence[~treated, j] *= math.sqrt(cell.n_control / (cell.n_control - 1))
+    return replace(gt, influence=influence)
 
 
 def pretrend_test_cells(gt: GroupTimeATT, *, level: float = 0.05) -> PretrendResult:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import roi
-from evaluation.diagnostics import pretrend_test, supported_leads
+from evaluation.diagnostics import pretrend_test, small_sample_corrected, supported_leads
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
@@ -309,9 +309,7 @@ def event_study_band(dynamic: AggregateATT, spec: EvaluationSpec) -> dict[int, t
     }
 
 
-def pretrend_columns(
-    gt: GroupTimeATT, dynamic: AggregateATT, spec: EvaluationSpec
-) -> dict[str, object]:
+def pretrend_columns(gt: GroupTimeATT, spec: EvaluationSpec) -> dict[str, object]:
     """The pre-entry test's p-value and verdict, or why it was not run."""
     min_e = supported_leads(gt, spec.pretrend_min_firms)
     leads = gt.cells[gt.cells["event_time"] < 0]
@@ -322,7 +320,9 @@ def pretrend_columns(
         behind = int(leads.loc[leads["event_time"] == -1, "n_treated"].sum())
         reason = Reason("pretrend_too_few_firms", {"n": behind, "min": spec.pretrend_min_firms})
     else:
-        pre = pretrend_test(dynamic, gt.n_units, min_e=min_e, level=spec.pretrend_level)
+        # the test's variance with the n - 1 correction (small cohorts made it liberal)
+        corrected = _aggregate(small_sample_corrected(gt), "dynamic", spec)
+        pre = pretrend_test(corrected, gt.n_units, min_e=min_e, level=spec.pretrend_level)
         if pre.passes is not None:
             return {"pretrend_pvalue": pre.pvalue, "pretrend_passes": pre.passes}
         no_variance = "no variance" in pre.note
@@ -344,7 +344,7 @@ def _outcome_rows(
         "n_treated": n_treated,
         "n_control": n_control,
         "status": ESTIMATED,
-        **pretrend_columns(gt, aggs["dynamic"], spec),
+        **pretrend_columns(gt, spec),
     }
     rows = []
     for kind, agg in aggs.items():
@@ -514,7 +514,7 @@ def _roi_rows(
                 total, cost(gt), metric=metric, displacement=spec.displacement
             )
             n = total.beneficiaries
-        pretrend = pretrend_columns(gt, _aggregate(gt, "dynamic", spec), spec)
+        pretrend = pretrend_columns(gt, spec)
         return {**_ratio_row(ratio, n), **pretrend}
 
     rows: list[dict[str, object]] = []

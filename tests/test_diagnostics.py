@@ -273,3 +273,36 @@ def test_the_pre_entry_test_keeps_the_leads_backed_by_enough_firms() -> None:
     assert supported_leads(gt, 81) == 0  # nothing to test
     dynamic = aggregate(gt, "dynamic")
     assert list(pretrend_test(dynamic, gt.n_units, min_e=-3).estimates["key"]) == [-3, -2, -1]
+
+
+def test_small_sample_correction_gives_the_unbiased_variance_of_a_difference_of_means() -> None:
+    """One cohort, two periods: ATT = mean change of the treated minus that of the
+    controls. Analytic (R did) variance: s^2 / n with ddof 0 per group; corrected: ddof 1.
+    The estimates are untouched."""
+    import dataclasses
+
+    from evaluation.did import aggregate, att_gt
+    from evaluation.diagnostics import small_sample_corrected
+
+    rng = np.random.default_rng(3)
+    n_t, n_c = 7, 12
+    cohort = np.r_[np.full(n_t, 2021), np.zeros(n_c, dtype=int)]
+    y0, y1 = rng.normal(size=n_t + n_c), rng.normal(size=n_t + n_c)
+    panel = pd.DataFrame(
+        {
+            "firm_id": np.tile(np.arange(n_t + n_c), 2),
+            "year": np.repeat([2020, 2021], n_t + n_c),
+            "cohort": np.tile(cohort, 2),
+            "y": np.r_[y0, y1],
+        }
+    )
+    gt = att_gt(panel, unit="firm_id", time="year", cohort="cohort", outcome="y")
+    fixed = small_sample_corrected(gt)
+    change = y1 - y0
+    dt, dc = change[:n_t], change[n_t:]
+    analytic = np.sqrt(dt.var(ddof=0) / n_t + dc.var(ddof=0) / n_c)
+    unbiased = np.sqrt(dt.var(ddof=1) / n_t + dc.var(ddof=1) / n_c)
+    assert aggregate(gt, "simple").overall_se == pytest.approx(analytic, rel=1e-10)
+    assert aggregate(fixed, "simple").overall_se == pytest.approx(unbiased, rel=1e-10)
+    assert dataclasses.replace(fixed, influence=gt.influence).cells.equals(gt.cells)
+    assert aggregate(fixed, "simple").overall_att == aggregate(gt, "simple").overall_att
