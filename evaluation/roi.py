@@ -135,7 +135,9 @@ SCALE_CHOICES: dict[str, str] = {
     "log_passes": "the pre-entry test on the log scale passes (parallel trends in growth rates)",
     "level_passes": "only the pre-entry test on the level scale passes",
     "neither_passes": "neither scale's pre-entry test passes: read the figure with caution",
-    "not_tested": "no pre-entry test could be run that passes; the log scale by default",
+    "not_tested": (
+        "no pre-entry test passes and at least one could not be run: the log scale, by default"
+    ),
     "only_log": "only the log-scale figure could be estimated",
     "only_level": "only the level-scale figure could be estimated",
 }

@@ -7,7 +7,10 @@ title (in the edition's language) and the meaning of the symbols.
 
 A figure that was not estimated is empty, with its `status` and `reason` (the code) and a
 `reason_text` in the edition's language beside it (`<prefix>status`... for the portfolio's
-effect columns and the pre-entry test): not estimated is not suppressed.
+effect columns and the pre-entry test): not estimated is not suppressed. A return figure
+carries its `scale` and `scale_choice` (codes) with `scale_text` and `scale_choice_text`,
+and its pre-entry test on that scale (`pretrend_pvalue`, `pretrend_passes`,
+`pretrend_reason`) with `pretrend_text` ("passes (p = 0.412)", "not run: ...").
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ from reports.disclosure import Published
 from reports.editions import _jsonable
 from reports.i18n import Translator
 from reports.reasons import with_reason_texts
+from reports.scales import with_scale_texts
 
 SUPPRESSED = "x"
 
 
 def published_frame(table: Published, t: Translator | None = None) -> pd.DataFrame:
     """The table as published, with the reasons of figures not estimated in words
-    (`<prefix>reason_text`) when a translator is given."""
+    (`<prefix>reason_text`) and, for the returns, each figure's scale, why and its
+    pre-entry test in words (`reports.scales.with_scale_texts`) when a translator is given."""
     frame = table.frame()
-    return with_reason_texts(frame, t) if t is not None else frame
+    return with_scale_texts(with_reason_texts(frame, t), t) if t is not None else frame
 
 
 def marked(table: Published, t: Translator | None = None) -> pd.DataFrame:

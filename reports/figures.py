@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 
 from reports.i18n import Translator
 from reports.reasons import row_text
+from reports.scales import GROSS, benchmark_kind
+from reports.tables import ROI_METRICS
 
 COLORS = {
     "beneficiaries": "#1f6f8b",
@@ -309,48 +311,185 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
 
 def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind: str) -> go.Figure:
     """Return per public dollar (kind "return") or cost per job (kind "cost_per_job"):
-    the program's counterfactual and self-reported figures beside the benchmarks."""
+    the program's counterfactual figures (each named with its scale, and a warning sign
+    when neither scale's pre-entry test passes) and self-reported ones, beside the
+    benchmarks, each benchmark named as gross (clients' self-reports) or modelled.
+
+    Horizontal bars on a linear axis, with each value printed beside its bar and the 95%
+    interval as error bars. The figures compared can differ a hundredfold (a return of 2
+    beside the MEP's 30, a cost per job of 500 beside 70,000): a log axis with one tick
+    hid how much larger one is, and cannot show an interval that reaches zero or below.
+    On a linear axis the small bars are short but never unreadable, because their value
+    is printed; that needs neither a broken axis nor a second panel. The labels are a
+    text trace placed past the end of the interval, so they never sit on an error bar.
+    An interval without an upper end (cost per job when the jobs interval includes zero)
+    is drawn as an arrow to the edge of the chart, labelled "unbounded"."""
     if kind == "return":
         mine = roi[roi["metric"].isin(["value_added_per_dollar", "sales_per_dollar"])]
         bench = benchmarks[benchmarks["metric"] == "return_per_dollar"]
-        title, axis = t("fig.roi_return"), t("unit.usd_per_usd")
+        title, axis, decimals = t("fig.roi_return"), t("unit.usd_per_usd"), 1
     else:
         mine = roi[roi["metric"] == "cost_per_job"]
         bench = benchmarks[benchmarks["metric"] == "cost_per_job"]
-        title, axis = t("fig.roi_cost_per_job"), t("unit.usd_per_job")
-    fig = go.Figure()
-    for basis, group in mine.groupby("basis", sort=True):
-        estimate = _numbers(group["estimate"])
-        status = [row_text(row, t) for _, row in group.iterrows()]
-        fig.add_bar(
-            y=[
-                f"{t.code('metric', str(m))} ({t.code('basis', str(basis))})"
-                + ("" if why is None else f": {why.split(':')[0]}")  # no bar: say why
-                for m, why in zip(group["metric"], status, strict=True)
-            ],
-            x=np.where(np.isfinite(estimate), estimate, np.nan),
-            orientation="h",
-            name=t.code("basis", str(basis)),
-            marker_color=COLORS["beneficiaries" if basis == "counterfactual" else "self_reported"],
-            error_x=_interval(estimate, group["ci_low"], group["ci_high"], missing=0.0),
-            hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
+        title, axis, decimals = t("fig.roi_cost_per_job"), t("unit.usd_per_job"), 0
+    bases = {"counterfactual": 0, "self_reported": 1}
+    metrics = {m: i for i, m in enumerate(ROI_METRICS)}
+    mine = mine.assign(
+        _basis=mine["basis"].map(bases).fillna(len(bases)),
+        _metric=mine["metric"].map(metrics).fillna(len(metrics)),
+    ).sort_values(["_basis", "_metric"], kind="stable")
+    rows: list[dict[str, Any]] = []  # one per bar: label, basis, value, interval
+    for _, row in mine.iterrows():
+        basis = str(row["basis"])
+        words = [t.code("basis", basis)]
+        scale = row.get("scale")
+        if isinstance(scale, str) and scale and t.has(f"scale.{scale}"):
+            words.append(t(f"scale.{scale}"))
+        # two lines, so that the labels leave the bars most of the chart's width
+        label = f"{t.code('metric', str(row['metric']))}<br>({', '.join(words)})"
+        choice = row.get("scale_choice")
+        warn = isinstance(choice, str) and choice == "neither_passes"
+        why = row_text(row, t)
+        if why is not None:  # no bar: say why
+            label += f": {why.split(':')[0]}"
+        elif warn:
+            label += " ⚠"
+        rows.append(
+            {
+                "label": label,
+                "group": "counterfactual" if basis == "counterfactual" else "self_reported",
+                "value": _numbers(pd.Series([row["estimate"]]))[0],
+                "low": _numbers(pd.Series([row.get("ci_low")]))[0],
+                "high": _numbers(pd.Series([row.get("ci_high")]))[0],
+                "hover": t("scale_choice.neither_passes") if warn else "",
+            }
         )
-    fig.add_bar(
-        y=[f"{b.program} ({b.country})" for b in bench.itertuples()],
-        x=_numbers(bench["value"]),
-        orientation="h",
-        name=t("basis.benchmark"),
-        marker_color=COLORS["benchmark"],
-        hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
+    for b in bench.itertuples():
+        gross = benchmark_kind(getattr(b, "basis", None)) == GROSS
+        rows.append(
+            {
+                "label": t(
+                    "fig.benchmark",
+                    program=b.program,
+                    country=b.country,
+                    kind=t("bench_kind.gross" if gross else "bench_kind.modelled"),
+                ),
+                "group": "bench_gross" if gross else "bench_modelled",
+                "value": float(b.value),
+                "low": np.nan,
+                "high": np.nan,
+                "hover": t.code("bench", getattr(b, "basis", "")),  # the source's method
+            }
+        )
+    labels = [r["label"] for r in rows]
+    finite = [
+        v
+        for r in rows
+        for v in (r["value"], r["low"], r["high"])
+        if isinstance(v, float) and math.isfinite(v)
+    ]
+    floor = min([*finite, 0.0])
+    # where an unbounded interval's arrow ends: past every bar, and long enough to read
+    starts = [
+        r["value"] if math.isfinite(r["value"]) else r["low"]
+        for r in rows
+        if r["group"] == "counterfactual" and math.isinf(r["high"])
+    ]
+    edge = max([*finite, 0.0]) * 1.1 or 1.0
+    edge = max([edge, *(1.5 * s for s in starts if math.isfinite(s))])
+    styles = {
+        "counterfactual": (t("basis.counterfactual"), COLORS["beneficiaries"], ""),
+        "self_reported": (t("basis.self_reported"), COLORS["self_reported"], ""),
+        "bench_gross": (t("bench_kind.gross"), COLORS["benchmark"], "/"),
+        "bench_modelled": (t("bench_kind.modelled"), COLORS["benchmark"], ""),
+    }
+    fig = go.Figure()
+    for group, (name, color, pattern) in styles.items():
+        part = [r for r in rows if r["group"] == group]
+        if not part:
+            continue
+        value = np.array([r["value"] for r in part], dtype=float)
+        bar: dict[str, Any] = {
+            "y": [r["label"] for r in part],
+            "x": np.where(np.isfinite(value), value, np.nan),
+            "orientation": "h",
+            "name": name,
+            "marker": {"color": color, "pattern": {"shape": pattern}},
+            "hovertext": [r["hover"] for r in part],
+            "hovertemplate": "%{y}: %{x:,." + str(decimals) + "f}<br>%{hovertext}<extra></extra>",
+        }
+        if group == "counterfactual":
+            bar["error_x"] = _interval(
+                value,
+                pd.Series([r["low"] for r in part]),
+                pd.Series([r["high"] for r in part]),
+                missing=0.0,
+            )
+        fig.add_bar(**bar)
+    for r in rows:  # an interval without an upper end: an arrow to the edge, labelled
+        if not (r["group"] == "counterfactual" and math.isinf(r["high"])):
+            continue
+        start = r["value"] if math.isfinite(r["value"]) else r["low"]
+        start = start if math.isfinite(start) else 0.0
+        fig.add_scatter(
+            x=[start, (start + edge) / 2, edge],
+            y=[r["label"]] * 3,
+            mode="lines+markers+text",
+            line={"color": COLORS["beneficiaries"], "width": 1.5, "dash": "dot"},
+            marker={
+                "symbol": ["line-ns-open", "circle", "arrow-right"],
+                "size": [12, 0, 12],
+                "color": COLORS["beneficiaries"],
+                "line": {"width": 2, "color": COLORS["beneficiaries"]},
+            },
+            text=["", t("fig.unbounded"), ""],
+            textposition="top center",
+            textfont={"size": 11, "color": COLORS["beneficiaries"]},
+            name=t("fig.unbounded"),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    drawn = [r for r in rows if not math.isnan(r["value"])]  # suppressed: no label either
+    ends = []
+    for r in drawn:
+        if math.isinf(r["high"]) or math.isinf(r["value"]):
+            ends.append(edge)
+        elif math.isfinite(r["high"]):
+            ends.append(max(r["high"], r["value"]))
+        else:
+            ends.append(r["value"])
+    pad = 0.01 * (edge * 1.3 - floor * 1.15)  # clear of the interval's end cap
+    fig.add_scatter(  # the value labels, past each interval's end
+        x=[end + pad for end in ends],
+        y=[r["label"] for r in drawn],
+        mode="text",
+        text=[t.num(r["value"], decimals) for r in drawn],
+        textposition="middle right",
+        textfont={"size": 12},
+        name=t("col.estimate"),
+        hoverinfo="skip",
+        showlegend=False,
     )
+    xaxis: dict[str, Any] = {
+        "title": {"text": axis},
+        "type": "linear",
+        "range": [floor * 1.15, edge * 1.3],  # room for the labels right of the longest bar
+        "tickformat": ",",  # 25,000 / 25.000: the edition's separators, no "k"
+    }
     return _layout(
         fig,
         t,
         title,
-        height=340,
-        xaxis={"title": {"text": axis}, "type": "log", "dtick": 1},
-        barmode="group",
-        showlegend=False,  # each bar's label names its basis
+        height=max(280, 110 + 44 * len(labels)),
+        xaxis=xaxis,
+        yaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": labels,
+            "autorange": "reversed",
+        },
+        barmode="overlay",
+        showlegend=False,  # each bar's label names its basis, scale and kind
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Literal, get_args
 
 from evaluation.reasons import REASONS
+from evaluation.roi import SCALE_CHOICES
 
 Lang = Literal["en", "es", "pt"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
@@ -119,9 +120,9 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Conforme o registro de programas.",
     ),
     "note.roi": (
-        "Counterfactual figures come from the estimated effects (with 95% intervals); self-reported figures are the gross results clients declare in surveys, as the benchmarks mostly are.",
-        "Las cifras contrafactuales provienen de los efectos estimados (con intervalos del 95%); las autodeclaradas son los resultados brutos que los clientes declaran en encuestas, como la mayoría de las referencias.",
-        "Os números contrafactuais vêm dos efeitos estimados (com intervalos de 95%); os autodeclarados são os resultados brutos que os clientes declaram em pesquisas, como a maioria das referências.",
+        "Counterfactual figures come from the estimated effects, with 95% intervals; self-reported figures are the gross results clients declare in surveys, with no comparison group.",
+        "Las cifras contrafactuales provienen de los efectos estimados, con intervalos del 95%; las autodeclaradas son los resultados brutos que los clientes declaran en encuestas, sin grupo de comparación.",
+        "Os números contrafactuais vêm dos efeitos estimados, com intervalos de 95%; os autodeclarados são os resultados brutos que os clientes declaram em pesquisas, sem grupo de comparação.",
     ),
     "note.balance": (
         "Standardized mean differences of baseline characteristics, beneficiaries vs comparison firms, before and after matching; |SMD| < 0.1 is the usual target.",
@@ -902,9 +903,9 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Como verificação, as beneficiárias também são pareadas com empresas de comparação do mesmo setor por porte e produtividade de linha de base (caliper de {caliper} desvios-padrão do escore) e os pares são comparados antes e depois da entrada; o gráfico de balanceamento mostra quão parecidos são os grupos pareados.",
     ),
     "method.roi": (
-        "Return per public dollar is the estimated extra value added (or sales) of beneficiaries, summed over firms and years, divided by their public cost; cost per job is the public cost divided by the estimated jobs created or retained in the last year. Both carry 95% intervals. Displacement of {displacement}% of gains is netted out. Self-reported (gross) figures from client surveys are shown beside them, with deadweight of {deadweight}% netted out, as are the international benchmarks, which mostly rest on self-reports.",
-        "El retorno por dólar público es el valor agregado (o las ventas) adicional estimado de las beneficiarias, sumado sobre empresas y años, dividido por su costo público; el costo por empleo es el costo público dividido por los empleos creados o mantenidos estimados en el último año. Ambos llevan intervalos del 95%. Se descuenta un desplazamiento del {displacement}% de las ganancias. Al lado se muestran las cifras autodeclaradas (brutas) de las encuestas a clientes, descontado un peso muerto del {deadweight}%, y las referencias internacionales, que en su mayoría se basan en autodeclaraciones.",
-        "O retorno por dólar público é o valor adicionado (ou as vendas) adicional estimado das beneficiárias, somado sobre empresas e anos, dividido pelo custo público; o custo por emprego é o custo público dividido pelos empregos criados ou mantidos estimados no último ano. Ambos têm intervalos de 95%. Desconta-se um deslocamento de {displacement}% dos ganhos. Ao lado aparecem os números autodeclarados (brutos) das pesquisas com clientes, descontado um peso morto de {deadweight}%, e as referências internacionais, que em sua maioria se baseiam em autodeclarações.",
+        "Return per public dollar is the estimated extra value added (or sales) of beneficiaries, summed over firms and post-entry years, divided by their public cost; cost per job is the public cost divided by the estimated jobs created or retained in the last year. Both carry 95% intervals from the same influence functions as the effects. Self-reported (gross) figures from client surveys are shown beside them, as are the international benchmarks.",
+        "El retorno por dólar público es el valor agregado (o las ventas) adicional estimado de las beneficiarias, sumado sobre empresas y años posteriores al ingreso, dividido por su costo público; el costo por empleo es el costo público dividido por los empleos creados o mantenidos estimados en el último año. Ambos llevan intervalos del 95% a partir de las mismas funciones de influencia que los efectos. Al lado se muestran las cifras autodeclaradas (brutas) de las encuestas a clientes y las referencias internacionales.",
+        "O retorno por dólar público é o valor adicionado (ou as vendas) adicional estimado das beneficiárias, somado sobre empresas e anos posteriores à entrada, dividido pelo custo público; o custo por emprego é o custo público dividido pelos empregos criados ou mantidos estimados no último ano. Ambos têm intervalos de 95% a partir das mesmas funções de influência que os efeitos. Ao lado aparecem os números autodeclarados (brutos) das pesquisas com clientes e as referências internacionais.",
     ),
     "method.assumptions": ("Assumptions", "Supuestos", "Hipóteses"),
     "method.parallel": (
@@ -1310,6 +1311,140 @@ LABELS.update(
             'Every reason, as pages show it; words in angle brackets stand for each case\'s numbers and names. In public editions a number of firms under {k} is shown as "fewer than {k}".',
             'Todos los motivos, tal como aparecen en las páginas; las palabras entre ángulos representan los números y nombres de cada caso. En las ediciones públicas, un número de empresas menor que {k} se muestra como "menos de {k}".',
             'Todos os motivos, como aparecem nas páginas; as palavras entre ângulos representam os números e nomes de cada caso. Nas edições públicas, um número de empresas menor que {k} aparece como "menos de {k}".',
+        ),
+    }
+)
+
+# --- the scale of a return figure (evaluation.roi.SCALE_CHOICES) --------------------------
+# Spanish and Portuguese texts of every reason a figure is shown on its scale; the English
+# text is evaluation.roi's own. A code without them fails tests/test_site_roi.py.
+SCALE_CHOICE_TEXTS: dict[str, tuple[str, str]] = {
+    "log_passes": (
+        "la prueba previa al ingreso en la escala logarítmica se supera (tendencias paralelas "
+        "en las tasas de crecimiento)",
+        "o teste anterior à entrada na escala logarítmica é aprovado (tendências paralelas "
+        "nas taxas de crescimento)",
+    ),
+    "level_passes": (
+        "solo se supera la prueba previa al ingreso en la escala de niveles",
+        "só o teste anterior à entrada na escala de níveis é aprovado",
+    ),
+    "neither_passes": (
+        "ninguna de las dos escalas supera su prueba previa al ingreso: lea la cifra con cautela",
+        "nenhuma das duas escalas é aprovada no seu teste anterior à entrada: leia o número "
+        "com cautela",
+    ),
+    "not_tested": (
+        "ninguna prueba previa al ingreso se supera y al menos una no pudo realizarse: la "
+        "escala logarítmica, por defecto",
+        "nenhum teste anterior à entrada é aprovado e pelo menos um não pôde ser realizado: a "
+        "escala logarítmica, por padrão",
+    ),
+    "only_log": (
+        "solo pudo estimarse la cifra en la escala logarítmica",
+        "só foi possível estimar o número na escala logarítmica",
+    ),
+    "only_level": (
+        "solo pudo estimarse la cifra en la escala de niveles",
+        "só foi possível estimar o número na escala de níveis",
+    ),
+}
+
+LABELS.update(
+    {
+        f"scale_choice.{code}": (text, *SCALE_CHOICE_TEXTS[code])
+        for code, text in SCALE_CHOICES.items()
+        if code in SCALE_CHOICE_TEXTS  # a code without translations fails test_site_roi
+    }
+)
+LABELS.update(
+    {
+        "scale.log": ("log scale", "escala logarítmica", "escala logarítmica"),
+        "scale.level": ("level scale", "escala de niveles", "escala de níveis"),
+        "scale.caution": ("read with caution", "leer con cautela", "ler com cautela"),
+        "pretrend.passes": ("passes (p {p})", "superada (p {p})", "aprovado (p {p})"),
+        "pretrend.fails": ("fails (p {p})", "no superada (p {p})", "reprovado (p {p})"),
+        "pretrend.passes_no_p": ("passes", "superada", "aprovado"),
+        "pretrend.fails_no_p": ("fails", "no superada", "reprovado"),
+        "col.scale": ("Scale", "Escala", "Escala"),
+        "col.scale_choice": ("Why this scale", "Por qué esta escala", "Por que esta escala"),
+        "col.roi_pretrend": (
+            "Pre-entry test on this scale",
+            "Prueba previa al ingreso en esta escala",
+            "Teste anterior à entrada nesta escala",
+        ),
+        "col.other_estimate": (
+            "Other scale (not published)",
+            "Otra escala (no publicada)",
+            "Outra escala (não publicada)",
+        ),
+        "col.other_pretrend": (
+            "Other scale's pre-entry test",
+            "Prueba previa al ingreso de la otra escala",
+            "Teste anterior à entrada da outra escala",
+        ),
+        "col.benchmark_kind": ("Gross or modelled", "Bruta o modelada", "Bruta ou modelada"),
+        "bench_kind.gross": (
+            "gross: client self-reports",
+            "bruta: autodeclaraciones de clientes",
+            "bruta: autodeclarações de clientes",
+        ),
+        "bench_kind.modelled": ("modelled", "modelada", "modelada"),
+        "fig.unbounded": ("unbounded", "sin límite superior", "sem limite superior"),
+        "fig.benchmark": (
+            "{program} ({country}), benchmark<br>({kind})",
+            "{program} ({country}), referencia<br>({kind})",
+            "{program} ({country}), referência<br>({kind})",
+        ),
+        "note.roi_neither": (
+            "Neither scale's pre-entry test passes for {items}: read these figures with caution.",
+            "Ninguna de las dos escalas supera su prueba previa al ingreso para {items}: lea estas cifras con cautela.",
+            "Nenhuma das duas escalas é aprovada no seu teste anterior à entrada para {items}: leia estes números com cautela.",
+        ),
+        "note.roi_scales": (
+            "Each counterfactual figure is on the scale named beside it: the log scale assumes that without the program beneficiaries would have grown at the rate of comparison firms, the level scale that they would have changed by the same amount; each scale has its own pre-entry test. ∞: unbounded, the interval of jobs includes zero, so the public cost per job has no upper end.",
+            "Cada cifra contrafactual está en la escala indicada a su lado: la escala logarítmica supone que sin el programa las beneficiarias habrían crecido al ritmo de las empresas de comparación; la de niveles, que habrían cambiado en la misma cantidad; cada escala tiene su propia prueba previa al ingreso. ∞: sin límite superior, el intervalo de empleos incluye el cero, de modo que el costo público por empleo no tiene cota superior.",
+            "Cada número contrafactual está na escala indicada ao lado: a escala logarítmica supõe que sem o programa as beneficiárias teriam crescido ao ritmo das empresas de comparação; a de níveis, que teriam mudado na mesma quantidade; cada escala tem seu próprio teste anterior à entrada. ∞: sem limite superior, o intervalo de empregos inclui o zero, de modo que o custo público por emprego não tem limite superior.",
+        ),
+        "note.roi_other": (
+            "Internal edition: each counterfactual figure also on the other scale, for comparison. Public editions publish only the figure on the chosen scale.",
+            "Edición interna: cada cifra contrafactual también en la otra escala, para comparar. Las ediciones públicas publican solo la cifra en la escala elegida.",
+            "Edição interna: cada número contrafactual também na outra escala, para comparação. As edições públicas publicam só o número na escala escolhida.",
+        ),
+        "note.benchmarks": (
+            "Gross: what clients report in surveys, with no comparison group, like this page's self-reported figures. Modelled: estimated by the source from surveys, trends, regressions or cost-benefit models, with its own adjustments.",
+            "Bruta: lo que los clientes declaran en encuestas, sin grupo de comparación, como las cifras autodeclaradas de esta página. Modelada: estimada por la fuente a partir de encuestas, tendencias, regresiones o modelos de costo-beneficio, con sus propios ajustes.",
+            "Bruta: o que os clientes declaram em pesquisas, sem grupo de comparação, como os números autodeclarados desta página. Modelada: estimada pela fonte a partir de pesquisas, tendências, regressões ou modelos de custo-benefício, com seus próprios ajustes.",
+        ),
+        "method.roi_scales": (
+            "Each counterfactual figure is computed on two scales. On the log scale, the effects on log value added, sales and employment are applied to the beneficiaries' observed levels (the part of what they produced, sold or employed that they would not have without the program); it assumes parallel trends in logs: without the program, beneficiaries would have grown at the same rate as comparison firms. On the level scale, the effects on the levels themselves are summed; it assumes parallel trends in levels: without the program, beneficiaries would have changed by the same amount as comparison firms, which fails when beneficiaries are larger, since larger firms gain more in amount at the same growth rate. Each scale has its own pre-entry test, on its own outcomes.",
+            "Cada cifra contrafactual se calcula en dos escalas. En la escala logarítmica, los efectos sobre el logaritmo del valor agregado, las ventas y el empleo se aplican a los niveles observados de las beneficiarias (la parte de lo que produjeron, vendieron o emplearon que no tendrían sin el programa); supone tendencias paralelas en logaritmos: sin el programa, las beneficiarias habrían crecido a la misma tasa que las empresas de comparación. En la escala de niveles, se suman los efectos sobre los niveles mismos; supone tendencias paralelas en niveles: sin el programa, las beneficiarias habrían cambiado en la misma cantidad que las empresas de comparación, lo que falla cuando las beneficiarias son más grandes, ya que a igual tasa de crecimiento una empresa más grande gana más en cantidad. Cada escala tiene su propia prueba previa al ingreso, sobre sus propios resultados.",
+            "Cada número contrafactual é calculado em duas escalas. Na escala logarítmica, os efeitos sobre o logaritmo do valor adicionado, das vendas e do emprego são aplicados aos níveis observados das beneficiárias (a parte do que produziram, venderam ou empregaram que não teriam sem o programa); supõe tendências paralelas em logaritmos: sem o programa, as beneficiárias teriam crescido à mesma taxa que as empresas de comparação. Na escala de níveis, somam-se os efeitos sobre os próprios níveis; supõe tendências paralelas em níveis: sem o programa, as beneficiárias teriam mudado na mesma quantidade que as empresas de comparação, o que falha quando as beneficiárias são maiores, já que à mesma taxa de crescimento uma empresa maior ganha mais em quantidade. Cada escala tem seu próprio teste anterior à entrada, sobre seus próprios resultados.",
+        ),
+        "method.roi_choice": (
+            "Which scale is shown: the log scale is the design of record, since firms of different sizes grow at comparable rates while in levels larger beneficiaries drift apart from smaller comparison firms even without a program. It is shown unless its pre-entry test fails where the level scale's passes; when neither passes, the log figure is shown with a warning beside it; when only one scale could be estimated, that one; when no test could be run, the log scale. Every figure names its scale and why:",
+            "Qué escala se muestra: la escala logarítmica es el diseño de referencia, ya que empresas de distinto tamaño crecen a tasas comparables, mientras que en niveles las beneficiarias más grandes se alejan de las empresas de comparación más pequeñas aun sin programa. Se muestra salvo que su prueba previa al ingreso falle donde la de la escala de niveles se supera; cuando ninguna se supera, se muestra la cifra logarítmica con una advertencia a su lado; cuando solo una escala pudo estimarse, esa; cuando no pudo realizarse ninguna prueba, la logarítmica. Cada cifra indica su escala y por qué:",
+            "Qual escala é mostrada: a escala logarítmica é o desenho de referência, pois empresas de portes diferentes crescem a taxas comparáveis, enquanto em níveis as beneficiárias maiores se afastam das empresas de comparação menores mesmo sem programa. Ela é mostrada a menos que seu teste anterior à entrada seja reprovado onde o da escala de níveis é aprovado; quando nenhum é aprovado, mostra-se o número logarítmico com um aviso ao lado; quando só uma escala pôde ser estimada, essa; quando nenhum teste pôde ser realizado, a logarítmica. Cada número indica sua escala e por quê:",
+        ),
+        "method.roi_unbounded": (
+            "Cost per job is the public cost divided by the jobs created or retained, so its interval is the inverse of the jobs interval: when the jobs interval includes zero, the cost per job has no upper bound (shown as ∞, unbounded), and when the estimated jobs are zero or fewer the cost per job itself is unbounded.",
+            "El costo por empleo es el costo público dividido por los empleos creados o mantenidos, de modo que su intervalo es el inverso del intervalo de empleos: cuando el intervalo de empleos incluye el cero, el costo por empleo no tiene cota superior (se muestra como ∞, sin límite superior), y cuando los empleos estimados son cero o menos, el costo por empleo mismo no tiene límite.",
+            "O custo por emprego é o custo público dividido pelos empregos criados ou mantidos, de modo que seu intervalo é o inverso do intervalo de empregos: quando o intervalo de empregos inclui o zero, o custo por emprego não tem limite superior (mostrado como ∞, sem limite superior), e quando os empregos estimados são zero ou menos, o próprio custo por emprego não tem limite.",
+        ),
+        "method.roi_adjustments": (
+            "Displacement ({displacement}%) is the share of beneficiaries' gains taken from other domestic firms: every figure, counterfactual and self-reported, is reduced by it. Deadweight ({deadweight}%) is what clients would have achieved without the program: a counterfactual estimate already nets it out, by comparing with firms that did not take part, so it is deducted from the self-reported figures only.",
+            "El desplazamiento ({displacement}%) es la parte de las ganancias de las beneficiarias tomada a otras empresas nacionales: reduce todas las cifras, contrafactuales y autodeclaradas. El peso muerto ({deadweight}%) es lo que los clientes habrían logrado sin el programa: una estimación contrafactual ya lo descuenta, al comparar con empresas que no participaron, por lo que se descuenta solo de las cifras autodeclaradas.",
+            "O deslocamento ({displacement}%) é a parte dos ganhos das beneficiárias tomada de outras empresas nacionais: reduz todos os números, contrafactuais e autodeclarados. O peso morto ({deadweight}%) é o que os clientes teriam alcançado sem o programa: uma estimativa contrafactual já o desconta, ao comparar com empresas que não participaram, por isso ele é descontado só dos números autodeclarados.",
+        ),
+        "method.roi_parallel": (
+            "Return per dollar and cost per job: parallel trends in logs (growth rates) for the figures on the log scale, in levels for those on the level scale; each figure's pre-entry test is on its own scale.",
+            "Retorno por dólar y costo por empleo: tendencias paralelas en logaritmos (tasas de crecimiento) para las cifras en escala logarítmica, en niveles para las de la escala de niveles; la prueba previa al ingreso de cada cifra se hace en su propia escala.",
+            "Retorno por dólar e custo por emprego: tendências paralelas em logaritmos (taxas de crescimento) para os números na escala logarítmica, em níveis para os da escala de níveis; o teste anterior à entrada de cada número é feito na sua própria escala.",
+        ),
+        "method.roi_benchmarks": (
+            "The international benchmarks are marked gross (clients' self-reports, with no comparison group, as the MEP's) or modelled (estimated by their source with surveys, trends, regressions or cost-benefit models), as their sources describe them.",
+            "Las referencias internacionales se marcan como brutas (autodeclaraciones de clientes, sin grupo de comparación, como las del MEP) o modeladas (estimadas por su fuente con encuestas, tendencias, regresiones o modelos de costo-beneficio), según las describen sus fuentes.",
+            "As referências internacionais são marcadas como brutas (autodeclarações de clientes, sem grupo de comparação, como as do MEP) ou modeladas (estimadas por sua fonte com pesquisas, tendências, regressões ou modelos de custo-benefício), conforme suas fontes as descrevem.",
         ),
     }
 )

@@ -36,7 +36,18 @@ ADDED_COLUMNS: dict[str, dict[str, object]] = {
         "pretrend_reason_params": None,
         "unit": None,
     },
-    "roi": {"status": None, "reason": None, "reason_params": None},
+    "roi": {
+        "status": None,
+        "reason": None,
+        "reason_params": None,
+        # 014: each counterfactual figure on two scales, with its own pre-entry test
+        "scale": None,
+        "scale_choice": None,
+        "pretrend_pvalue": None,
+        "pretrend_passes": None,
+        "pretrend_reason": None,
+        "pretrend_reason_params": None,
+    },
     "balance": {"dropped": None},
 }
 
@@ -57,15 +68,19 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     return bool(found[0][0])
 
 
-def with_added_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def with_added_columns(frame: pd.DataFrame, name: str, *, shown: bool = True) -> pd.DataFrame:
     """The result of query `name` with the columns an older warehouse lacks, and the
-    effective status of each estimate (`reports.reasons.status_of`)."""
+    effective status of each estimate (`reports.reasons.status_of`). A figure estimated on
+    two scales (`results.roi`) is published on the one chosen: its rows, or with
+    `shown=False` the others (what internal editions show for comparison)."""
     if frame.empty and not len(frame.columns):
         return frame
     out = frame.copy()
-    if "shown" in out:  # a figure estimated on two scales publishes the one chosen
-        out = out[out["shown"].fillna(True).astype(bool)].drop(columns="shown")
-        out = out.reset_index(drop=True)
+    if "shown" in out:
+        chosen = out["shown"].fillna(True).astype(bool)
+        out = out[chosen if shown else ~chosen].drop(columns="shown").reset_index(drop=True)
+    elif not shown:  # a warehouse from before the scales: nothing else was estimated
+        out = out.iloc[0:0]
     for column, default in ADDED_COLUMNS.get(name, {}).items():
         if column not in out:
             out[column] = pd.Series([default] * len(out), index=out.index, dtype=object)
@@ -104,7 +119,8 @@ class SiteInputs:
     specification: dict[str, Any]  # the run's (the first program's, when they differ)
     specifications: dict[str, dict[str, Any]]  # each program's
     contributors: pd.DataFrame
-    roi: pd.DataFrame
+    roi: pd.DataFrame  # the figures published (on the scale chosen)
+    roi_other: pd.DataFrame  # the same figures on the other scale (internal editions)
     benchmarks: pd.DataFrame
     balance: pd.DataFrame
     self_reported: pd.DataFrame
@@ -134,6 +150,8 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
             return pd.DataFrame()
         return with_added_columns(run_query(con, name, **params), name)
 
+    roi = run_query(con, "roi", **params) if impact else pd.DataFrame()
+
     spec = run_query(con, "specification", **params) if impact else pd.DataFrame()
     specifications = {
         str(program): json.loads(text) for program, text in spec.itertuples(index=False) if text
@@ -156,7 +174,8 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
         specification=specification,
         specifications=specifications,
         contributors=results("contributors"),
-        roi=results("roi"),
+        roi=with_added_columns(roi, "roi"),
+        roi_other=with_added_columns(roi, "roi", shown=False),
         benchmarks=run_query(con, "benchmarks"),
         balance=results("balance"),
         self_reported=results("self_reported_firms"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from reports import figures, tables
+from evaluation.roi import SCALE_CHOICES
+from reports import figures, scales, tables
 from reports.disclosure import DERIVED, DOMINANCE, MIN_FIRMS, SECONDARY, DisclosureRules, Published
 from reports.i18n import Translator
 from reports.inputs import SiteInputs
@@ -380,7 +382,6 @@ def _impact_context(
     roi = mine("roi")
     matched = mine("matching")
     balance = mine("balance")
-    bench = inputs.benchmarks
     overall = horizon.frame()
     overall = overall[overall["horizon"] == "overall"].set_index("outcome")
     event_charts: list[dict[str, Any]] = []
@@ -439,62 +440,7 @@ def _impact_context(
             rows=shown,
             total_label=_is_total,
         )
-    roi_view = roi_charts = None
-    roi_notes: list[str] = []
-    if roi is not None and len(roi.values):
-        roi_view = table_view(
-            roi,
-            [
-                Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
-                Col("basis", t("col.basis"), fmt.code("basis"), numeric=False),
-                Col("estimate", t("col.estimate"), fmt.number(1), reason=""),
-                Col(
-                    "ci_low",
-                    t("col.ci"),
-                    fmt.interval(),
-                    protects=("estimate",),
-                    reason="",
-                    quiet=True,
-                ),
-                Col("beneficiaries", t("col.beneficiaries"), fmt.number()),
-            ],
-            t,
-            keys=tables.ROI.keys,
-        )
-        rf = roi.frame()
-        roi_charts = [
-            charts.div(
-                figures.roi_figure(rf, bench, t, "return"), image=f"{key}_return_per_dollar"
-            ),
-            charts.div(
-                figures.roi_figure(rf, bench, t, "cost_per_job"), image=f"{key}_cost_per_job"
-            ),
-        ]
-        for _, row in rf.iterrows():
-            why = reason_text_of(row, t)
-            if why is not None:
-                metric = t.code("metric", str(row["metric"]))
-                roi_notes.append(f"{metric} ({t.code('basis', str(row['basis']))}): {why}")
-    bench_view = table_view(
-        Published("benchmarks", bench, pd.DataFrame(index=bench.index), False),
-        [
-            Col(
-                "program",
-                t("col.benchmark_program"),
-                lambda v, row: f"{v} ({row['country']})",
-                numeric=False,
-            ),
-            Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
-            Col("outcome", t("col.outcome"), fmt.code("bench"), numeric=False),
-            Col("value", t("col.benchmark_value"), fmt.number(1)),
-            Col("unit", t("col.benchmark_unit"), fmt.code("bench"), numeric=False),
-            Col("basis", t("col.benchmark_basis"), fmt.code("bench"), numeric=False),
-            Col("period", t("col.benchmark_period"), fmt.text(), numeric=False),
-            Col("source", t("col.source"), fmt.text(), numeric=False, identifier=True),
-        ],
-        t,
-        keys=tables.BENCHMARKS.keys,
-    )
+    returns = _roi_context(roi, tables.benchmarks(inputs), t, fmt, charts, key)
     matching_view = None
     if matched is not None and len(matched.values):
         matching_view = table_view(
@@ -547,15 +493,173 @@ def _impact_context(
         "event_charts": event_charts,
         "forest_charts": forest_charts,
         "heterogeneity": het_view,
-        "roi": roi_view,
-        "roi_charts": roi_charts,
-        "roi_notes": roi_notes,
-        "benchmarks": bench_view,
+        **returns,
         "matching_effects": matching_view,
         "balance": balance_view,
         "balance_chart": balance_chart,
         "matching": tables.matching_used(inputs),
     }
+
+
+def _roi_cols(t: Translator, fmt: Formats, internal: bool) -> list[Col]:
+    """The return table's columns: each figure with its interval, and for counterfactual
+    ones the scale it is on, why, and its pre-entry test on that scale; internal editions
+    add the figure on the other scale. A figure shown although neither scale's pre-entry
+    test passes carries the warning in its own cell, in words."""
+
+    def decimals(row: pd.Series) -> int:
+        return 0 if row.get("metric") == "cost_per_job" else 1
+
+    def estimate(v: object, row: pd.Series) -> str:
+        text = t.num(v, decimals(row))
+        if not scales.is_warning(row.get("scale_choice")) or missing(v):
+            return text
+        return Markup('{} <span class="warn">⚠ {}</span>').format(text, t("scale.caution"))
+
+    def interval(prefix: str = "") -> Callable[[object, pd.Series], str]:
+        def text(_v: object, row: pd.Series) -> str:
+            low, high = row.get(f"{prefix}ci_low"), row.get(f"{prefix}ci_high")
+            if missing(low) or missing(high):
+                return t("sym.missing")
+            n = decimals(row)
+            return f"[{t.num(low, n)}, {t.num(high, n)}]"  # an unbounded end reads ∞
+
+        return text
+
+    def why(v: object, _row: pd.Series) -> str:
+        text = scales.choice_text(v, t)
+        if scales.is_warning(v):
+            return Markup('<span class="warn">⚠ {}</span>').format(text)
+        return text or t("sym.missing")
+
+    def pretrend(prefix: str) -> Callable[[object, pd.Series], str]:
+        def text(_v: object, row: pd.Series) -> str:
+            words = scales.pretrend_text(row, t, prefix)
+            passes = row.get(f"{prefix}passes")
+            if words and not missing(passes) and not bool(passes):
+                return Markup('<span class="warn">{}</span>').format(words)
+            return words or t("sym.missing")
+
+        return text
+
+    def other(v: object, row: pd.Series) -> str:
+        scale = scales.scale_text(row.get("other_scale"), t)
+        if not scale or missing(v):
+            return t("sym.missing")
+        return f"{scale}: {t.num(v, decimals(row))} {interval('other_')(v, row)}"
+
+    cols = [
+        Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
+        Col("basis", t("col.basis"), fmt.code("basis"), numeric=False),
+        Col("estimate", t("col.estimate"), estimate, reason=""),
+        Col("ci_low", t("col.ci"), interval(), protects=("estimate",), reason="", quiet=True),
+        Col(
+            "scale",
+            t("col.scale"),
+            lambda v, _row: scales.scale_text(v, t) or t("sym.missing"),
+            numeric=False,
+            reason="",
+            quiet=True,
+        ),
+        Col("scale_choice", t("col.scale_choice"), why, numeric=False, reason="", quiet=True),
+        Col(
+            "pretrend_passes",
+            t("col.roi_pretrend"),
+            pretrend("pretrend_"),
+            numeric=False,
+            reason="",
+            quiet=True,
+        ),
+        Col("beneficiaries", t("col.beneficiaries"), fmt.number()),
+    ]
+    if internal:
+        cols += [
+            Col(
+                "other_estimate",
+                t("col.other_estimate"),
+                other,
+                numeric=False,
+                protects=("estimate",),
+                reason="other_",
+            ),
+            Col(
+                "other_pretrend_passes",
+                t("col.other_pretrend"),
+                pretrend("other_pretrend_"),
+                numeric=False,
+                protects=("estimate",),
+                reason="other_",
+                quiet=True,
+            ),
+        ]
+    return cols
+
+
+def _roi_context(
+    roi: Published | None,
+    bench: pd.DataFrame,
+    t: Translator,
+    fmt: Formats,
+    charts: Charts,
+    key: str,
+) -> dict[str, Any]:
+    """The return section of a program page: the table, its two charts, the figures not
+    in them and why, the figures shown with neither scale's pre-entry test passing, and the
+    benchmarks (each marked gross or modelled)."""
+    out: dict[str, Any] = {
+        "roi": None,
+        "roi_charts": None,
+        "roi_notes": [],
+        "roi_warnings": [],
+        "roi_internal": False,
+    }
+    if roi is not None and len(roi.values):
+        internal = "other_scale" in roi.values.columns
+        out["roi_internal"] = internal
+        out["roi"] = table_view(roi, _roi_cols(t, fmt, internal), t, keys=tables.ROI.keys)
+        rf = roi.frame()
+        out["roi_charts"] = [
+            charts.div(
+                figures.roi_figure(rf, bench, t, "return"), image=f"{key}_return_per_dollar"
+            ),
+            charts.div(
+                figures.roi_figure(rf, bench, t, "cost_per_job"), image=f"{key}_cost_per_job"
+            ),
+        ]
+        for _, row in rf.iterrows():
+            metric = t.code("metric", str(row["metric"]))
+            why = reason_text_of(row, t)
+            if why is not None:
+                out["roi_notes"].append(f"{metric} ({t.code('basis', str(row['basis']))}): {why}")
+            elif scales.is_warning(row.get("scale_choice")):
+                out["roi_warnings"].append(metric)
+    out["benchmarks"] = table_view(
+        Published("benchmarks", bench, pd.DataFrame(index=bench.index), False),
+        [
+            Col(
+                "program",
+                t("col.benchmark_program"),
+                lambda v, row: f"{v} ({row['country']})",
+                numeric=False,
+            ),
+            Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
+            Col("outcome", t("col.outcome"), fmt.code("bench"), numeric=False),
+            Col("value", t("col.benchmark_value"), fmt.number(1)),
+            Col("unit", t("col.benchmark_unit"), fmt.code("bench"), numeric=False),
+            Col(
+                "kind",
+                t("col.benchmark_kind"),
+                lambda _v, row: scales.kind_text(row.get("basis"), t),
+                numeric=False,
+            ),
+            Col("basis", t("col.benchmark_basis"), fmt.code("bench"), numeric=False),
+            Col("period", t("col.benchmark_period"), fmt.text(), numeric=False),
+            Col("source", t("col.source"), fmt.text(), numeric=False, identifier=True),
+        ],
+        t,
+        keys=tables.BENCHMARKS.keys,
+    )
+    return out
 
 
 def quality_context(
@@ -714,11 +818,17 @@ def methodology_context(
                 "method.subgroups", min_subgroup=spec.get("min_subgroup_beneficiaries", 30)
             ),
             "matching": t("method.matching", caliper=t.num(spec.get("matching_caliper", 0.2), 2)),
-            "roi": t(
-                "method.roi",
+            "roi": t("method.roi"),
+            "roi_scales": t("method.roi_scales"),
+            "roi_choice": t("method.roi_choice"),
+            "roi_unbounded": t("method.roi_unbounded"),
+            "roi_adjustments": t(
+                "method.roi_adjustments",
                 displacement=t.num(100 * float(spec.get("displacement", 0.0))),
                 deadweight=t.num(100 * float(spec.get("deadweight", 0.0))),
             ),
+            "roi_benchmarks": t("method.roi_benchmarks"),
+            "roi_parallel": t("method.roi_parallel"),
             "parallel": t(
                 "method.parallel",
                 level=t.num(spec.get("pretrend_level", 0.05), 2),
@@ -733,6 +843,8 @@ def methodology_context(
                 share=t.num(100 * rules.dominance_share),
             ),
         },
+        # why a return figure is on its scale: every code, as pages show it
+        "scale_choices": [(code, scales.choice_text(code, t)) for code in SCALE_CHOICES],
         "disclosure_summary": summary,
         "parameters": parameters,
         # every reason a page may show, so that a reader can look any of them up

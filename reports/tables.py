@@ -33,8 +33,11 @@ from reports.disclosure import (
     protect_reasons,
 )
 from reports.inputs import SiteInputs
+from reports.scales import benchmark_kind
 
 DIMENSIONS = ("size_class", "sector", "region")
+# the order return figures are listed in
+ROI_METRICS = ("value_added_per_dollar", "sales_per_dollar", "cost_per_job")
 HORIZONS = ("overall", "short", "medium", "long")
 SHARE_OUTCOMES = ("exporter", "rd_intensity")  # effects in percentage points
 UNITS = ("pct", "pp", "jobs", "usd", "level")
@@ -534,6 +537,21 @@ def event_study(inputs: SiteInputs) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
+# each counterfactual figure's scale, why it is on it, and its pre-entry test on that scale
+# (results.roi; empty for self-reported figures, which have no scale)
+SCALE_COLUMNS = (
+    "scale",
+    "scale_choice",
+    "pretrend_pvalue",
+    "pretrend_passes",
+    "pretrend_reason",
+    "pretrend_reason_params",
+)
+# the same figure on the scale not chosen (internal editions only, see `roi_other_scale`):
+# these columns of its row, prefixed "other_"
+OTHER_SOURCES = ("scale", "estimate", "ci_low", "ci_high", *REASON_COLUMNS, *SCALE_COLUMNS[2:])
+OTHER_COLUMNS = tuple(f"other_{c}" for c in OTHER_SOURCES)
+
 ROI = TableSpec(
     "roi",
     keys=("program_id", "metric", "basis"),
@@ -542,6 +560,8 @@ ROI = TableSpec(
         Measure("ci_low", "derived", depends=("estimate",)),
         Measure("ci_high", "derived", depends=("estimate",)),
         Measure("beneficiaries", "count"),
+        # a test of the figure's own estimates: withheld with it
+        Measure("pretrend_pvalue", "derived", depends=("estimate",)),
     ),
     internal=("_num_total", "_num_top"),
 )
@@ -549,8 +569,9 @@ ROI = TableSpec(
 
 def roi(inputs: SiteInputs, top: int) -> pd.DataFrame:
     """Return per public dollar and cost per job, counterfactual and self-reported, with
-    the status and reason of those not estimated; the self-reported ones carry their
-    respondents' largest contributions (dominance rule)."""
+    the status and reason of those not estimated, and each counterfactual figure's scale,
+    the reason for it and its pre-entry test on that scale; the self-reported ones carry
+    their respondents' largest contributions (dominance rule)."""
     frame = inputs.roi.copy()
     columns = [
         *ROI.keys,
@@ -559,13 +580,21 @@ def roi(inputs: SiteInputs, top: int) -> pd.DataFrame:
         "ci_high",
         "beneficiaries",
         *REASON_COLUMNS,
+        *SCALE_COLUMNS,
         *ROI.internal,
     ]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    for column in REASON_COLUMNS:
+    for column in (*REASON_COLUMNS, *SCALE_COLUMNS):
         if column not in frame:
             frame[column] = None
+    frame["pretrend_passes"] = pd.array(
+        [_flag(v) for v in frame["pretrend_passes"]], dtype="boolean"
+    )
+    frame["pretrend_pvalue"] = pd.to_numeric(frame["pretrend_pvalue"], errors="coerce")
+    # a test's reason is only what stands in for its verdict
+    tested = frame["pretrend_passes"].notna().to_numpy()
+    frame.loc[tested, ["pretrend_reason", "pretrend_reason_params"]] = None
     frame["_num_total"] = np.nan
     frame["_num_top"] = np.nan
     survey = inputs.self_reported
@@ -577,7 +606,40 @@ def roi(inputs: SiteInputs, top: int) -> pd.DataFrame:
         programs = frame.loc[rows, "program_id"]
         frame.loc[rows, "_num_total"] = programs.map(sums["total"]).astype(float)
         frame.loc[rows, "_num_top"] = programs.map(sums["top"]).astype(float)
+    # each program's counterfactual figures, then its self-reported ones, in ROI_METRICS order
+    rank = frame["metric"].map({m: i for i, m in enumerate(ROI_METRICS)}).fillna(len(ROI_METRICS))
+    frame = frame.assign(_rank=(frame["basis"] != "counterfactual") * 10 + rank)
+    frame = frame.sort_values(["program_id", "_rank"], kind="stable").reset_index(drop=True)
     return frame[columns]
+
+
+def roi_other_scale(table: Published, other: pd.DataFrame) -> Published:
+    """The published return table with each counterfactual figure also on the scale not
+    chosen (`OTHER_COLUMNS`), for internal editions.
+
+    Public editions publish one figure per measure, the one on the scale whose assumption
+    its pre-entry test supports (or the design of record, `evaluation.roi.choose_scale`):
+    two "returns" for the same program side by side, one resting on an assumption the data
+    reject, invite quoting the larger, and every published figure is one the report
+    stands behind and a later edition restates. Analysts comparing the scales read both
+    in internal editions, which are not for publication and apply no suppression; the
+    other figure rests on the same beneficiaries, so the page flags it with the chosen
+    one. Added after disclosure control, so the suppression log is the public one."""
+    values = table.values
+    frame = other.copy() if len(other) else pd.DataFrame(columns=[*ROI.keys])
+    for column in OTHER_SOURCES:
+        if column not in frame:
+            frame[column] = None
+    frame = frame[[*ROI.keys, *OTHER_SOURCES]].drop_duplicates(subset=list(ROI.keys))
+    frame = frame.rename(columns=dict(zip(OTHER_SOURCES, OTHER_COLUMNS, strict=True)))
+    merged = values.merge(frame, on=list(ROI.keys), how="left")
+    merged["other_pretrend_passes"] = pd.array(
+        [_flag(v) for v in merged["other_pretrend_passes"]], dtype="boolean"
+    )
+    tested = merged["other_pretrend_passes"].notna().to_numpy()
+    merged.loc[tested, ["other_pretrend_reason", "other_pretrend_reason_params"]] = None
+    merged.index = values.index
+    return Published(table.table_id, merged, table.suppressed, table.applied)
 
 
 MATCHING = TableSpec(
@@ -651,6 +713,17 @@ BENCHMARKS = TableSpec(
     measures=(Measure("value", "info"),),
 )
 
+
+def benchmarks(inputs: SiteInputs) -> pd.DataFrame:
+    """The international benchmarks, each with `kind`: 'gross' (clients' self-reports) or
+    'modelled', from its source's description (`reports.scales.benchmark_kind`)."""
+    frame = inputs.benchmarks.copy()
+    kinds = [benchmark_kind(b) for b in frame["basis"]] if "basis" in frame else []
+    position = frame.columns.get_loc("basis") + 1 if "basis" in frame else len(frame.columns)
+    frame.insert(int(position), "kind", pd.Series(kinds, index=frame.index, dtype=object))
+    return frame
+
+
 # --- data quality ---------------------------------------------------------------------
 
 QUARANTINE = TableSpec(
@@ -716,8 +789,9 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
         horizon, horizon_log = _horizon_table(het, events, inputs.estimates, rules, public)
         tables["effects_by_horizon"] = horizon
         logs.append(horizon_log)
-        tables["roi"] = add(roi(inputs, top), ROI).published()
-        tables["benchmarks"] = add(inputs.benchmarks, BENCHMARKS).published()
+        returns = add(roi(inputs, top), ROI).published()
+        tables["roi"] = returns if public else roi_other_scale(returns, inputs.roi_other)
+        tables["benchmarks"] = add(benchmarks(inputs), BENCHMARKS).published()
         match = matching(inputs)
         if len(match):
             tables["matching"] = add(match, MATCHING).published()
