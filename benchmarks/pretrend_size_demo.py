@@ -57,7 +57,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="100:130", help="first:last (exclusive)")
     args = parser.parse_args()
     first, last = (int(x) for x in args.seeds.split(":"))
-    spec = EvaluationSpec(subgroups=(), estimators=("callaway_santanna",), band_draws=10)  # the test only
+    spec = EvaluationSpec(
+        subgroups=(), estimators=("callaway_santanna",), band_draws=10
+    )  # the test only
     frames = []
     for seed in range(first, last):
         frames.append(pretrend_pvalues(seed, args.firms, spec))

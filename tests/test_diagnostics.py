@@ -281,8 +281,8 @@ def test_small_sample_correction_gives_the_unbiased_variance_of_a_difference_of_
     The estimates are untouched."""
     import dataclasses
 
-    from evaluation.did import aggregate, att_gt
     from evaluation.diagnostics import small_sample_corrected
+    from evaluation.did import aggregate, att_gt
 
     rng = np.random.default_rng(3)
     n_t, n_c = 7, 12
