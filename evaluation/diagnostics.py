@@ -159,7 +159,8 @@ def small_sample_corrected(gt: GroupTimeATT) -> GroupTimeATT:
     """`gt` with each cell's influence functions scaled by sqrt(n / (n - 1)), separately
     for its beneficiaries and its comparison firms: the analytic variance of a difference
     of means divides by n, the unbiased one by n - 1. The ATT(g,t) are unchanged (and equal
-    R did's); only the pre-entry test uses this. With ~10 beneficiaries per cohort the
+    R did's); the pre-entry test and the intervals of the ROI totals use this, the
+    effects' own standard errors stay R did's. With ~10 beneficiaries per cohort the
     uncorrected Wald test on the leads rejected 8.1% (log sales) and 7.7% (log employment)
     of true-null panels at 5%; corrected, 5.1% and 5.3% (1,000 seeded demo draws,
     benchmarks/pretrend_size_raw.py)."""

@@ -221,14 +221,20 @@ def check_design(
 
 def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
     try:
-        if spec.covariates:  # conditional parallel trends: through moderndid (moderate samples)
+        # a covariate constant here (the subgroup's own dimension, say) adjusts nothing
+        covariates = [
+            column
+            for column in (covariate_column(c, spec) for c in spec.covariates)
+            if panel[column].nunique(dropna=True) > 1
+        ]
+        if covariates:  # conditional parallel trends: through moderndid (moderate samples)
             return att_gt_covariates(
                 panel,
                 unit="firm_id",
                 time="year",
                 cohort="cohort",
                 outcome=outcome,
-                covariates=[covariate_column(c, spec) for c in spec.covariates],
+                covariates=covariates,
                 est_method=spec.est_method,
                 control_group=spec.control_group,
                 base_period=spec.base_period,
@@ -444,7 +450,7 @@ def _roi_unit(labels: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> 
     """One counterfactual figure on one scale, or its row with the reason it was not
     estimated."""
     try:
-        return {**labels, **compute(), "status": ESTIMATED}
+        return {**labels, "status": ESTIMATED, **compute()}
     except NotEstimated as exc:
         reason = exc.reason
     except MemoryError:
@@ -466,6 +472,17 @@ def _ratio_row(r: roi.Ratio, beneficiaries: int) -> dict[str, object]:
         "public_cost_usd": r.public_cost_usd,
         "beneficiaries": beneficiaries,
     }
+
+
+def _self_reported_figure(survey: pd.Series, metric: str, spec: EvaluationSpec) -> dict[str, Any]:
+    """One gross (self-reported) figure of the client survey, or its reason."""
+    if not float(survey["respondents_public_cost_usd"]) > 0:
+        raise NotEstimated("no_public_cost")
+    ratios = roi.self_reported(survey, deadweight=spec.deadweight, displacement=spec.displacement)
+    ratio = next(r for r in ratios if r.metric == metric)
+    if metric == "cost_per_job" and not ratio.numerator > 0:
+        raise NotEstimated("no_jobs_created", jobs=round(ratio.numerator, 1))
+    return _ratio_row(ratio, int(survey["respondents"]))
 
 
 def _roi_rows(
@@ -493,7 +510,10 @@ def _roi_rows(
 
     def figure(column: str, label: str, metric: str, scale: str) -> dict[str, Any]:
         outcome = column if scale == "level" else f"_log_{column}"
-        gt = effects(outcome, label)
+        effect = effects(outcome, label)
+        # the totals' intervals with the n - 1 correction of each cell's variance: with
+        # thin cohorts the analytic SE understated their spread (benchmarks/roi_coverage.py)
+        gt = small_sample_corrected(effect)
         observed = treated.loc[treated[column].notna(), ["cohort", "year", column]]
         levels = observed.rename(columns={column: "level"})
         if metric == "cost_per_job":
@@ -504,6 +524,10 @@ def _roi_rows(
             )
             ratio = roi.cost_per_job(jobs, cost(gt), displacement=spec.displacement)
             n = jobs.beneficiaries
+            if not ratio.numerator > 0:  # jobs estimated, but none: no cost per job
+                jobs_made = round(ratio.numerator, 1)
+                row = {**_ratio_row(ratio, n), "estimate": None, **pretrend_columns(effect, spec)}
+                return {**row, **Reason("no_jobs_created", {"jobs": jobs_made}).columns()}
         else:
             total = (
                 roi.incremental_total(gt)
@@ -514,7 +538,7 @@ def _roi_rows(
                 total, cost(gt), metric=metric, displacement=spec.displacement
             )
             n = total.beneficiaries
-        pretrend = pretrend_columns(gt, spec)
+        pretrend = pretrend_columns(effect, spec)
         return {**_ratio_row(ratio, n), **pretrend}
 
     rows: list[dict[str, object]] = []
@@ -531,13 +555,9 @@ def _roi_rows(
             ]
             rows += roi.mark_shown(pair)
     if survey is not None:
-        respondents = int(survey["respondents"])
-        rows += [
-            {**_ratio_row(r, respondents), "status": ESTIMATED, "shown": True}
-            for r in roi.self_reported(
-                survey, deadweight=spec.deadweight, displacement=spec.displacement
-            )
-        ]
+        for metric in ("sales_per_dollar", "cost_per_job"):
+            labels = {"metric": metric, "basis": "self_reported", "shown": True}
+            rows.append(_roi_unit(labels, partial(_self_reported_figure, survey, metric, spec)))
     return [{**r, "displacement": spec.displacement, "deadweight": spec.deadweight} for r in rows]
 
 
@@ -564,10 +584,18 @@ def with_baselines(panel: pd.DataFrame, spec: EvaluationSpec) -> pd.DataFrame:
     wanted = [c for c in dict.fromkeys(wanted) if c in panel]
     if not wanted:
         return panel
-    first = panel.sort_values("year").groupby("firm_id").first()
+    first = first_year_rows(panel).set_index("firm_id")
     pre = (first["cohort"] == 0) | (first["year"] < first["cohort"])
     baselines = first.loc[:, wanted].where(pre, np.nan).add_prefix("baseline_")
     return panel.drop(columns=[c for c in baselines if c in panel]).join(baselines, on="firm_id")
+
+
+def first_year_rows(panel: pd.DataFrame) -> pd.DataFrame:
+    """Each firm's row of its first observed year, whole: every baseline value from the
+    same year (a per-column first non-missing value would mix years, and could take a
+    beneficiary's value from after entry)."""
+    ordered = panel.sort_values(["firm_id", "year"], kind="stable")
+    return ordered.drop_duplicates("firm_id", keep="first").reset_index(drop=True)
 
 
 def baseline_firms(
@@ -575,7 +603,7 @@ def baseline_firms(
 ) -> pd.DataFrame:
     """One row per firm with its baseline covariates: the first year it is observed,
     which for a beneficiary must come before entry (firms without one are left out)."""
-    first = panel.sort_values("year").groupby("firm_id", as_index=False).first()
+    first = first_year_rows(panel)
     first = first[(first["cohort"] == 0) | (first["year"] < first["cohort"])]
     first = first.dropna(subset=list(covariates))
     return first.assign(treated=(first["cohort"] > 0).astype(int))
@@ -604,7 +632,8 @@ def screen_covariates(
         if kept:
             design = np.column_stack([np.ones(len(complete)), complete[kept].to_numpy(float)])
             coef, *_ = np.linalg.lstsq(design, values, rcond=None)
-            if np.std(values - design @ coef) <= 1e-8 * values.std():
+            # exact up to rounding: money rounded to currency units leaves ~1e-6 of the SD
+            if np.std(values - design @ coef) <= 1e-4 * values.std():
                 dropped[c] = "collinear"
                 continue
         kept.append(c)
@@ -627,6 +656,10 @@ def _match_error(exc: ValueError, spec: EvaluationSpec) -> NotEstimated:
 def _match_program(panel: pd.DataFrame, spec: EvaluationSpec) -> tuple[Any, dict[str, str]]:
     """The program's matched sample and the covariates dropped before the score."""
     candidates = baseline_firms(panel, ())
+    if not (candidates["treated"] == 0).any():
+        raise NotEstimated("no_comparison_firms")
+    if int(candidates["treated"].sum()) < 2:  # e.g. every beneficiary entered in year one
+        raise NotEstimated("matching_no_baseline", n=int(candidates["treated"].sum()), min=2)
     for key in spec.matching_exact:  # a missing cell value is a cell of its own
         candidates[key] = candidates[key].astype("string").fillna("unknown")
     columns = tuple(covariate_column(c, spec) for c in spec.matching_covariates)
@@ -770,11 +803,17 @@ def evaluate_program(
         matching_rows, balance = _matching_rows(panel, spec)
         estimates += matching_rows
     return ProgramImpact(
-        estimates=pd.DataFrame(estimates),
+        estimates=_with_columns(pd.DataFrame(estimates), ESTIMATE_COLUMNS),
         att_gt=pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(),
-        roi=pd.DataFrame(_roi_rows(panel, spec, survey)),
+        roi=_with_columns(pd.DataFrame(_roi_rows(panel, spec, survey)), ROI_COLUMNS),
         balance=balance,
     )
+
+
+def _with_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Every column of the table, even when no unit produced it (all not estimated)."""
+    wanted = [c for c in columns if c != "program_id"]
+    return frame.reindex(columns=list(dict.fromkeys([*frame, *wanted])))
 
 
 ESTIMATE_COLUMNS = [
@@ -869,9 +908,6 @@ def estimate_impacts(
     estimates, cells, ratios, balance = (
         pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
     )
-    # every column, even when no unit of the run produced it (all not estimated, say)
-    estimates = estimates.reindex(columns=list(dict.fromkeys([*estimates, *ESTIMATE_COLUMNS])))
-    ratios = ratios.reindex(columns=list(dict.fromkeys([*ratios, *ROI_COLUMNS])))
     matching = estimates["estimator"] == MATCHING_ESTIMATOR
     control = estimates["program_id"].map(lambda p: specs[str(p)].control_group)
     estimates = estimates.assign(

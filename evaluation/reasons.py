@@ -92,6 +92,10 @@ REASONS: dict[str, ReasonKind] = {
     "outcome_no_variation": ReasonKind(
         NOT_ESTIMABLE, "{column} takes a single value across all firms and years"
     ),
+    "no_jobs_created": ReasonKind(
+        NOT_ESTIMABLE,
+        "the estimated jobs created or retained are {jobs} (none): there is no cost per job",
+    ),
     # --- an estimate failed for a reason the checks above did not foresee ---------------
     "estimation_failed": ReasonKind(NOT_ESTIMATED, "the estimator failed: {error}"),
     # --- pre-entry (parallel trends) test -------------------------------------------------
@@ -100,6 +104,27 @@ REASONS: dict[str, ReasonKind] = {
     ),
     "pretrend_no_leads": ReasonKind(NOT_RUN, "no pre-entry years to test"),
     "pretrend_no_variance": ReasonKind(NOT_RUN, "the pre-entry estimates have no variance"),
+    # --- client survey: claims against records (evaluation.claims) ------------------------
+    "no_client_survey": ReasonKind(NOT_ESTIMATED, "no client survey"),
+    "claims_no_records": ReasonKind(
+        NOT_ESTIMATED,
+        "no respondent is observed in the outcomes both in its survey year and in the year "
+        "before entry",
+    ),
+    "claims_no_counterfactual": ReasonKind(
+        NOT_ESTIMATED,
+        "no effect on {outcome} is estimated for the respondents' entry cohorts and survey years",
+    ),
+    "claims_no_effect": ReasonKind(
+        NOT_ESTIMABLE,
+        "the estimated effect on the respondents' {outcome} is zero or negative: "
+        "there is no gross-to-net ratio",
+    ),
+    "response_bias_too_few": ReasonKind(
+        NOT_ESTIMATED,
+        "{n_respondents} respondents and {n_nonrespondents} non-respondents are observed in "
+        "the year before entry; each group needs at least 2",
+    ),
 }
 
 

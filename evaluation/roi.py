@@ -150,8 +150,10 @@ def choose_scale(log_row: dict[str, object], level_row: dict[str, object]) -> tu
     rates; in levels, larger beneficiaries drift apart from smaller comparison firms even
     without a program), so it is shown unless its pre-entry test fails where the level
     scale's passes. When neither passes, the log figure is shown with that warning."""
+    # a figure exists when its numerator (the estimated total) does, even if the ratio
+    # itself has no value (no jobs created: no cost per job)
     estimated = {
-        scale: row.get("status") == "estimated"
+        scale: _finite(row.get("numerator"))
         for scale, row in (("log", log_row), ("level", level_row))
     }
     if not estimated["level"]:
@@ -173,10 +175,17 @@ def mark_shown(pair: list[dict[str, object]]) -> list[dict[str, object]]:
     reason for the choice on both. When neither is estimated, the log row is shown with
     its reason."""
     log_row, level_row = pair
-    if log_row.get("status") != "estimated" and level_row.get("status") != "estimated":
+    if not _finite(log_row.get("numerator")) and not _finite(level_row.get("numerator")):
         return [{**log_row, "shown": True}, {**level_row, "shown": False}]
     scale, why = choose_scale(log_row, level_row)
     return [{**row, "shown": row["scale"] == scale, "scale_choice": why} for row in pair]
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def return_per_dollar(

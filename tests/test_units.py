@@ -314,3 +314,69 @@ def test_the_readme_documents_every_reason() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [code for code in REASONS if f"| `{code}` |" not in readme]
     assert not missing, f"README's table of reasons lacks {missing}"
+
+
+def test_free_services_and_no_jobs_are_reasons_not_crashes(panel: pd.DataFrame) -> None:
+    """Services at no public cost (in kind) and a survey of them; a program whose
+    employment effect is nil: reasons, where before a ZeroDivisionError stopped the run."""
+    survey = pd.Series(
+        {
+            "respondents": 40,
+            "respondents_public_cost_usd": 0.0,
+            "new_sales_usd": 1e6,
+            "retained_sales_usd": 0.0,
+            "jobs_created": 0.0,
+            "jobs_retained": 0.0,
+        }
+    )
+    free = panel.assign(public_cost_usd=0.0)
+    result = impact_module.evaluate_program(free, spec(estimators=("callaway_santanna",)), survey)
+    roi = result.roi
+    assert set(roi["reason"]) == {"no_public_cost"} and roi["estimate"].isna().all()
+    # a program that cuts jobs (-5% from entry): jobs are estimated, cost per job is not
+    post = ((panel["cohort"] > 0) & (panel["year"] >= panel["cohort"])).to_numpy()
+    cut = panel.assign(employment=panel["employment"] * np.exp(-0.10 * post))
+    cut = cut.assign(log_employment=np.log(cut["employment"]))
+    result = impact_module.evaluate_program(cut, spec(estimators=("callaway_santanna",)))
+    jobs = result.roi[result.roi["metric"] == "cost_per_job"]
+    assert (jobs["numerator"] < 0).all() and len(jobs) == 2  # both scales
+    assert (jobs["reason"] == "no_jobs_created").all() and jobs["estimate"].isna().all()
+    assert jobs["shown"].sum() == 1 and (jobs["status"] == "not_estimable").all()
+
+
+def test_matching_without_comparison_firms_says_so(panel: pd.DataFrame) -> None:
+    only = panel[panel["cohort"] > 0]
+    est = estimate_impacts(only, spec(control_group="notyettreated")).estimates
+    assert_reason(simple(est, "log_sales", "matching_did"), "no_comparison_firms")
+
+
+def test_baselines_come_from_one_year_and_rounded_imputations_are_collinear(
+    panel: pd.DataFrame,
+) -> None:
+    """A firm's baseline is its first observed year, whole (a missing value there is not
+    filled from a later year, which could be after entry); value added imputed as 30% of
+    sales and rounded to currency units is still collinear."""
+    holes = panel.copy()
+    first = holes.groupby("firm_id")["year"].transform("min") == holes["year"]
+    holes.loc[first & (holes["firm_id"] == "f1"), "log_sales"] = np.nan
+    base = impact_module.baseline_firms(holes, ())
+    assert np.isnan(base.set_index("firm_id").loc["f1", "log_sales"])
+    sales = np.round(np.exp(panel["log_sales"]))
+    rounded = panel.assign(log_va_per_worker=np.log(np.round(0.3 * sales) / panel["employment"]))
+    balance = estimate_impacts(rounded, spec()).balance.set_index("covariate")
+    assert balance.loc["log_va_per_worker", "dropped"] == "collinear"
+
+
+def test_a_covariate_constant_within_a_subgroup_is_left_out_there(panel: pd.DataFrame) -> None:
+    est = estimate_impacts(
+        panel,
+        spec(
+            outcomes=("log_sales",),
+            estimators=("callaway_santanna",),
+            covariates=("size_class",),
+            subgroups=("size_class",),
+            min_subgroup_beneficiaries=10,
+        ),
+    ).estimates
+    groups = est[est["subgroup"] == "size_class"]
+    assert len(groups) == 2 and (groups["status"] == "estimated").all()
