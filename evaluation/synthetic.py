@@ -49,67 +49,144 @@ E_ct, S_ct are country-year random walks (common shocks); u, v are stationary AR
 (rho 0.6, innovation sd 0.06 and 0.10), independent of everything else. Employment is the
 annual average to 1 decimal (rounding to integers would blur small log effects); money is in
 LCU at current prices, rounded to units. wage_bill = employment x firm wage x deflator;
-value_added = a firm share (0.22-0.48, always < sales) of sales; exports = a permanent firm
-export share of sales for exporters (~25% of firms, likelier for large, productive firms),
-0 otherwise; rd_spend > 0 only for ~12% of firms, and not every year; training_spend a firm
-share of the wage bill for about half of the firms; capital = a firm capital-output ratio
+value_added = a firm share (0.22-0.48, always < sales) of sales; exports = a firm export
+share of sales (beta(2, 4), yearly noise) in the years the firm exports, 0 in the others
+(see "Export status"); rd_spend > 0 only for ~12% of firms, and not every year;
+training_spend a firm share of the wage bill for about half of the firms; capital = a firm
+capital-output ratio
 times *counterfactual* sales. 2% of sales and, independently, 2% of employment cells are
 missing at random. `source` is the country's channel (CHL "tax", PER "survey" with
 wave = year - first_year + 1, BRA "registry").
+
+Export status (the `exports` > 0 years; the pipeline's outcome `exporter`, export
+propensity): a two-state Markov chain per firm, so firms start and stop exporting. Annual
+hazards p_in = logistic(-3.0 + 0.8 z_i + 0.4 zp_i) of starting (bounded to 0.2%-24%) and
+p_out = logistic(-1.6 - 0.5 z_i - 0.3 zp_i) of stopping (6%-60%), zp_i = p_i / sd(p): larger,
+more productive firms enter more and exit less. The chain starts from its stationary share
+pi_i = p_in / (p_in + p_out) in first_year, so without a program P(exporting) = pi_i every
+year (parallel trends hold for the share too). About 31% of firm-years export; each year
+~5% of non-exporters start and ~12% of exporters stop; ~40% of firms switch at least once.
+Participation in SYN-CHL-PDP raises the entry hazard from t-1 to t by
+(delta_t - lam delta_{t-1}) / (1 - pi_i - delta_{t-1}), lam = 1 - p_in - p_out, delta_t the
+planted effect on the exporting share at t - g (table below): exactly the rise that makes
+P(exporting in t) = pi_i + delta_t for every beneficiary, so the effect in percentage points
+is homogeneous, as the effects on logs are. No outcome is constant within firms.
 
 Participation (`participations`): each program enrols about 9-11% of its country's firms in
 staggered entry cohorts g inside its window (CHL first_year+2 .. last_year-4, PER
 first_year+3 .. last_year-2, BRA first_year+2 .. last_year-2; with the defaults 2012-2022),
 never in first_year or first_year+1, so every cohort has pre-periods. A firm enters at most
-once and only a program of its own country, and only if it is observed at g-1 and g. Within
-a cohort, firms are drawn without replacement with probability proportional to
+once and only a program of its own country, and only if it is observed at g-1 and g; the
+two programs for micro and small firms (SYN-PER-VOUCHER, SYN-BRA-SEBRAETEC) take only
+firms whose permanent size exp(a_i) is under 100 employees. Within a cohort, firms are
+drawn without replacement with probability proportional to
 exp(0.5 z_i + 0.4 p_i / sd(p)): SELECTION ON THE PERMANENT SIZE AND PRODUCTIVITY EFFECTS ONLY.
 A naive beneficiary-vs-rest comparison is therefore biased upward, while parallel trends hold
 within a country (shocks and noise are independent of treatment). start_date falls in the
 entry year; end_date 30-540 days later (empty when after `last_year`, or 3% at random);
-public_cost in the program's currency at current prices (median per firm at first_year
-prices: CLP 9 million, PEN 9,000, BRL 15,000), firm_contribution a program-specific share
-of it (5% empty).
+public_cost in the program's currency at current prices: a program median at first_year
+prices (CLP 40 million, PEN 28,000, BRL 30,000) x the deflator x a lognormal factor (sd 0.5);
+in constant 2020 USD, per firm, about CHL $70,000 median ($80,000 mean: a supplier
+development matching grant), PER $11,000 ($12,800: a voucher), BRA $13,000 ($15,000:
+subsidised technical assistance). firm_contribution is a program-specific share of it (5%
+empty).
 
-Planted true effects (table `true_effects`, log points, event time e = t - g, constant from
-e = 4 on; applied as exp(effect) to the treated firm's own employment and sales for t >= g;
-no anticipation). wage_bill and training_spend move with employment; value_added, exports
-and rd_spend move with sales; capital does not move.
+Planted true effects (table `true_effects`, event time e = t - g, constant from e = 4 on;
+no anticipation). log_sales and log_employment in log points, applied as exp(effect) to the
+treated firm's own employment and sales for t >= g; exporter on the exporting share
+(0.09 = 9 percentage points), through the entry hazard above. wage_bill and training_spend
+move with employment; value_added, exports and rd_spend move with sales; capital does not
+move.
 
-=================  ==============  ====  ====  ====  ====  =====
-program_id         outcome         e=0   e=1   e=2   e=3   e>=4
-=================  ==============  ====  ====  ====  ====  =====
-SYN-CHL-PDP        log_sales       0.04  0.07  0.10  0.13  0.15
-SYN-CHL-PDP        log_employment  0.01  0.02  0.04  0.05  0.06
-SYN-PER-VOUCHER    log_sales       0.02  0.05  0.08  0.10  0.11
-SYN-PER-VOUCHER    log_employment  0.03  0.06  0.09  0.11  0.13
-SYN-BRA-SEBRAETEC  log_sales       0.03  0.05  0.07  0.08  0.08
-SYN-BRA-SEBRAETEC  log_employment  0.00  0.00  0.01  0.01  0.01
-=================  ==============  ====  ====  ====  ====  =====
+=================  ==============  =====  =====  =====  =====  =====
+program_id         outcome         e=0    e=1    e=2    e=3    e>=4
+=================  ==============  =====  =====  =====  =====  =====
+SYN-CHL-PDP        log_sales       0.01   0.02   0.03   0.035  0.04
+SYN-CHL-PDP        log_employment  0.005  0.015  0.025  0.035  0.04
+SYN-CHL-PDP        exporter        0.02   0.04   0.06   0.08   0.09
+SYN-PER-VOUCHER    log_sales       0.01   0.02   0.025  0.03   0.03
+SYN-PER-VOUCHER    log_employment  0.02   0.04   0.05   0.06   0.06
+SYN-BRA-SEBRAETEC  log_sales       0.01   0.015  0.02   0.025  0.025
+SYN-BRA-SEBRAETEC  log_employment  0      0      0.001  0.001  0.001
+=================  ==============  =====  =====  =====  =====  =====
 
-(The Peruvian program echoes the IRAP evaluation's +11% sales / +14% employment; the Brazilian
-one has a near-zero employment effect.)
+(exporter is 0 for the two other programs; those rows are in `true_effects` too.) The
+supplier development program raises sales, jobs and exporting; the vouchers raise hiring
+more than sales; the Brazilian technical assistance raises sales with a near-zero
+employment effect, so its cost per job is huge and its interval unbounded above. Effects
+and costs are set so that returns land where the published benchmarks are (US MEP $30 of
+sales per $1 and $2,067 per job, both gross self-reports; UK MAS $6.2 of value added; Canada
+IRAP $12): with the defaults (seed 2024, 20,000 firms) `true_roi` gives counterfactual
+sales per public dollar of 15.5 (CHL), 18.4 (PER), 21.6 (BRA); value added per dollar 5.4,
+6.6, 7.8; cost per job $45,000 (CHL), $8,100 (PER), $548,000 (BRA). There, the planted
+simple ATTs of log sales and log employment (and of exporter for CHL) are 4 to 13 times
+the standard errors of their estimates, so their 95% intervals exclude zero, except BRA
+employment. Across seeds at 3,000 firms the medians are similar (benchmarks/roi_coverage.py).
 
-`true_att_simple`: for each program and outcome, sum over post cells (g, t), g <= t <=
-last_year, of p_g * effect(t - g), divided by the sum of p_g over those cells, where p_g is
+`true_att_simple`: for each program and outcome (log_sales, log_employment, exporter), sum
+over post cells (g, t), g <= t <= last_year, of p_g * effect(t - g), divided by the sum of
+p_g over those cells, where p_g is
 the number of the program's cohort-g beneficiaries that have valid rows in `outcomes`.
 Because effects are homogeneous within cohort and event time, this is exactly what the
 Callaway-Sant'Anna "simple" aggregation (never-treated comparison = the program's
 `comparison_sample`) targets on this sample.
 
+`true_roi` (file true_roi.csv): for each program, the planted incremental sales and value
+added (constant 2020 USD, summed over the beneficiaries' post-entry firm-years), jobs in the
+last year, the public cost they are divided by, and the ratios sales_per_dollar,
+value_added_per_dollar and cost_per_job, computed from the planted effects and the levels
+the tables record (formula: `true_roi_table`). It is what the log-scale totals of
+`evaluation.roi` estimate and what benchmarks/roi_coverage.py takes as the truth.
+
 Other entities. `comparison_sample`: for each program, every non-beneficiary firm of its
 country (source "registry", wave 1, sampled_on 1 July of the program's start year).
 `program_budgets`: per program and year from its start year, public_budget = the year's
 summed public_cost x U(1.02, 1.15) plus a set-up outlay (so always >= the year's public_cost),
-admin_cost 7-14% of it. `client_survey` (MEP style, gross and self-reported): about 80% of
-beneficiaries answer once, 1 or 2 years after entry; new_sales = true incremental sales
-(sales minus counterfactual sales that year) times a lognormal factor with median 5;
-jobs_created = true incremental jobs times a factor with median 4 plus Poisson(1) noise;
-retained_sales, jobs_retained, cost_savings and investment are loose shares of the firm's
-size or of public_cost; 5% of items empty. `targets`: export targets (metric "exports",
-due 31 December of g+2) for the export-oriented program SYN-CHL-PDP: every exporter among
-its beneficiaries (15-60% above pre-entry exports) and 30% of the non-exporters (first
-exports of 2-6% of pre-entry sales).
+admin_cost 7-14% of it. `targets`: export targets (metric "exports", due 31 December of
+g+2) for the export-oriented program SYN-CHL-PDP, set on the year before entry (g-1; none
+for a cohort entering in first_year): every beneficiary exporting in g-1 (15-60% above the
+exports `outcomes` records for it in g-1, before rounding) and 30% of those not exporting
+then (first exports of 2-6% of its sales in g-1).
+
+Client survey (`client_survey`, MEP style: gross, self-reported, selective). Each
+beneficiary is asked once, in year g+1 or g+2 (equally likely); survey_date falls in that
+year, and every figure it reports (new_sales, retained_sales, jobs_created, ...) refers to
+THAT CALENDAR YEAR, in the program's currency at current prices, like `outcomes`.
+
+- Selective response: a firm alive then answers with probability
+  logistic(1.5 + 0.8 z), z = its log employment in g-1 standardized among the program's
+  beneficiaries: about 77% answer, and respondents are larger before entry than
+  non-respondents (by ~0.5 log points of employment and ~0.6 of sales with the defaults).
+- Claims vs records. For respondent i with survey year s, its recorded change is
+  R_i = sales_is - sales_i,g-1 from `outcomes` (base year g for a cohort entering in
+  first_year), at current prices, and R*_i = sales_is - sales_i,g-1 x D_s / D_g-1 at the
+  survey year's prices (D the deflator: the same comparison as in constant dollars, where
+  R*_i <= R_i); its true incremental sales I_i = sales_is (1 - e^-tau_sales(s - g)) (that
+  year's sales minus its counterfactual). A gross claim G_i = I_i x lognormal(median 5,
+  sd 0.35) is the MEP-style self-report, and K_i = sales_is x U(0.03, 0.2) a loose
+  retained-sales claim. Exactly round(q_p x respondents) of each program's respondents,
+  drawn at random, are OVER-CLAIMERS: new_sales = max(G_i, U(1.1, 1.5) x max(R_i, 0)) and
+  retained_sales = max(K_i, U(1.1, 1.5) x max(R_i, 0)), each alone above the change. The
+  others stay under it: new_sales = min(G_i, U(0.3, 0.6) x max(R*_i, 0)), retained_sales =
+  min(K_i, U(0, 0.3) x max(R*_i, 0)), together at most 90% of the change (0 when sales
+  fell). Planted shares q_p (`OVERCLAIM_SHARE`): SYN-CHL-PDP 60%, SYN-PER-VOUCHER 80%,
+  SYN-BRA-SEBRAETEC 70%: most claims exceed the records, as the MEP's inspector general
+  found. So the share of respondents whose claim is POSITIVE AND ABOVE THEIR RECORDED
+  CHANGE is q_p whichever way the claim is read: new_sales alone or new +
+  retained sales (an empty item counting as 0), at current prices or in constant dollars
+  (evaluation.claims' reading: new + retained, constant USD), among answers whose two
+  sales cells are valid: within ~1 percentage point at 20,000 firms and ~3 at 3,000 (the
+  ~10% of answers without a comparison drop out at random). Reading "above" as
+  new_sales > R_i even for a claim of 0 after a fall adds ~2-7 points. Claims are gross:
+  per firm, new_sales is a median ~5-13 times the true incremental sales and in total
+  ~5-15 times (new + retained: ~8-30 times), as most respondents claim more than their
+  sales grew at current prices. With the defaults, the self-reported (new + retained)
+  sales per public dollar are ~23 (CHL), ~49 (PER), ~62 (BRA), above the counterfactual
+  returns, and the self-reported cost per job ~$7,400, $1,300, $4,200 (MEP: $2,067).
+- jobs_created = true incremental jobs times a factor with median 4 plus Poisson(1) noise
+  (no over-claiming planted against the recorded change in employment); jobs_retained,
+  cost_savings and investment are loose shares of the firm's size or of public_cost; 5% of each item's answers empty (exactly: round(0.05 x respondents), at
+  random).
 
 Deliberately invalid rows (table `planted_invalid`: entity, row = 0-based position in
 `tables[entity]`, kind, column); each is invalid for exactly one reason and every other row
@@ -130,7 +207,8 @@ is valid:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -142,9 +220,11 @@ from schemas.contract import ENTITIES
 __all__ = [
     "INVALID_KINDS",
     "PROGRAMS",
+    "TRUE_ROI_METRICS",
     "DemoData",
     "contract_columns",
     "generate_demo",
+    "true_roi_table",
 ]
 
 INVALID_KINDS = (
@@ -156,13 +236,24 @@ INVALID_KINDS = (
     "end_before_start",
     "bad_country",
 )
-OUTCOMES_MEASURED = ("log_sales", "log_employment")
+OUTCOMES_MEASURED = ("log_sales", "log_employment", "exporter")
+PRICE_BASE_YEAR = 2020  # constant US dollars of this year in `true_roi` (as the pipeline's)
 MAX_EVENT_TIME = 4  # effects are constant from this many years after entry on
 EXIT_HAZARD = 0.03
 MISSING_SHARE = 0.02
 INVALID_OUTCOME_SHARE = 0.005
 NA_TEXTS = ("n/d", "s/i", "sin dato", "ND", "#VALUE!")  # none of them is a pandas NA token
 TEXT_COLUMNS = ("employment", "sales", "wage_bill", "exports")  # may hold planted text
+
+# Export status: a Markov chain per firm; logit coefficients (intercept, standardized size,
+# standardized productivity) of the annual hazards of starting and of stopping to export.
+EXPORT_IN = (-3.0, 0.8, 0.4)
+EXPORT_OUT = (-1.6, -0.5, -0.3)
+# Client survey: P(answer) = logistic(intercept + slope * z), z = standardized log employment
+# in the year before entry among the program's beneficiaries; and the share of respondents
+# planted as over-claimers (new_sales above the recorded change in sales), per program.
+RESPONSE_INTERCEPT, RESPONSE_SLOPE = 1.5, 0.8
+OVERCLAIM_SHARE = {"SYN-CHL-PDP": 0.60, "SYN-PER-VOUCHER": 0.80, "SYN-BRA-SEBRAETEC": 0.70}
 
 # ISIC Rev.4 manufacturing classes (divisions 10-33) and their relative frequency.
 SECTORS = (
@@ -233,11 +324,13 @@ class _Program:
     cohort_slope: float  # tilt of cohort sizes over the window (+ growing)
     treated_share: float  # of the country's firms
     cost_median: float  # public cost per firm, first_year prices, program currency
+    max_employees: float | None  # eligibility: permanent size below this (None: no cap)
     cost_decimals: int
     contribution_share: tuple[float, float]  # firm_contribution / public_cost
     services: tuple[str, ...]
     effect_sales: tuple[float, ...]  # log points at e = 0..MAX_EVENT_TIME
     effect_employment: tuple[float, ...]
+    effect_exporter: tuple[float, ...]  # on the exporting share (0.01 = 1 percentage point)
     export_targets: bool
     market_failure: str
     targeting: str
@@ -258,7 +351,8 @@ PROGRAMS = (
         cohort_window=(2, 4),
         cohort_slope=-0.04,
         treated_share=0.09,
-        cost_median=27e6,
+        cost_median=40e6,
+        max_employees=None,
         cost_decimals=0,
         contribution_share=(0.3, 0.7),
         services=(
@@ -267,8 +361,9 @@ PROGRAMS = (
             "Quality and safety standards for the buyer",
             "Supplier certification support",
         ),
-        effect_sales=(0.04, 0.07, 0.10, 0.13, 0.15),
-        effect_employment=(0.01, 0.02, 0.04, 0.05, 0.06),
+        effect_sales=(0.01, 0.02, 0.03, 0.035, 0.04),
+        effect_employment=(0.005, 0.015, 0.025, 0.035, 0.04),
+        effect_exporter=(0.02, 0.04, 0.06, 0.08, 0.09),
         export_targets=True,
         market_failure="Coordination failures between large (often exporting) buyers and "
         "SME suppliers; under-investment in supplier capabilities that spill over the chain.",
@@ -290,7 +385,8 @@ PROGRAMS = (
         cohort_window=(3, 2),
         cohort_slope=0.05,
         treated_share=0.11,
-        cost_median=25e3,
+        cost_median=28e3,
+        max_employees=100.0,
         cost_decimals=2,
         contribution_share=(0.1, 0.3),
         services=(
@@ -299,8 +395,9 @@ PROGRAMS = (
             "Technical assistance voucher",
             "Innovation voucher",
         ),
-        effect_sales=(0.02, 0.05, 0.08, 0.10, 0.11),
-        effect_employment=(0.03, 0.06, 0.09, 0.11, 0.13),
+        effect_sales=(0.01, 0.02, 0.025, 0.03, 0.03),
+        effect_employment=(0.02, 0.04, 0.05, 0.06, 0.06),
+        effect_exporter=(0.0,) * 5,
         export_targets=False,
         market_failure="Information failures and credit constraints: SMEs under-invest in "
         "training, consultancy and innovation whose returns they cannot judge in advance.",
@@ -321,7 +418,8 @@ PROGRAMS = (
         cohort_window=(2, 2),
         cohort_slope=0.0,
         treated_share=0.10,
-        cost_median=35e3,
+        cost_median=30e3,
+        max_employees=100.0,
         cost_decimals=2,
         contribution_share=(0.25, 0.55),
         services=(
@@ -331,8 +429,9 @@ PROGRAMS = (
             "Energy efficiency",
             "Process automation",
         ),
-        effect_sales=(0.03, 0.05, 0.07, 0.08, 0.08),
-        effect_employment=(0.0, 0.0, 0.01, 0.01, 0.01),
+        effect_sales=(0.01, 0.015, 0.02, 0.025, 0.025),
+        effect_employment=(0.0, 0.0, 0.001, 0.001, 0.001),
+        effect_exporter=(0.0,) * 5,
         export_targets=False,
         market_failure="Information failures: SMEs do not know which technical solutions "
         "would pay off and specialist consultancy is scarce outside large cities.",
@@ -352,10 +451,12 @@ class DemoData:
     """The synthetic entities and the truths planted in them (see the module docstring).
 
     tables: entity name -> frame with exactly the contract's columns, planted invalid rows
-    included. true_effects: program_id, outcome ("log_sales" | "log_employment"),
-    event_time, effect. true_att_simple: program_id, outcome, att. planted_invalid: entity,
-    row (0-based position in tables[entity]), kind, column. settings: the arguments of
-    `generate_demo` that produced the data.
+    included. true_effects: program_id, outcome ("log_sales" | "log_employment" |
+    "exporter"), event_time, effect. true_att_simple: program_id, outcome, att.
+    planted_invalid: entity, row (0-based position in tables[entity]), kind, column.
+    settings: the arguments of `generate_demo` that produced the data, and the price base
+    year of `true_roi`. true_roi: program_id, metric, truth (see `TRUE_ROI_METRICS`); empty
+    when the data were not made by `generate_demo` (a caller's own `DemoData`).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -363,6 +464,9 @@ class DemoData:
     true_att_simple: pd.DataFrame
     planted_invalid: pd.DataFrame
     settings: Mapping[str, int] = field(default_factory=dict)
+    true_roi: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["program_id", "metric", "truth"])
+    )
 
 
 @cache
@@ -376,23 +480,52 @@ def contract_columns(name: str) -> list[str]:
 
 
 def generate_demo(
-    seed: int = 2024, n_firms: int = 20_000, first_year: int = 2010, last_year: int = 2024
+    seed: int = 2024,
+    n_firms: int = 20_000,
+    first_year: int = 2010,
+    last_year: int = 2024,
+    *,
+    cohorts: Mapping[str, Sequence[int]] | None = None,
+    treated_share: Mapping[str, float] | None = None,
 ) -> DemoData:
     """Generate the synthetic MES portfolio: entities, planted effects and invalid rows.
 
     Deterministic: the same arguments give identical frames. See the module docstring for
     the data-generating process and the planted truths.
+
+    Options for submission shapes the defaults do not have (tests/shapes.py); left out,
+    the output is what it always was:
+
+    * ``cohorts``: program_id -> the entry years its beneficiaries are spread over
+      (instead of the program's window), e.g. one cohort, or entry in ``first_year``. A
+      firm entering in ``first_year`` needs only to be observed then (there is no year
+      before); such a cohort has no pre-entry year, so ``true_att_simple`` leaves it out
+      (NaN when it is the program's only cohort).
+    * ``treated_share``: program_id -> share of its country's firms that join it.
     """
     if last_year - first_year < 6:
         raise ValueError("need at least 7 years (first_year..last_year) for staggered cohorts")
     if n_firms < 500:
         raise ValueError("n_firms must be at least 500")
+    known = {p.program_id for p in PROGRAMS}
+    for option in (cohorts or {}, treated_share or {}):
+        unknown = sorted(set(option) - known)
+        if unknown:
+            raise ValueError(f"unknown program {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    for program_id, years_of_entry in (cohorts or {}).items():
+        if not years_of_entry or not all(first_year <= g <= last_year for g in years_of_entry):
+            raise ValueError(
+                f"cohorts of {program_id}: entry years must lie in {first_year}..{last_year}"
+            )
+    for program_id, share in (treated_share or {}).items():
+        if not 0 < share < 1:
+            raise ValueError(f"treated_share of {program_id} must be between 0 and 1")
     rng = np.random.default_rng(seed)
     years = np.arange(first_year, last_year + 1)
 
     macro, log_defl = _macro(rng, years)
     firms = _draw_firms(rng, n_firms, first_year, last_year)
-    _assign_participation(rng, firms, first_year, last_year)
+    _assign_participation(rng, firms, first_year, last_year, cohorts or {}, treated_share or {})
     panel = _draw_panel(rng, firms, years, log_defl)
 
     outcomes, outcome_bad, valid_firm_ids = _outcomes_table(rng, firms, panel, first_year)
@@ -417,19 +550,24 @@ def generate_demo(
         + [("outcomes", r, k, c) for r, k, c in outcome_bad],
         columns=["entity", "row", "kind", "column"],
     ).astype({"row": "int64"})
-    true_effects = _true_effects_table(first_year, last_year)
-    true_att = _true_att_simple(firms, valid_firm_ids, true_effects, last_year)
+    first_cohort = min([first_year + 2] + [min(g) for g in (cohorts or {}).values()])
+    true_effects = _true_effects_table(first_cohort, last_year)
+    true_att = _true_att_simple(firms, valid_firm_ids, true_effects, first_year, last_year)
+    price_base_year = min(max(PRICE_BASE_YEAR, first_year), last_year)
+    planted = planted.reset_index(drop=True)
     return DemoData(
         tables=tables,
         true_effects=true_effects,
         true_att_simple=true_att,
-        planted_invalid=planted.reset_index(drop=True),
+        planted_invalid=planted,
         settings={
             "seed": seed,
             "n_firms": n_firms,
             "first_year": first_year,
             "last_year": last_year,
+            "price_base_year": price_base_year,
         },
+        true_roi=true_roi_table(tables, planted, true_effects, price_base_year),
     )
 
 
@@ -482,8 +620,10 @@ class _Firms:
     size: np.ndarray  # a_i
     z_size: np.ndarray
     prod: np.ndarray  # p_i
-    exporter: np.ndarray
-    export_share: np.ndarray
+    export_in: np.ndarray  # annual hazard of starting to export (untreated)
+    export_out: np.ndarray  # annual hazard of stopping
+    export_start: np.ndarray  # uniform draw of the status in first_year
+    export_share: np.ndarray  # exports / sales when exporting (before yearly noise)
     program: np.ndarray  # index into PROGRAMS, -1 if never treated
     entry: np.ndarray  # entry year, 0 if never treated
     spare_ids: dict[int, list[str]]  # country -> unused valid-looking ids
@@ -539,7 +679,8 @@ def _draw_firms(rng: np.random.Generator, n: int, first_year: int, last_year: in
     prod = prod + sector_effect[sector]
 
     z_prod = prod / prod.std()
-    exporter = rng.random(n) < _logistic(-1.5 + 0.9 * z_size + 0.3 * z_prod)
+    export_start = rng.random(n)
+    export_in, export_out = _export_hazards(z_size, z_prod)
     export_share = np.clip(rng.beta(2.0, 4.0, size=n), 0.02, 0.9)
 
     return _Firms(
@@ -554,7 +695,9 @@ def _draw_firms(rng: np.random.Generator, n: int, first_year: int, last_year: in
         size=size,
         z_size=z_size,
         prod=prod,
-        exporter=exporter,
+        export_in=export_in,
+        export_out=export_out,
+        export_start=export_start,
         export_share=export_share,
         program=np.full(n, -1),
         entry=np.zeros(n, dtype=int),
@@ -562,22 +705,51 @@ def _draw_firms(rng: np.random.Generator, n: int, first_year: int, last_year: in
     )
 
 
+def _export_hazards(z_size: np.ndarray, z_prod: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Annual hazards of starting and of stopping to export, without any program: entry is
+    likelier, and exit rarer, for larger and more productive firms. Bounded so that the
+    stationary exporting share p_in / (p_in + p_out) stays below 0.8."""
+    export_in = np.clip(
+        _logistic(EXPORT_IN[0] + EXPORT_IN[1] * z_size + EXPORT_IN[2] * z_prod), 0.002, 0.24
+    )
+    export_out = np.clip(
+        _logistic(EXPORT_OUT[0] + EXPORT_OUT[1] * z_size + EXPORT_OUT[2] * z_prod), 0.06, 0.6
+    )
+    return export_in, export_out
+
+
 def _assign_participation(
-    rng: np.random.Generator, firms: _Firms, first_year: int, last_year: int
+    rng: np.random.Generator,
+    firms: _Firms,
+    first_year: int,
+    last_year: int,
+    cohort_years: Mapping[str, Sequence[int]],
+    treated_share: Mapping[str, float],
 ) -> None:
     """Staggered entry with selection on the permanent size and productivity effects."""
     log_weight = 0.5 * firms.z_size + 0.4 * firms.prod / firms.prod.std()
     for k, prog in enumerate(PROGRAMS):
         in_country = firms.country == _COUNTRY_INDEX[prog.country]
-        cohorts = _cohorts(prog, first_year, last_year)
+        small = (
+            firms.size < np.log(prog.max_employees)
+            if prog.max_employees is not None
+            else np.ones(len(firms.size), dtype=bool)
+        )
+        if prog.program_id in cohort_years:
+            cohorts = np.unique(np.asarray(cohort_years[prog.program_id], dtype=int))
+        else:
+            cohorts = _cohorts(prog, first_year, last_year)
         tilt = np.clip(1 + prog.cohort_slope * (cohorts - cohorts.mean()), 0.2, None)
-        n_treat = round(prog.treated_share * in_country.sum())
+        share = treated_share.get(prog.program_id, prog.treated_share)
+        n_treat = round(share * in_country.sum())
         counts = rng.multinomial(n_treat, tilt / tilt.sum())
         for g, n_g in zip(cohorts, counts, strict=True):
+            # observed the year before entry (or, entering in first_year, in first_year)
             eligible = np.flatnonzero(
                 in_country
+                & small
                 & (firms.program < 0)
-                & (firms.first_obs <= g - 1)
+                & (firms.first_obs <= max(g - 1, first_year))
                 & (firms.last_obs >= g)
             )
             # Gumbel top-k = sampling without replacement, probability ∝ exp(log_weight)
@@ -609,6 +781,8 @@ class _Panel:
     tau_emp: np.ndarray
     tau_sales: np.ndarray
     log_defl: np.ndarray  # per firm-year
+    exporter: np.ndarray  # export status (bool), program effect included
+    exports: np.ndarray | None = None  # exports as recorded before rounding (set with outcomes)
 
 
 def _ar1(rng: np.random.Generator, n: int, n_years: int, rho: float, sd: float) -> np.ndarray:
@@ -652,7 +826,37 @@ def _draw_panel(
     prog = np.where(treated, firms.program, 0)[:, None]
     tau_sales = np.where(post, _effect_matrix("effect_sales")[prog, e_cap], 0.0)
     tau_emp = np.where(post, _effect_matrix("effect_employment")[prog, e_cap], 0.0)
-    return _Panel(alive, log_emp0, log_sales0, tau_emp, tau_sales, defl)
+    delta = np.where(post, _effect_matrix("effect_exporter")[prog, e_cap], 0.0)
+    exporter = _export_status(rng, firms, delta)
+    return _Panel(alive, log_emp0, log_sales0, tau_emp, tau_sales, defl, exporter)
+
+
+def _export_status(rng: np.random.Generator, firms: _Firms, delta: np.ndarray) -> np.ndarray:
+    """Export status by firm and year: a two-state Markov chain started from its stationary
+    distribution pi = p_in / (p_in + p_out) in first_year. A program raises a beneficiary's
+    entry hazard in year t (from t-1) by
+
+        h_t = (delta_t - lam * delta_{t-1}) / (1 - pi - delta_{t-1}),  lam = 1 - p_in - p_out,
+
+    the one rise that makes P(exporting in t) = pi + delta_t exactly, for every firm, where
+    delta_t is the planted effect at t - g (0 before entry): the effect on the exporting
+    share is homogeneous, as the ones on logs are."""
+    n, n_years = delta.shape
+    p_in, p_out = firms.export_in[:, None], firms.export_out[:, None]
+    pi = p_in / (p_in + p_out)
+    lam = 1.0 - p_in - p_out
+    before = np.concatenate([np.zeros((n, 1)), delta[:, :-1]], axis=1)
+    rise = (delta - lam * before) / (1.0 - pi - before)
+    if np.any(p_in + rise > 1.0):  # pi <= 0.8 and delta <= 0.09 keep it below 0.6
+        raise ValueError("a planted export effect is too large for the export hazards")
+    draws = rng.random((n, n_years))
+    status = np.empty((n, n_years), dtype=bool)
+    status[:, 0] = firms.export_start < pi[:, 0] + delta[:, 0]
+    for t in range(1, n_years):
+        start = draws[:, t] < p_in[:, 0] + rise[:, t]
+        stay = draws[:, t] >= p_out[:, 0]
+        status[:, t] = np.where(status[:, t - 1], stay, start)
+    return status
 
 
 def _outcomes_table(
@@ -679,7 +883,9 @@ def _outcomes_table(
     va_share = rng.uniform(0.22, 0.48, n)
     value_added = sales_exact * np.minimum(va_share[fi] * np.exp(rng.normal(0, 0.05, n_rows)), 0.9)
     share = np.minimum(firms.export_share[fi] * np.exp(rng.normal(0, 0.2, n_rows)), 0.95)
-    exports = np.where(firms.exporter[fi], sales_exact * share, 0.0)
+    exports = np.where(panel.exporter[fi, ti], sales_exact * share, 0.0)
+    panel.exports = np.zeros(panel.alive.shape)
+    panel.exports[fi, ti] = exports
 
     z_prod = firms.prod / firms.prod.std()
     rd_firm = rng.random(n) < _logistic(-2.4 + 0.5 * firms.z_size + 0.6 * z_prod)
@@ -1006,11 +1212,22 @@ def _client_survey_table(
     participations: pd.DataFrame,
     years: np.ndarray,
 ) -> pd.DataFrame:
+    """MEP-style client survey: selective response, gross claims, planted over-claiming
+    (module docstring, "Client survey")."""
     b = np.flatnonzero(firms.program >= 0)
     lag = rng.integers(1, 3, len(b))
     survey_year = firms.entry[b] + lag
-    answers = (rng.random(len(b)) < 0.8) & (survey_year <= firms.last_obs[b])
-    b, lag, survey_year = b[answers], lag[answers], survey_year[answers]
+    # selective response: larger firms (pre-entry employment, within the program) answer more
+    t_pre = np.maximum(firms.entry[b] - 1, firms.first_obs[b]) - years[0]
+    size_pre = panel.log_emp0[b, t_pre]
+    z_pre = np.zeros(len(b))
+    for k in range(len(PROGRAMS)):
+        mine = firms.program[b] == k
+        if mine.sum() > 1:
+            z_pre[mine] = (size_pre[mine] - size_pre[mine].mean()) / size_pre[mine].std()
+    p_answer = _logistic(RESPONSE_INTERCEPT + RESPONSE_SLOPE * z_pre)
+    answers = (rng.random(len(b)) < p_answer) & (survey_year <= firms.last_obs[b])
+    b, survey_year, t_pre = b[answers], survey_year[answers], t_pre[answers]
     n = len(b)
     t = survey_year - years[0]
     sales0 = np.exp(panel.log_sales0[b, t])
@@ -1023,9 +1240,32 @@ def _client_survey_table(
         .reindex(firms.ids[b].astype(str))
         .to_numpy()
     )
+    # claims against records: the change in sales from the year before entry to the survey
+    # year as the outcomes panel records it (before rounding and missing cells), at current
+    # prices and at the survey year's prices (deflated: what a comparison in constant
+    # dollars sees), and the true incremental sales that year
+    sales_pre = np.exp(panel.log_sales0[b, t_pre])
+    change = np.maximum(sales - sales_pre, 0.0)
+    inflation = np.exp(panel.log_defl[b, t] - panel.log_defl[b, t_pre])
+    real_change = np.maximum(sales - sales_pre * inflation, 0.0)  # <= change
+    incremental = sales - sales0
+    # exactly round(share x respondents) over-claimers per program, drawn at random
+    over = np.zeros(n, dtype=bool)
+    for k, p in enumerate(PROGRAMS):
+        mine = np.flatnonzero(firms.program[b] == k)
+        picked = rng.choice(mine, round(OVERCLAIM_SHARE[p.program_id] * len(mine)), replace=False)
+        over[picked] = True
+    gross = incremental * np.exp(rng.normal(np.log(5.0), 0.35, n))
+    retained = sales * rng.uniform(0.03, 0.2, n)
+    # an over-claimer's new and retained sales each exceed the change at current prices; an
+    # honest respondent's two items together stay under 90% of the change at constant prices
+    above = change * rng.uniform(1.1, 1.5, (2, n))
+    below = real_change * np.array([rng.uniform(0.3, 0.6, n), rng.uniform(0.0, 0.3, n)])
     values = {
-        "new_sales": (sales - sales0) * np.exp(rng.normal(np.log(5.0), 0.35, n)),
-        "retained_sales": sales * rng.uniform(0.03, 0.2, n),
+        "new_sales": np.where(over, np.maximum(gross, above[0]), np.minimum(gross, below[0])),
+        "retained_sales": np.where(
+            over, np.maximum(retained, above[1]), np.minimum(retained, below[1])
+        ),
         "jobs_created": np.round(
             (emp - emp0) * np.exp(rng.normal(np.log(4.0), 0.4, n)) + rng.poisson(1.0, n)
         ),
@@ -1044,7 +1284,7 @@ def _client_survey_table(
     )
     for name, v in values.items():
         v = np.round(np.maximum(v, 0.0))
-        v[rng.random(n) < 0.05] = np.nan
+        v[rng.choice(n, round(0.05 * n), replace=False)] = np.nan  # 5% of each item empty
         frame[name] = v
     return frame.sort_values(["program_id", "survey_date", "firm_id"], ignore_index=True)
 
@@ -1054,13 +1294,17 @@ def _targets_table(
 ) -> pd.DataFrame:
     k = [i for i, p in enumerate(PROGRAMS) if p.export_targets]
     b = np.flatnonzero(np.isin(firms.program, k))
+    b = b[firms.entry[b] > years[0]]  # a target is set on pre-entry exports
     first_exports = rng.random(len(b)) < 0.3
-    b = b[firms.exporter[b] | first_exports]
+    exporting = panel.exporter[b, firms.entry[b] - 1 - years[0]]  # in the year before entry
+    b = b[exporting | first_exports]
     t_base = firms.entry[b] - 1 - years[0]
+    exporting = panel.exporter[b, t_base]
     sales_base = np.exp(panel.log_sales0[b, t_base])
+    assert panel.exports is not None
     target = np.where(
-        firms.exporter[b],
-        sales_base * firms.export_share[b] * rng.uniform(1.15, 1.6, len(b)),
+        exporting,
+        panel.exports[b, t_base] * rng.uniform(1.15, 1.6, len(b)),
         sales_base * rng.uniform(0.02, 0.06, len(b)),
     )
     due = _dates(firms.entry[b] + 2, np.full(len(b), 364))
@@ -1081,13 +1325,14 @@ def _targets_table(
 # --- truths ---------------------------------------------------------------------------------
 
 
-def _true_effects_table(first_year: int, last_year: int) -> pd.DataFrame:
+def _true_effects_table(first_cohort: int, last_year: int) -> pd.DataFrame:
     rows = []
-    max_e = last_year - (first_year + 2)
+    max_e = last_year - first_cohort
     for p in PROGRAMS:
         for outcome, path in (
             ("log_sales", p.effect_sales),
             ("log_employment", p.effect_employment),
+            ("exporter", p.effect_exporter),
         ):
             for e in range(max_e + 1):
                 rows.append((p.program_id, outcome, e, float(path[min(e, MAX_EVENT_TIME)])))
@@ -1096,22 +1341,137 @@ def _true_effects_table(first_year: int, last_year: int) -> pd.DataFrame:
 
 
 def _true_att_simple(
-    firms: _Firms, valid_firm_ids: np.ndarray, true_effects: pd.DataFrame, last_year: int
+    firms: _Firms,
+    valid_firm_ids: np.ndarray,
+    true_effects: pd.DataFrame,
+    first_year: int,
+    last_year: int,
 ) -> pd.DataFrame:
-    """CS simple aggregation target: post cells weighted by cohort size p_g (in the panel)."""
+    """CS simple aggregation target: post cells weighted by cohort size p_g (in the panel).
+    A cohort entering in first_year has no pre-entry year and is left out (as estimators
+    drop it); a program with no other cohort has no target (NaN)."""
     in_panel = np.isin(firms.ids.astype(str), valid_firm_ids)
     effects = true_effects.set_index(["program_id", "outcome", "event_time"])["effect"]
     rows = []
     for k, p in enumerate(PROGRAMS):
-        cohorts, sizes = np.unique(firms.entry[(firms.program == k) & in_panel], return_counts=True)
+        cohorts, sizes = np.unique(
+            firms.entry[(firms.program == k) & in_panel & (firms.entry > first_year)],
+            return_counts=True,
+        )
         for outcome in OUTCOMES_MEASURED:
             num = den = 0.0
             for g, p_g in zip(cohorts, sizes, strict=True):
                 for t in range(int(g), last_year + 1):
                     num += p_g * effects[(p.program_id, outcome, t - int(g))]
                     den += p_g
-            rows.append((p.program_id, outcome, num / den))
+            rows.append((p.program_id, outcome, num / den if den else math.nan))
     return pd.DataFrame(rows, columns=["program_id", "outcome", "att"])
+
+
+TRUE_ROI_METRICS = (
+    "incremental_sales_usd",
+    "incremental_value_added_usd",
+    "jobs_last_year",
+    "public_cost_usd",
+    "sales_per_dollar",
+    "value_added_per_dollar",
+    "cost_per_job",
+)
+
+
+def true_roi_table(
+    tables: Mapping[str, pd.DataFrame],
+    planted_invalid: pd.DataFrame,
+    true_effects: pd.DataFrame,
+    price_base_year: int = PRICE_BASE_YEAR,
+) -> pd.DataFrame:
+    """The planted return per public dollar and cost per job of each program (long format:
+    program_id, metric, truth), from the planted effects and the levels the tables record.
+
+    On the valid rows (planted invalid rows left out, as a loader quarantines them), money
+    in constant US dollars of `price_base_year` (factor = deflator_base / deflator_t /
+    lcu_per_usd_base, from `macro`), for the beneficiaries B_p of program p with an entry
+    year g_i after the panel's first year and at least one valid outcomes row, and with
+    tau_y(e) the planted effect on ln y at e = t - g_i years since entry:
+
+        incremental_sales_usd       = sum over i in B_p, t >= g_i of
+                                      sales_usd_it * (1 - exp(-tau_sales(t - g_i)))
+        incremental_value_added_usd = the same with value_added_usd_it (it moves with sales)
+        jobs_last_year              = sum over i in B_p observed in T (the last year) of
+                                      employment_iT * (1 - exp(-tau_employment(T - g_i)))
+        public_cost_usd             = sum over i in B_p of the public cost of i's entry
+                                      spell, converted at its start year's factor
+        sales_per_dollar            = incremental_sales_usd / public_cost_usd
+        value_added_per_dollar      = incremental_value_added_usd / public_cost_usd
+        cost_per_job                = public_cost_usd / jobs_last_year (inf if no jobs)
+
+    y (1 - e^-tau) is the part of the observed y the firm would not have had without the
+    program; missing cells add nothing. These are the totals `evaluation.roi` estimates on
+    the log scale, and what benchmarks/roi_coverage.py takes as the truth.
+    """
+    columns = ["program_id", "metric", "truth"]
+
+    def valid(entity: str) -> pd.DataFrame:
+        frame = tables[entity]
+        rows = planted_invalid.loc[planted_invalid["entity"] == entity, "row"].to_numpy()
+        return frame.drop(index=frame.index[rows.astype(int)])
+
+    macro = tables["macro"]
+    base = macro[macro["year"] == price_base_year].set_index("country")
+    factors = macro.join(base[["deflator", "lcu_per_usd"]], on="country", rsuffix="_base")
+    factors = factors.assign(
+        factor=factors["deflator_base"] / factors["deflator"] / factors["lcu_per_usd_base"]
+    )[["country", "year", "factor"]]
+    first_year, last_year = int(macro["year"].min()), int(macro["year"].max())
+
+    outcomes = valid("outcomes").merge(valid("firms")[["firm_id", "country"]], on="firm_id")
+    outcomes = outcomes.merge(factors, on=["country", "year"], how="left")
+    for name in ("sales", "value_added", "employment"):
+        outcomes[name] = pd.to_numeric(outcomes[name], errors="coerce")
+    spells = valid("participations").merge(
+        tables["programs"][["program_id", "country"]], on="program_id"
+    )
+    spells = spells.assign(year=spells["start_date"].dt.year).merge(
+        factors, on=["country", "year"], how="left"
+    )
+    spells["cost_usd"] = spells["public_cost"].astype(float) * spells["factor"]
+    units = spells.groupby(["program_id", "firm_id"], as_index=False).agg(
+        cohort=("year", "min"), cost_usd=("cost_usd", "sum")
+    )
+    observed = units["firm_id"].isin(outcomes["firm_id"].unique())
+    units = units[(units["cohort"] > first_year) & observed]
+    effects = true_effects.set_index(["program_id", "outcome", "event_time"])["effect"]
+
+    rows = []
+    for program_id in tables["programs"]["program_id"]:
+        mine = units[units["program_id"] == program_id]
+        cells = mine.merge(outcomes, on="firm_id")
+        post = cells[cells["year"] >= cells["cohort"]]
+        e = (post["year"] - post["cohort"]).to_numpy()
+
+        def kept(outcome: str, e: np.ndarray = e, program_id: str = program_id) -> np.ndarray:
+            path = effects.xs((program_id, outcome), level=["program_id", "outcome"])
+            tau = path.reindex(np.minimum(e, path.index.max())).to_numpy(dtype=float)
+            return -np.expm1(-tau)
+
+        last = (post["year"] == last_year).to_numpy()
+        sales = float(np.nansum(post["sales"] * post["factor"] * kept("log_sales")))
+        value_added = float(np.nansum(post["value_added"] * post["factor"] * kept("log_sales")))
+        jobs = float(np.nansum((post["employment"] * kept("log_employment"))[last]))
+        cost = float(mine["cost_usd"].sum())
+        if mine.empty:
+            sales = value_added = jobs = cost = math.nan
+        values = {
+            "incremental_sales_usd": sales,
+            "incremental_value_added_usd": value_added,
+            "jobs_last_year": jobs,
+            "public_cost_usd": cost,
+            "sales_per_dollar": sales / cost if cost > 0 else math.nan,
+            "value_added_per_dollar": value_added / cost if cost > 0 else math.nan,
+            "cost_per_job": (cost / jobs if jobs > 0 else math.inf) if cost > 0 else math.nan,
+        }
+        rows += [(program_id, metric, values[metric]) for metric in TRUE_ROI_METRICS]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:

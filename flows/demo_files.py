@@ -3,7 +3,8 @@
 One UTF-8 CSV per input entity (header = the contract's column names, dates yyyy-mm-dd),
 except `participations`, written as an Excel workbook (sheet "participations") the way
 agencies often keep beneficiary lists; then `true_effects.csv`, `true_att_simple.csv`,
-`planted_invalid.csv` and a `README.txt` that says the data are synthetic.
+`planted_invalid.csv`, `true_roi.csv` (the planted return per public dollar and cost per
+job) and a `README.txt` that says the data are synthetic.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from evaluation.synthetic import PROGRAMS, DemoData
 
 EXCEL_ENTITIES = {"participations": "participations"}  # entity -> sheet name
 TRUTH_FILES = ("true_effects", "true_att_simple", "planted_invalid")
+# written beside the truths but not returned: callers turn the returned paths, minus
+# TRUTH_FILES, into a run's sources
+UNLISTED_TRUTH_FILES = ("true_roi",)
 DATE_FORMAT = "%Y-%m-%d"
 
 
@@ -23,7 +27,8 @@ def write_demo_files(data: DemoData, out_dir: Path) -> dict[str, Path]:
     """Write the demo entities and truths to `out_dir`; return entity (or truth) -> path.
 
     Keys: the nine input entities, then "true_effects", "true_att_simple" and
-    "planted_invalid". `README.txt` is written beside them (not returned).
+    "planted_invalid". `true_roi.csv` (when the data carry a ROI truth, as
+    `generate_demo`'s do) and `README.txt` are written beside them, not returned.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -43,7 +48,13 @@ def write_demo_files(data: DemoData, out_dir: Path) -> dict[str, Path]:
         path = out_dir / f"{name}.csv"
         getattr(data, name).to_csv(path, index=False, encoding="utf-8")
         paths[name] = path
-    (out_dir / "README.txt").write_text(_readme(data, paths), encoding="utf-8")
+    unlisted = {}
+    for name in UNLISTED_TRUTH_FILES:
+        if len(getattr(data, name)):
+            unlisted[name] = out_dir / f"{name}.csv"
+            getattr(data, name).to_csv(unlisted[name], index=False, encoding="utf-8")
+    readme = _readme(data, {**paths, **unlisted})
+    (out_dir / "README.txt").write_text(readme, encoding="utf-8")
     return paths
 
 
@@ -56,6 +67,21 @@ def _readme(data: DemoData, paths: dict[str, Path]) -> str:
     effects = effects.loc[:, [c for c in effects.columns if c <= 4]]
     effects.columns = [f"e={c}" if c < 4 else "e>=4" for c in effects.columns]
     invalid = data.planted_invalid.groupby(["entity", "kind"], sort=False).size()
+    roi_lines = []
+    if len(data.true_roi):
+        roi = data.true_roi.pivot(index="program_id", columns="metric", values="truth")
+        roi_lines = [
+            "- true_roi.csv: the planted return per public dollar and cost per job (constant",
+            f"  {settings.get('price_base_year', 2020)} USD): incremental sales and value added "
+            "summed over the beneficiaries'",
+            "  post-entry firm-years, jobs in the last year, and the public cost they are "
+            "divided by:",
+            *[
+                f"  {pid}: sales per $ {r['sales_per_dollar']:.1f}, value added per $ "
+                f"{r['value_added_per_dollar']:.1f}, cost per job {r['cost_per_job']:,.0f}"
+                for pid, r in roi.iterrows()
+            ],
+        ]
     lines = [
         "SYNTHETIC DATA - NOT REAL FIRMS, PROGRAMS OR AGENCIES",
         "",
@@ -78,12 +104,21 @@ def _readme(data: DemoData, paths: dict[str, Path]) -> str:
         "- Selection: bigger, more productive firms are likelier to join (selection on permanent",
         "  firm effects only), so beneficiary-vs-rest comparisons are biased upward while parallel",
         "  trends hold against the never-treated firms of the same country.",
-        "- True effects on log sales and log employment by years since entry (true_effects.csv):",
+        "- True effects by years since entry (true_effects.csv): on log sales and log",
+        "  employment in log points, on export propensity (exporter) as a share of firms:",
         *["  " + line for line in effects.round(3).to_string().splitlines()],
         "- true_att_simple.csv: what the Callaway-Sant'Anna simple aggregation (never-treated",
         "  comparison) should recover on this sample.",
-        "- client_survey: self-reported gross figures; new_sales about 5 times the true",
-        "  incremental sales, jobs_created about 4 times the true incremental jobs.",
+        *roi_lines,
+        "- Export status switches over time (a Markov chain); SYN-CHL-PDP raises the share",
+        "  of its beneficiaries exporting (true_effects.csv, outcome exporter).",
+        "- client_survey: self-reported gross figures for the calendar year of survey_date",
+        "  (entry + 1 or + 2); new_sales 5-13 times the true incremental sales per firm",
+        "  (median) and 5-15 times in total, jobs_created about 4 times the true incremental",
+        "  jobs. Larger firms answer more. A known share of respondents claim more sales (new,",
+        "  or new + retained) than their recorded change in sales since the year before entry",
+        "  (SYN-CHL-PDP 60%, SYN-PER-VOUCHER 80%, SYN-BRA-SEBRAETEC 70%); the others claim",
+        "  less (see evaluation/synthetic.py).",
         "- Deliberately invalid rows, each listed in planted_invalid.csv (entity, 0-based data",
         "  row, kind, column); a loader should quarantine exactly these:",
         *[f"  {entity} / {kind}: {n}" for (entity, kind), n in invalid.items()],
