@@ -31,9 +31,11 @@ from warehouse.quality import (
 from warehouse.results import (
     find_cached_program,
     program_input_versions,
+    read_clients,
     read_evaluation_panel,
     read_run_results,
     read_self_reported,
+    run_claims,
     save_run_results,
 )
 from warehouse.runs import code_version
@@ -179,13 +181,15 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
 
     Each program is evaluated with its own specification (the evaluation settings with
     its overrides). Caching keyed on input content, per program: a program whose inputs
-    (its rows of the evaluation panel, its self-reported results, the specification, the
-    code version) hash as in an earlier run gets that run's results; only the others are
-    estimated.
+    (its rows of the evaluation panel, its self-reported results and survey answers, the
+    specification, the code version) hash as in an earlier run gets that run's results;
+    only the others are estimated. Claims against records (`evaluation.claims`) are part
+    of a program's results.
     """
     with open_warehouse(config.warehouse) as con:
         version = data_version(con)
         panel, surveys = read_evaluation_panel(con), read_self_reported(con)
+        clients = read_clients(con)
         registry = {r[0] for r in con.sql("select program_id from staging.stg_programs").fetchall()}
         unknown = sorted(set(config.evaluation.programs) - registry)
         if unknown:
@@ -196,7 +200,7 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
         specs = {str(p): config.evaluation_spec(str(p)) for p in panel["program_id"].unique()}
         # the code is part of the key: a fixed estimator must not serve stale results
         inputs = program_input_versions(
-            panel, surveys, {p: s.to_json() + code_version() for p, s in specs.items()}
+            panel, surveys, {p: s.to_json() + code_version() for p, s in specs.items()}, clients
         )
         cached = {p: find_cached_program(con, p, v) for p, v in inputs.items()}
         reused = {p: run for p, run in cached.items() if run is not None}
@@ -205,7 +209,13 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
         if estimated:
             impact = estimate_impacts(panel[panel["program_id"].isin(estimated)], specs, surveys)
         save_run_results(
-            con, run_id, data_version=version, impact=impact, input_versions=inputs, reused=reused
+            con,
+            run_id,
+            data_version=version,
+            impact=impact,
+            input_versions=inputs,
+            reused=reused,
+            claims=run_claims(con, panel, clients, impact, reused),
         )
         estimates, roi = read_run_results(con, run_id)
     return EstimateSummary(estimates, roi, version, estimated, reused)

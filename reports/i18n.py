@@ -1152,6 +1152,10 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
         "no hay costo público registrado para las beneficiarias en que se basa el efecto",
         "não há custo público registrado para as beneficiárias em que se baseia o efeito",
     ),
+    "no_jobs_created": (
+        "los empleos creados o retenidos estimados son {jobs} (ninguno): no hay costo por empleo",
+        "os empregos criados ou mantidos estimados são {jobs} (nenhum): não há custo por emprego",
+    ),
     "no_post_entry_effect": (
         "no pudo estimarse ningún efecto posterior al ingreso sobre {outcome}",
         "não foi possível estimar nenhum efeito posterior à entrada sobre {outcome}",
@@ -1208,6 +1212,31 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
         "las estimaciones previas al ingreso no tienen varianza",
         "as estimativas anteriores à entrada não têm variância",
     ),
+    "no_client_survey": ("no hay encuesta a clientes", "não há pesquisa com clientes"),
+    "claims_no_records": (
+        "ninguna empresa que respondió se observa en los resultados a la vez en su año de "
+        "encuesta y en el año anterior al ingreso",
+        "nenhuma empresa respondente é observada nos resultados ao mesmo tempo no seu ano de "
+        "pesquisa e no ano anterior à entrada",
+    ),
+    "claims_no_counterfactual": (
+        "no hay efecto estimado sobre {outcome} para las cohortes de ingreso y los años de "
+        "encuesta de las empresas que respondieron",
+        "não há efeito estimado sobre {outcome} para as coortes de entrada e os anos de "
+        "pesquisa das empresas respondentes",
+    ),
+    "claims_no_effect": (
+        "el efecto estimado sobre {outcome} de las empresas que respondieron es nulo o "
+        "negativo: no hay razón bruto/neto",
+        "o efeito estimado sobre {outcome} das empresas respondentes é nulo ou negativo: "
+        "não há razão bruto/líquido",
+    ),
+    "response_bias_too_few": (
+        "{n_respondents} empresas que respondieron y {n_nonrespondents} que no respondieron "
+        "se observan en el año anterior al ingreso; cada grupo necesita al menos 2",
+        "{n_respondents} empresas respondentes e {n_nonrespondents} não respondentes são "
+        "observadas no ano anterior à entrada; cada grupo precisa de pelo menos 2",
+    ),
 }
 
 LABELS.update(
@@ -1256,10 +1285,17 @@ LABELS.update(
         ),
         "placeholder.column": ("variable", "variable", "variável"),
         "placeholder.outcome": ("outcome", "resultado", "resultado"),
+        "placeholder.jobs": ("jobs", "empleos", "empregos"),
         "placeholder.covariates": ("covariates", "covariables", "covariáveis"),
         "placeholder.pre": ("pre-entry years", "años previos", "anos anteriores"),
         "placeholder.post": ("post-entry years", "años posteriores", "anos posteriores"),
         "placeholder.exact": ("characteristics", "características", "características"),
+        "placeholder.n_respondents": ("respondents", "empresas que respondieron", "respondentes"),
+        "placeholder.n_nonrespondents": (
+            "non-respondents",
+            "empresas que no respondieron",
+            "não respondentes",
+        ),
         "placeholder.error": ("error", "error", "erro"),
         # the comparison group inside a reason ("with never-treated comparison")
         "reason_control_group.nevertreated": (
@@ -1449,6 +1485,164 @@ LABELS.update(
     }
 )
 
+
+# --- claims against records (client survey; evaluation.claims) -------------------------------
+LABELS.update(
+    {
+        "program.claims": (
+            "Claims against records",
+            "Lo declarado frente a los registros",
+            "O declarado frente aos registros",
+        ),
+        "program.claims_response": (
+            "Who answered the client survey",
+            "Quiénes respondieron la encuesta a clientes",
+            "Quem respondeu à pesquisa com clientes",
+        ),
+        "program.claim_firms": (
+            "Firm by firm (internal edition only)",
+            "Empresa por empresa (solo en la edición interna)",
+            "Empresa por empresa (somente na edição interna)",
+        ),
+        "note.claims_lede": (
+            "What clients say the program did for them in the client survey (sales won or kept, jobs created or kept), beside what their own records show and what the evaluation estimates the program did for them.",
+            "Lo que los clientes dicen en la encuesta que el programa hizo por ellos (ventas ganadas o mantenidas, empleos creados o mantenidos), junto a lo que muestran sus propios registros y lo que la evaluación estima que el programa hizo por ellos.",
+            "O que os clientes dizem na pesquisa que o programa fez por eles (vendas ganhas ou mantidas, empregos criados ou mantidos), ao lado do que mostram seus próprios registros e do que a avaliação estima que o programa fez por eles.",
+        ),
+        "note.claims": (
+            "A claim is above the recorded change when it is positive and larger than the change in the firm's own sales or employment from the year before entry to the survey year. The estimated effect applies the program's effect for the firm's entry cohort and survey year (on log sales or log employment) to the firm's own level that year. The gross-to-net ratio is the total claimed over the total estimated effect of the same firms: above 1, clients claim more than the program made; its 95% interval reflects the uncertainty of the estimated effect (the claims are taken as stated), and ∞ means the effect may be nil. The share's interval is that of a share of answers.",
+            "Una declaración está por encima del cambio registrado cuando es positiva y mayor que el cambio de las ventas o el empleo de la propia empresa entre el año previo al ingreso y el año de la encuesta. El efecto estimado aplica el efecto del programa para la cohorte de ingreso y el año de encuesta de la empresa (en el logaritmo de las ventas o del empleo) a su propio nivel de ese año. La razón bruto/neto es el total declarado sobre el efecto estimado total de las mismas empresas: por encima de 1, los clientes declaran más de lo que el programa logró; su intervalo del 95% refleja la incertidumbre del efecto estimado (lo declarado se toma tal como se dijo) y ∞ significa que el efecto puede ser nulo. El intervalo de la proporción es el de una proporción de respuestas.",
+            "Uma declaração está acima da variação registrada quando é positiva e maior que a variação das vendas ou do emprego da própria empresa entre o ano anterior à entrada e o ano da pesquisa. O efeito estimado aplica o efeito do programa para a coorte de entrada e o ano de pesquisa da empresa (no logaritmo das vendas ou do emprego) ao seu próprio nível naquele ano. A razão bruto/líquido é o total declarado sobre o efeito estimado total das mesmas empresas: acima de 1, os clientes declaram mais do que o programa gerou; seu intervalo de 95% reflete a incerteza do efeito estimado (o declarado é tomado como foi dito) e ∞ significa que o efeito pode ser nulo. O intervalo da proporção é o de uma proporção de respostas.",
+        ),
+        "note.claims_response": (
+            "Response rate: beneficiaries who answered the survey over all beneficiaries. Response bias: respondents and non-respondents compared on the log of the outcome in the year before entry (difference of means over the square root of their mean variance, and Welch's t-test). A large standardized difference (beyond ±0.1) with a small p-value means those who answered are not like the other beneficiaries, and the claims may not speak for them.",
+            "Tasa de respuesta: beneficiarias que respondieron la encuesta sobre el total de beneficiarias. Sesgo de respuesta: las empresas que respondieron y las que no, comparadas en el logaritmo del resultado en el año previo al ingreso (diferencia de medias sobre la raíz de su varianza media, y prueba t de Welch). Una diferencia estandarizada grande (más allá de ±0,1) con un valor p pequeño significa que quienes respondieron no se parecen a las demás beneficiarias, y lo declarado puede no representarlas.",
+            "Taxa de resposta: beneficiárias que responderam à pesquisa sobre o total de beneficiárias. Viés de resposta: empresas respondentes e não respondentes comparadas no logaritmo do resultado no ano anterior à entrada (diferença de médias sobre a raiz da sua variância média, e teste t de Welch). Uma diferença padronizada grande (além de ±0,1) com valor-p pequeno significa que quem respondeu não se parece com as demais beneficiárias, e o declarado pode não representá-las.",
+        ),
+        "note.claim_firms": (
+            "Firm-level figures of identifiable size: internal editions only, never published. Firms appear by their pseudonym.",
+            "Cifras de empresas individuales de tamaño identificable: solo en ediciones internas, nunca se publican. Las empresas aparecen con su seudónimo.",
+            "Números de empresas individuais de tamanho identificável: somente em edições internas, nunca publicados. As empresas aparecem pelo seu pseudônimo.",
+        ),
+        "quality.survey_response": (
+            "Client survey: response and response bias",
+            "Encuesta a clientes: respuesta y sesgo de respuesta",
+            "Pesquisa com clientes: resposta e viés de resposta",
+        ),
+        "quality.survey_response_note": (
+            "Per program: how many beneficiaries answered the client survey, and whether those who answered differ from the others before entry (log sales and log employment in the year before entry). Self-reported figures rest on the respondents only.",
+            "Por programa: cuántas beneficiarias respondieron la encuesta a clientes y si quienes respondieron difieren de las demás antes del ingreso (logaritmo de las ventas y del empleo en el año previo al ingreso). Las cifras autodeclaradas se basan solo en quienes respondieron.",
+            "Por programa: quantas beneficiárias responderam à pesquisa com clientes e se quem respondeu difere das demais antes da entrada (logaritmo das vendas e do emprego no ano anterior à entrada). Os números autodeclarados se baseiam somente nos respondentes.",
+        ),
+        "method.claims": (
+            "Claims against records: each surveyed firm's claimed sales (new and retained) and jobs (created and retained) are set beside the change in its own records from the year before entry to the survey year, and beside the program's estimated effect for its entry cohort and survey year applied to its own level. Per program, the share of claims above the recorded change (Wilson 95% interval), the gross-to-net ratio (claims over estimated effects of the same firms; its 95% interval inverts the interval of the estimated effects, by the delta method, taking the effects of one entry cohort as perfectly correlated), the response rate and the response bias on pre-entry outcomes.",
+            "Lo declarado frente a los registros: las ventas (nuevas y mantenidas) y los empleos (creados y mantenidos) que declara cada empresa encuestada se comparan con el cambio en sus propios registros entre el año previo al ingreso y el año de la encuesta, y con el efecto estimado del programa para su cohorte de ingreso y año de encuesta aplicado a su propio nivel. Por programa: la proporción de declaraciones por encima del cambio registrado (intervalo de Wilson del 95%), la razón bruto/neto (lo declarado sobre los efectos estimados de las mismas empresas; su intervalo del 95% invierte el de los efectos estimados, por el método delta, tomando como perfectamente correlacionados los efectos de una misma cohorte de ingreso), la tasa de respuesta y el sesgo de respuesta en los resultados previos al ingreso.",
+            "O declarado frente aos registros: as vendas (novas e mantidas) e os empregos (criados e mantidos) que cada empresa pesquisada declara são comparados com a variação nos seus próprios registros entre o ano anterior à entrada e o ano da pesquisa, e com o efeito estimado do programa para sua coorte de entrada e ano de pesquisa aplicado ao seu próprio nível. Por programa: a proporção de declarações acima da variação registrada (intervalo de Wilson de 95%), a razão bruto/líquido (o declarado sobre os efeitos estimados das mesmas empresas; seu intervalo de 95% inverte o dos efeitos estimados, pelo método delta, tomando como perfeitamente correlacionados os efeitos de uma mesma coorte de entrada), a taxa de resposta e o viés de resposta nos resultados anteriores à entrada.",
+        ),
+        "table.claims": (
+            "Claims against records",
+            "Lo declarado frente a los registros",
+            "O declarado frente aos registros",
+        ),
+        "table.claim_firms": (
+            "Claims against records, firm by firm (internal)",
+            "Lo declarado frente a los registros, empresa por empresa (interna)",
+            "O declarado frente aos registros, empresa por empresa (interna)",
+        ),
+        "measure.sales": (
+            "Sales won or kept (USD)",
+            "Ventas ganadas o mantenidas (USD)",
+            "Vendas ganhas ou mantidas (USD)",
+        ),
+        "measure.jobs": (
+            "Jobs created or kept",
+            "Empleos creados o mantenidos",
+            "Empregos criados ou mantidos",
+        ),
+        "col.compared": ("Answers compared", "Respuestas comparadas", "Respostas comparadas"),
+        "col.share_above": (
+            "Claims above the recorded change [95% CI]",
+            "Declaraciones por encima del cambio registrado [IC 95%]",
+            "Declarações acima da variação registrada [IC 95%]",
+        ),
+        "col.claimed_total": ("Claimed, total", "Declarado, total", "Declarado, total"),
+        "col.counterfactual_total": (
+            "Estimated effect, total",
+            "Efecto estimado, total",
+            "Efeito estimado, total",
+        ),
+        "col.gross_to_net": (
+            "Gross-to-net ratio [95% CI]",
+            "Razón bruto/neto [IC 95%]",
+            "Razão bruto/líquido [IC 95%]",
+        ),
+        "col.respondents": ("Respondents", "Respondieron", "Respondentes"),
+        "col.beneficiaries_all": ("Beneficiaries", "Beneficiarias", "Beneficiárias"),
+        "col.response_rate": ("Response rate", "Tasa de respuesta", "Taxa de resposta"),
+        "col.bias_outcome": (
+            "Compared on (year before entry)",
+            "Comparadas en (año previo al ingreso)",
+            "Comparadas em (ano anterior à entrada)",
+        ),
+        "col.mean_respondents": (
+            "Mean of the log, respondents",
+            "Media del logaritmo, respondieron",
+            "Média do logaritmo, respondentes",
+        ),
+        "col.mean_nonrespondents": (
+            "Mean of the log, non-respondents",
+            "Media del logaritmo, no respondieron",
+            "Média do logaritmo, não respondentes",
+        ),
+        "col.bias_difference": ("Difference", "Diferencia", "Diferença"),
+        "col.bias_std_difference": (
+            "Standardized difference",
+            "Diferencia estandarizada",
+            "Diferença padronizada",
+        ),
+        "col.bias_pvalue": ("p-value (t-test)", "valor p (prueba t)", "valor-p (teste t)"),
+        "col.firm_id": ("Firm (pseudonym)", "Empresa (seudónimo)", "Empresa (pseudônimo)"),
+        "col.cohort": ("Entry year", "Año de ingreso", "Ano de entrada"),
+        "col.survey_year": ("Survey year", "Año de la encuesta", "Ano da pesquisa"),
+        "col.measure": ("Claimed", "Declarado", "Declarado"),
+        "col.sales_claimed": (
+            "Sales claimed (USD)",
+            "Ventas declaradas (USD)",
+            "Vendas declaradas (USD)",
+        ),
+        "col.sales_recorded_change": (
+            "Recorded change in sales (USD)",
+            "Cambio registrado en las ventas (USD)",
+            "Variação registrada nas vendas (USD)",
+        ),
+        "col.sales_counterfactual": (
+            "Estimated effect on sales (USD)",
+            "Efecto estimado en las ventas (USD)",
+            "Efeito estimado nas vendas (USD)",
+        ),
+        "col.sales_above_recorded": (
+            "Sales claim above records",
+            "Ventas declaradas por encima de lo registrado",
+            "Vendas declaradas acima do registrado",
+        ),
+        "col.jobs_claimed": ("Jobs claimed", "Empleos declarados", "Empregos declarados"),
+        "col.jobs_recorded_change": (
+            "Recorded change in jobs",
+            "Cambio registrado en el empleo",
+            "Variação registrada no emprego",
+        ),
+        "col.jobs_counterfactual": (
+            "Estimated effect on jobs",
+            "Efecto estimado en el empleo",
+            "Efeito estimado no emprego",
+        ),
+        "col.jobs_above_recorded": (
+            "Jobs claim above records",
+            "Empleos declarados por encima de lo registrado",
+            "Empregos declarados acima do registrado",
+        ),
+    }
+)
 
 # plotly.js's own words on the chart toolbar (the buttons the pages keep) and notices
 PLOTLY_LOCALES: dict[str, dict[str, str]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,11 @@ class SiteInputs:
     quarantine: pd.DataFrame
     loads: pd.DataFrame
     scorecard: pd.DataFrame | None  # None: the warehouse has no scorecard table yet
+    # claims against records (results.claims, per program and measure) and the firm rows
+    # behind them (results.claim_firms: firm-level, published in internal editions only);
+    # empty in quarterly editions and for warehouses from before claims were checked
+    claims: pd.DataFrame = field(default_factory=pd.DataFrame)
+    claim_firms: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _warehouse_path(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -160,6 +165,9 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
     scorecard = (
         run_query(con, "scorecard", **params) if table_exists(con, "meta", "scorecard") else None
     )
+    checked = impact and table_exists(con, "results", "claims")
+    claims = run_query(con, "claims", **params) if checked else pd.DataFrame()
+    claim_firms = run_query(con, "claim_firms", **params) if checked else pd.DataFrame()
     return SiteInputs(
         period=period,
         run_id=run_id,
@@ -182,4 +190,6 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
         quarantine=run_query(con, "quarantine"),
         loads=run_query(con, "loads"),
         scorecard=scorecard,
+        claims=claims,
+        claim_firms=claim_firms,
     )

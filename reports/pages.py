@@ -286,9 +286,182 @@ def program_context(
         ),
         "impact": None,
     }
+    context["claims"] = None
     if inputs.period.annual:
         context["impact"] = _impact_context(pid, key, mine, inputs, t, fmt, charts, true_effects)
+        context["claims"] = claims_context(mine("claims"), mine("claim_firms"), t, fmt)
     return context
+
+
+# --- claims against records (client survey) ------------------------------------------------
+
+NO_SURVEY = "no_client_survey"
+
+
+def _claims_cols(t: Translator, fmt: Formats) -> list[Col]:
+    """The claims table's columns: per measure, the share of claims above the recorded
+    change and the gross-to-net ratio, each with its interval or why it is not computed."""
+
+    def share(v: object, row: pd.Series) -> str:
+        """89.9% [87.3, 92.1]"""
+        if missing(v):
+            return t("sym.missing")
+        text = t.num(100 * float(v), 1) + "%"  # type: ignore[arg-type]
+        low, high = row.get("share_ci_low"), row.get("share_ci_high")
+        if not missing(low) and not missing(high):
+            text += f" [{t.num(100 * float(low), 1)}, {t.num(100 * float(high), 1)}]"
+        return text
+
+    def ratio(v: object, row: pd.Series) -> str:
+        if missing(v):
+            return t("sym.missing")
+        low, high = row.get("ratio_ci_low"), row.get("ratio_ci_high")
+        text = t.num(v, 1)
+        if not missing(low) and not missing(high):
+            text += f" [{t.num(low, 1)}, {t.num(high, 1)}]"  # an unbounded end reads ∞
+        return text
+
+    return [
+        Col("measure", t("col.measure"), fmt.code("measure"), numeric=False),
+        Col("compared", t("col.compared"), fmt.number()),
+        Col(
+            "share_above",
+            t("col.share_above"),
+            share,
+            protects=("share_ci_low", "share_ci_high"),
+            reason="share_",
+        ),
+        Col("claimed_total", t("col.claimed_total"), fmt.number(), reason="ratio_", quiet=True),
+        Col(
+            "counterfactual_total",
+            t("col.counterfactual_total"),
+            fmt.number(),
+            reason="ratio_",
+            quiet=True,
+        ),
+        Col(
+            "gross_to_net",
+            t("col.gross_to_net"),
+            ratio,
+            protects=("ratio_ci_low", "ratio_ci_high"),
+            reason="ratio_",
+        ),
+    ]
+
+
+def _response_cols(t: Translator, fmt: Formats, names: dict[str, str] | None = None) -> list[Col]:
+    """The survey's response: respondents, beneficiaries, response rate, and the response
+    bias on the outcome before entry (respondents against non-respondents)."""
+
+    def rate(v: object, _row: pd.Series) -> str:
+        return t("sym.missing") if missing(v) else t.num(100 * float(v), 1) + "%"  # type: ignore[arg-type]
+
+    def pvalue(v: object, _row: pd.Series) -> str:
+        if missing(v):
+            return t("sym.missing")
+        return "< " + t.num(0.001, 3) if float(v) < 0.001 else t.num(v, 3)  # type: ignore[arg-type]
+
+    cols = [
+        Col("respondents", t("col.respondents"), fmt.number(), reason=""),
+        Col("beneficiaries", t("col.beneficiaries_all"), fmt.number()),
+        Col("response_rate", t("col.response_rate"), rate, reason="", quiet=True),
+        Col(
+            "bias_outcome",
+            t("col.bias_outcome"),
+            fmt.code("outcome"),
+            numeric=False,
+            reason="",
+            quiet=True,
+        ),
+        Col("mean_respondents", t("col.mean_respondents"), fmt.number(2), reason="bias_"),
+        Col(
+            "mean_nonrespondents",
+            t("col.mean_nonrespondents"),
+            fmt.number(2),
+            reason="bias_",
+            quiet=True,
+        ),
+        Col(
+            "bias_difference",
+            t("col.bias_difference"),
+            fmt.signed(2),
+            reason="bias_",
+            quiet=True,
+        ),
+        Col(
+            "bias_std_difference",
+            t("col.bias_std_difference"),
+            fmt.signed(2),
+            reason="bias_",
+            quiet=True,
+        ),
+        Col("bias_pvalue", t("col.bias_pvalue"), pvalue, reason="bias_", quiet=True),
+    ]
+    if names is not None:  # the data-quality page: every program in one table
+        cols[:0] = [
+            Col(
+                "program_id",
+                t("col.program"),
+                lambda v, _row: str(names.get(str(v), v)),
+                numeric=False,
+                identifier=True,
+            ),
+        ]
+    return cols
+
+
+def surveyed(claims: Published | None) -> bool:
+    """Whether a (program's) claims table has a client survey behind it."""
+    if claims is None or claims.values.empty:
+        return False
+    return bool((claims.values["reason"].astype(object) != NO_SURVEY).any())
+
+
+def claims_context(
+    claims: Published | None, firms: Published | None, t: Translator, fmt: Formats
+) -> dict[str, Any] | None:
+    """The claims section of a program page with a client survey: claims against records,
+    the survey's response and its bias, and (internal editions) the firm-by-firm table."""
+    if claims is None or not surveyed(claims):
+        return None
+    keys = tables.CLAIMS.keys
+    firm_view = None
+    if firms is not None and len(firms.values):
+
+        def yes_no(v: object, _row: pd.Series) -> str:
+            return t("sym.missing") if missing(v) else t("value.yes" if bool(v) else "value.no")
+
+        columns = [
+            Col("firm_id", t("col.firm_id"), fmt.text(), numeric=False, identifier=True),
+            Col("cohort", t("col.cohort"), fmt.text(), numeric=False),
+            Col("survey_year", t("col.survey_year"), fmt.text(), numeric=False),
+        ]
+        for measure in tables.CLAIM_MEASURES:
+            columns += [
+                Col(f"{measure}_claimed", t(f"col.{measure}_claimed"), fmt.number()),
+                Col(
+                    f"{measure}_recorded_change",
+                    t(f"col.{measure}_recorded_change"),
+                    fmt.signed(0 if measure == "sales" else 1),
+                ),
+                Col(
+                    f"{measure}_counterfactual",
+                    t(f"col.{measure}_counterfactual"),
+                    fmt.number(0 if measure == "sales" else 1),
+                ),
+                Col(
+                    f"{measure}_above_recorded",
+                    t(f"col.{measure}_above_recorded"),
+                    yes_no,
+                    numeric=False,
+                ),
+            ]
+        firm_view = table_view(firms, columns, t, keys=("program_id", "firm_id", "survey_year"))
+    return {
+        "table": table_view(claims, _claims_cols(t, fmt), t, keys=keys),
+        "response": table_view(claims, _response_cols(t, fmt), t, keys=keys),
+        "firms": firm_view,
+    }
 
 
 def _placeholder(title: str, text: str) -> dict[str, Any]:
@@ -754,7 +927,20 @@ def quality_context(
             t,
             keys=tables.LOADS.keys,
         )
+    claims = tabs.get("claims")
+    response = None
+    if claims is not None and len(claims.values):
+        names = dict(zip(inputs.programs["program_id"], inputs.programs["name"], strict=True))
+        values = claims.values
+        # a program without a survey: one row saying so
+        shown = (values["reason"].astype(object) != NO_SURVEY) | (
+            values["measure"] == tables.CLAIM_MEASURES[0]
+        )
+        response = table_view(
+            claims, _response_cols(t, fmt, names), t, keys=tables.CLAIMS.keys, rows=shown
+        )
     return {
+        "survey_response": response,
         "scorecard_summary": summary,
         "scorecard_details": details,
         "quarantine": quarantine_view if len(quarantine.values) else None,
@@ -829,6 +1015,7 @@ def methodology_context(
             ),
             "roi_benchmarks": t("method.roi_benchmarks"),
             "roi_parallel": t("method.roi_parallel"),
+            "claims": t("method.claims"),
             "parallel": t(
                 "method.parallel",
                 level=t.num(spec.get("pretrend_level", 0.05), 2),

@@ -417,6 +417,8 @@ def _keys() -> dict[str, tuple[str, ...]]:
         "event_study": ("program_id", "outcome", "event_time"),
         "effects_by_horizon": ("program_id", "outcome", "horizon"),
         "roi": tables.ROI.keys,
+        "claims": tables.CLAIMS.keys,
+        "claim_firms": ("program_id", "firm_id", "survey_year"),
         "matching": tables.MATCHING.keys,
         "benchmarks": tables.BENCHMARKS.keys,
         "balance": tables.BALANCE.keys,

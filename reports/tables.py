@@ -642,6 +642,161 @@ def roi_other_scale(table: Published, other: pd.DataFrame) -> Published:
     return Published(table.table_id, merged, table.suppressed, table.applied)
 
 
+# --- claims against records (client survey) ------------------------------------------------
+
+CLAIM_MEASURES = ("sales", "jobs")
+CLAIMS = TableSpec(
+    "claims",
+    keys=("program_id", "measure"),
+    measures=(
+        Measure("beneficiaries", "count"),
+        Measure("respondents", "count"),
+        Measure("response_rate", "derived", depends=("respondents",)),
+        Measure("compared", "count"),
+        Measure("share_above", "estimate", firms="_compared_firms"),
+        Measure("share_ci_low", "derived", depends=("share_above",)),
+        Measure("share_ci_high", "derived", depends=("share_above",)),
+        Measure("ratio_answers", "count"),
+        Measure("claimed_total", "sum", firms="_ratio_firms", top="_claimed_top"),
+        Measure("counterfactual_total", "sum", firms="_ratio_firms", top="_effect_top"),
+        Measure("gross_to_net", "derived", depends=("claimed_total", "counterfactual_total")),
+        Measure("ratio_ci_low", "derived", depends=("gross_to_net",)),
+        Measure("ratio_ci_high", "derived", depends=("gross_to_net",)),
+        Measure("bias_respondents", "count"),
+        Measure("bias_nonrespondents", "count"),
+        Measure(
+            "mean_respondents", "estimate", firms="bias_respondents", control="bias_nonrespondents"
+        ),
+        Measure(
+            "mean_nonrespondents",
+            "estimate",
+            firms="bias_nonrespondents",
+            control="bias_respondents",
+        ),
+        Measure("bias_difference", "derived", depends=("mean_respondents", "mean_nonrespondents")),
+        Measure("bias_std_difference", "derived", depends=("bias_difference",)),
+        Measure("bias_pvalue", "derived", depends=("bias_difference",)),
+    ),
+    internal=("_compared_firms", "_ratio_firms", "_claimed_top", "_effect_top"),
+)
+# the published columns of the claims table (the warehouse has a few more counts)
+CLAIMS_COLUMNS = (
+    "program_id",
+    "measure",
+    "beneficiaries",
+    "respondents",
+    "response_rate",
+    "compared",
+    "share_above",
+    "share_ci_low",
+    "share_ci_high",
+    "share_reason",
+    "share_reason_params",
+    "ratio_answers",
+    "claimed_total",
+    "counterfactual_total",
+    "gross_to_net",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "ratio_method",
+    "ratio_reason",
+    "ratio_reason_params",
+    "bias_outcome",
+    "bias_respondents",
+    "bias_nonrespondents",
+    "mean_respondents",
+    "mean_nonrespondents",
+    "bias_difference",
+    "bias_std_difference",
+    "bias_pvalue",
+    "bias_reason",
+    "bias_reason_params",
+    *REASON_COLUMNS,
+)
+
+
+def claims(inputs: SiteInputs, top: int) -> pd.DataFrame:
+    """Claims against records per program and measure (sales, jobs): response rate, the
+    share of claims above the recorded change, the gross-to-net ratio and the response
+    bias, with the reasons of figures not computed; the sums carry the firms behind them
+    and their largest contributions (dominance rule), from the firm rows."""
+    columns = [*CLAIMS_COLUMNS, *CLAIMS.internal]
+    frame = inputs.claims
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.reindex(columns=[c for c in columns if not c.startswith("_")]).copy()
+    firms = inputs.claim_firms
+    for measure in CLAIM_MEASURES:
+        rows = (frame["measure"] == measure).to_numpy()
+        if not rows.any():
+            continue
+        claimed, effect = f"{measure}_claimed", f"{measure}_counterfactual"
+        both = (
+            firms[firms[claimed].notna() & firms[effect].notna()]
+            if len(firms) and claimed in firms and effect in firms
+            else pd.DataFrame(columns=["program_id", "firm_id", claimed, effect])
+        )
+        sums = contributions(both, ["program_id"], claimed, top=top).set_index("program_id")
+        effects = contributions(both, ["program_id"], effect, top=top).set_index("program_id")
+        above = f"{measure}_above_recorded"
+        compared = (
+            firms[firms[above].notna()].groupby("program_id")["firm_id"].nunique()
+            if len(firms) and above in firms
+            else pd.Series(dtype=float)
+        )
+        programs = frame.loc[rows, "program_id"]
+        total = pd.to_numeric(frame.loc[rows, "claimed_total"], errors="coerce")
+        # firms, not answers (a firm may answer in two years); without firm rows to check
+        # them on, the answers stand in and a total is treated as dominated (hidden)
+        frame.loc[rows, "_compared_firms"] = (
+            programs.map(compared).astype(float).fillna(frame.loc[rows, "compared"])
+        )
+        frame.loc[rows, "_ratio_firms"] = (
+            programs.map(sums["firms"]).astype(float).fillna(frame.loc[rows, "ratio_answers"])
+        )
+        frame.loc[rows, "_claimed_top"] = programs.map(sums["top"]).astype(float).fillna(total)
+        frame.loc[rows, "_effect_top"] = (
+            programs.map(effects["top"])
+            .astype(float)
+            .fillna(pd.to_numeric(frame.loc[rows, "counterfactual_total"], errors="coerce"))
+        )
+    order = {m: i for i, m in enumerate(CLAIM_MEASURES)}
+    frame = frame.assign(_order=frame["measure"].map(order).fillna(len(order)))
+    frame = frame.sort_values(["program_id", "_order"], kind="stable").reset_index(drop=True)
+    return frame[columns]
+
+
+# the firm-by-firm columns, published in internal editions only
+CLAIM_FIRM_COLUMNS = (
+    "program_id",
+    "firm_id",
+    "cohort",
+    "survey_year",
+    *(
+        f"{m}_{c}"
+        for m in CLAIM_MEASURES
+        for c in (
+            "claimed",
+            "level",
+            "before",
+            "recorded_change",
+            "counterfactual",
+            "above_recorded",
+        )
+    ),
+)
+
+
+def claim_firms(inputs: SiteInputs) -> Published:
+    """Each surveyed firm's claims beside its records and the counterfactual effect, for
+    internal editions only: firm-level figures of identifiable size, which no disclosure
+    rule can publish (a firm is fewer than any threshold), so public editions never build
+    this table (`build_tables`). Published as is, not for publication."""
+    frame = inputs.claim_firms.reindex(columns=list(CLAIM_FIRM_COLUMNS))
+    frame = frame.reset_index(drop=True)
+    return Published("claim_firms", frame, pd.DataFrame(index=frame.index), False)
+
+
 MATCHING = TableSpec(
     "matching",
     keys=("program_id", "outcome"),
@@ -791,6 +946,10 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
         logs.append(horizon_log)
         returns = add(roi(inputs, top), ROI).published()
         tables["roi"] = returns if public else roi_other_scale(returns, inputs.roi_other)
+        if len(inputs.claims):
+            tables["claims"] = add(claims(inputs, top), CLAIMS).published()
+            if not public:  # firm by firm: never in a public edition
+                tables["claim_firms"] = claim_firms(inputs)
         tables["benchmarks"] = add(benchmarks(inputs), BENCHMARKS).published()
         match = matching(inputs)
         if len(match):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from evaluation.claims import Claims, estimate_claims
 from evaluation.impact import ProgramImpact
 from warehouse.db import transaction
 
@@ -24,18 +25,42 @@ def read_self_reported(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.sql("select * from marts.mart_self_reported").df()
 
 
+def read_clients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each program's beneficiaries with their client survey answers (one row per
+    beneficiary and answer; no answer: empty survey_date): what claims are checked on
+    (`evaluation.claims`). Without a client survey, every beneficiary has no answer."""
+    return con.sql(
+        "select treatment.program_id, treatment.firm_id, treatment.cohort, "
+        "survey.survey_date, survey.new_sales_usd, survey.retained_sales_usd, "
+        "survey.jobs_created, survey.jobs_retained "
+        "from staging.stg_treatment as treatment "
+        "left join staging.stg_client_survey as survey using (firm_id, program_id) "
+        "order by treatment.program_id, treatment.firm_id, survey.survey_date"
+    ).df()
+
+
 def program_input_versions(
-    panel: pd.DataFrame, self_reported: pd.DataFrame, specification: str | dict[str, str]
+    panel: pd.DataFrame,
+    self_reported: pd.DataFrame,
+    specification: str | dict[str, str],
+    clients: pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """Per program, a SHA-256 of everything its estimates rest on: its rows of the
-    evaluation panel (values, column names and types), its self-reported results and the
+    evaluation panel (values, column names and types), its self-reported results, its
+    beneficiaries' survey answers (`read_clients`, what its claims rest on) and the
     specification (one for all programs, or one per program id). Equal versions give equal
     estimates, so they key the result cache."""
     versions = {}
     for program_id, rows in panel.groupby("program_id", sort=True):
         spec = specification if isinstance(specification, str) else specification[program_id]
         digest = hashlib.sha256(spec.encode())
-        for part in (rows, self_reported[self_reported["program_id"] == program_id]):
+        # the mart's sums of survey money are parallel float sums whose last bits vary
+        # between rebuilds: a hundredth of a cent is what the cache tells apart
+        survey = self_reported[self_reported["program_id"] == program_id].round(4)
+        parts = [rows, survey]
+        if clients is not None:
+            parts.append(clients[clients["program_id"] == program_id])
+        for part in parts:
             part = part.reset_index(drop=True)
             digest.update(repr([(c, str(t)) for c, t in part.dtypes.items()]).encode())
             digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
@@ -55,8 +80,51 @@ def find_cached_program(
     return rows[0][0] if rows else None
 
 
-RESULT_TABLES = ("results.estimates", "results.att_gt", "results.roi", "results.balance")
+RESULT_TABLES = (
+    "results.estimates",
+    "results.att_gt",
+    "results.roi",
+    "results.balance",
+    "results.claims",
+    "results.claim_firms",
+)
 STAMPED = ("results.estimates", "results.roi")  # the tables with a created_at column
+
+
+def run_claims(
+    con: duckdb.DuckDBPyConnection,
+    panel: pd.DataFrame,
+    clients: pd.DataFrame,
+    impact: ProgramImpact | None,
+    reused: dict[str, str],
+) -> Claims:
+    """Claims against records (`evaluation.claims`) of the programs this run estimated,
+    from their new ATT(g,t), and of reused programs whose earlier run stored none (a run
+    from before claims were checked), from that run's stored ATT(g,t). Reused programs
+    with claims get them copied by `save_run_results`, like their other results."""
+    parts: list[pd.DataFrame] = []
+    programs: list[str] = []
+    if impact is not None:
+        estimated = sorted(set(panel["program_id"]) - set(reused))
+        programs += estimated
+        if len(impact.att_gt):
+            parts.append(impact.att_gt)
+    for program_id, from_run in sorted(reused.items()):
+        stored = con.execute(
+            "select count(*) from results.claims where run_id = ? and program_id = ?",
+            [from_run, program_id],
+        ).fetchall()[0][0]
+        if stored:
+            continue
+        programs.append(program_id)
+        parts.append(
+            con.execute(
+                "select * from results.att_gt where run_id = ? and program_id = ?",
+                [from_run, program_id],
+            ).df()
+        )
+    cells = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else None
+    return estimate_claims(clients, panel, cells if cells is not None else pd.DataFrame(), programs)
 
 
 def save_run_results(
@@ -67,9 +135,11 @@ def save_run_results(
     impact: ProgramImpact | None,
     input_versions: dict[str, str],
     reused: dict[str, str],
+    claims: Claims | None = None,
 ) -> None:
     """Store a run's results in one transaction: the programs it estimated (`impact`) and,
-    for each program in `reused`, the results of the earlier run named there."""
+    for each program in `reused`, the results of the earlier run named there, and the
+    claims against records computed for the run (`run_claims`)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     with transaction(con):
         for program_id, from_run in sorted(reused.items()):
@@ -83,6 +153,12 @@ def save_run_results(
                 )
         if impact is not None:
             _insert_impact(con, impact, run_id, data_version, input_versions)
+        if claims is not None:
+            for table, frame in (
+                ("results.claims", claims.programs),
+                ("results.claim_firms", claims.firms),
+            ):
+                _insert(con, table, frame.assign(run_id=run_id))
 
 
 def _insert_impact(
@@ -106,13 +182,17 @@ def _insert_impact(
         "results.balance": impact.balance.assign(run_id=run_id),
     }
     for table, frame in frames.items():
-        if not len(frame):
-            continue
-        con.register("new_results", frame)
-        try:
-            con.execute(f"insert into {table} by name select * from new_results")
-        finally:
-            con.unregister("new_results")
+        _insert(con, table, frame)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if not len(frame):
+        return
+    con.register("new_results", frame)
+    try:
+        con.execute(f"insert into {table} by name select * from new_results")
+    finally:
+        con.unregister("new_results")
 
 
 def read_run_results(
