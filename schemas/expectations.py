@@ -274,12 +274,16 @@ def _row_rules(entity: str) -> list[gxe.Expectation]:
 
 
 def shift_expectations(
-    con: duckdb.DuckDBPyConnection, settings: ExpectationSettings | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: ExpectationSettings | None = None,
+    validated: pd.DataFrame | None = None,
 ) -> list[gxe.Expectation]:
     """Distribution shift of key outcomes, latest year against the one before, per country.
 
     The reference (year t-1) is computed over all current rows in DuckDB; the expectations
-    apply to year t's rows of the validated frame (columns `year` and `_country`).
+    apply to year t's rows of the validated frame (columns `year` and `_country`), whose
+    size sets the allowance for sampling noise (a key sample of a large table has fewer
+    rows than the year holds).
     """
     settings = settings or ExpectationSettings()
     years = con.execute(
@@ -302,7 +306,11 @@ def shift_expectations(
             after = rows.loc[rows["year"] == year, "value"].to_numpy(dtype=float)
             if min(len(before), len(after)) < settings.min_shift_rows:
                 continue
-            found.extend(_shift_pair(outcome, str(country), year, before, after, settings))
+            checked = len(after)
+            if validated is not None:
+                rows_checked = (validated["year"] == year) & (validated["_country"] == country)
+                checked = int((rows_checked & validated[outcome].notna()).sum())
+            found.extend(_shift_pair(outcome, str(country), year, before, after, settings, checked))
     return found
 
 
@@ -313,10 +321,12 @@ def _shift_pair(
     before: np.ndarray,
     after: np.ndarray,
     settings: ExpectationSettings,
+    checked: int | None = None,
 ) -> list[gxe.Expectation]:
-    """A median band and a KL-divergence bound for one outcome and country, year t vs t-1."""
+    """A median band and a KL-divergence bound for one outcome and country, year t vs t-1
+    (`checked`: year t's rows the expectations will see, when a sample of `after`)."""
     condition = (Column("year") == year) & (Column("_country") == country)
-    n_before, n_after = len(before), len(after)
+    n_before, n_after = len(before), max(1, checked if checked is not None else len(after))
     median = float(np.median(before))
     # Sampling noise matters in small countries and programs: the band is widened by
     # median_z standard errors of the change in log medians (asymptotic SE of a median,
@@ -402,7 +412,7 @@ def entity_batches(
         frame, total = current_rows(con, entity, settings.max_rows)
         expectations = contract_expectations(entity, settings)
         if entity == "outcomes":
-            expectations += shift_expectations(con, settings)
+            expectations += shift_expectations(con, settings, frame)
         batches.append(
             EntityBatch(entity, CURRENT, frame, _suite(entity, expectations), latest, total)
         )
