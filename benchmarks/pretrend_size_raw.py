@@ -21,52 +21,15 @@ Monte Carlo standard error. One core; about 1 s per seed at 3,000 firms.
 
 from __future__ import annotations
 
-import argparse
-import time
-import warnings
-
 import numpy as np
 import pandas as pd
+from raw_panels import program_panels, run_draws  # benchmarks/raw_panels.py, beside this script
 
 from evaluation.diagnostics import pretrend_test, small_sample_corrected, supported_leads
 from evaluation.did import aggregate, att_gt
-from evaluation.synthetic import DemoData, generate_demo
+from evaluation.synthetic import generate_demo
 
 OUTCOMES = ("log_sales", "log_employment", "placebo_ar1", "placebo_iid")
-
-
-def program_panels(data: DemoData) -> dict[str, pd.DataFrame]:
-    """Each program's evaluation panel from the generator's raw tables."""
-    t, bad = data.tables, data.planted_invalid
-
-    def valid(entity: str) -> pd.DataFrame:
-        return t[entity].drop(index=bad.loc[bad["entity"] == entity, "row"].to_numpy())
-
-    outcomes, firms, spells = valid("outcomes"), valid("firms"), valid("participations")
-    macro = t["macro"]
-    base = macro[macro["year"] == macro["year"].min()].set_index("country")
-    macro = macro.join(base[["deflator", "lcu_per_usd"]], on="country", rsuffix="_base")
-    macro["factor"] = macro["deflator_base"] / macro["deflator"] / macro["lcu_per_usd_base"]
-    outcomes = outcomes.merge(firms[["firm_id", "country"]], on="firm_id").merge(
-        macro[["country", "year", "factor"]], on=["country", "year"], how="left"
-    )
-    sales = pd.to_numeric(outcomes["sales"], errors="coerce") * outcomes["factor"]
-    employment = pd.to_numeric(outcomes["employment"], errors="coerce")
-    outcomes["log_sales"] = np.log(sales.where(sales > 0))
-    outcomes["log_employment"] = np.log(employment.where(employment > 0))
-    entry = spells.assign(cohort=spells["start_date"].dt.year)
-    treated = entry.groupby(["program_id", "firm_id"], as_index=False)["cohort"].min()
-    comparison = t["comparison_sample"]
-    comparison = comparison[~comparison["firm_id"].isin(treated["firm_id"])]
-    units = pd.concat(
-        [treated, comparison[["program_id", "firm_id"]].drop_duplicates().assign(cohort=0)]
-    )
-    columns = ["firm_id", "year", "log_sales", "log_employment"]
-    return {
-        str(p): u.merge(outcomes[columns], on="firm_id")
-        for p, u in units.groupby("program_id")
-        if p in set(data.true_att_simple["program_id"])
-    }
 
 
 def with_placebos(panel: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -138,24 +101,5 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--firms", type=int, default=3000)
-    parser.add_argument("--seeds", default="1000:1300", help="first:last (exclusive)")
-    parser.add_argument("--csv", help="also write every test's row here")
-    args = parser.parse_args()
-    first, last = map(int, args.seeds.split(":"))
-    warnings.filterwarnings("ignore")
-    started = time.perf_counter()
-    rows = pd.DataFrame([r for s in range(first, last) for r in one_seed(s, args.firms)])
-    if args.csv:
-        rows.to_csv(args.csv, index=False)
-    print(summary(rows).to_string(index=False))
-    print(
-        f"{last - first} seeds x {rows['program'].nunique()} programs, "
-        f"{time.perf_counter() - started:.0f} s"
-    )
-
-
 if __name__ == "__main__":
-    main()
+    run_draws(__doc__ or "", one_seed, summary, seeds="1000:1300")
