@@ -17,7 +17,9 @@ Prints, per program, metric and scale (and for the figure the pipeline shows): t
 of 95% intervals covering the truth (goal 93-97%), the mean error and the mean standard
 error (goal |bias| < SE / 10), with Monte Carlo standard errors. For cost per job, bias
 and SE are those of its numerator, the jobs (the ratio has no mean when jobs can be 0); an
-interval unbounded above covers every truth above its lower end. One core.
+interval unbounded above covers every truth above its lower end; draws whose estimated
+jobs are none ("no jobs created", no cost per job) keep that interval and are scored. One
+core.
 """
 
 from __future__ import annotations
@@ -76,8 +78,10 @@ def one_seed(seed: int, n_firms: int) -> list[dict[str, object]]:
         truth = truths(panel, data, program)
         roi = evaluate_program(panel.assign(program_id=program), SPEC).roi
         for r in roi[roi["basis"] == "counterfactual"].itertuples():
-            if r.status != "estimated":
+            if not np.isfinite(r.numerator):  # not estimated: no total, no interval
                 continue
+            # "no jobs created" keeps its interval [cost / high jobs, unbounded): scored too,
+            # or the draws where the estimated jobs are few would be left out (selection)
             total = truth[str(r.metric)]
             z = 1.959963984540054
             if r.metric == "cost_per_job":
@@ -98,7 +102,7 @@ def one_seed(seed: int, n_firms: int) -> list[dict[str, object]]:
                     "scale": r.scale,
                     "shown": bool(r.shown),
                     "covered": bool(covered),
-                    "estimate": r.estimate,
+                    "estimate": r.estimate if np.isfinite(r.estimate) else math.inf,
                     "truth": truth_ratio,
                     "error": r.numerator - total,  # on the total (USD or jobs)
                     "se": numerator_se,

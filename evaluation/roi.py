@@ -130,10 +130,23 @@ def jobs_in_last_year_log(gt: GroupTimeATT, levels: pd.DataFrame) -> Total:
 
 
 SCALES = ("log", "level")
+# the log scale's pre-entry p-value below which the level figure replaces it (choose_scale)
+SWITCH_LEVEL = 0.01
 # why the figure shown is on its scale (results.roi.scale_choice); the reports translate them
 SCALE_CHOICES: dict[str, str] = {
     "log_passes": "the pre-entry test on the log scale passes (parallel trends in growth rates)",
-    "level_passes": "only the pre-entry test on the level scale passes",
+    "level_passes": (
+        "the pre-entry test on the log scale fails clearly (p < 0.01) and the one on the "
+        "level scale passes"
+    ),
+    "log_fails_narrowly": (
+        "the pre-entry test on the log scale fails, but narrowly (p >= 0.01, which one test in "
+        "twenty does by chance): the log scale is kept; read the figure with caution"
+    ),
+    "log_not_tested": (
+        "the pre-entry test could not be run on the log scale (the level one passes): the "
+        "log scale, the design of record, by default"
+    ),
     "neither_passes": "neither scale's pre-entry test passes: read the figure with caution",
     "not_tested": (
         "no pre-entry test passes and at least one could not be run: the log scale, by default"
@@ -148,8 +161,13 @@ def choose_scale(log_row: dict[str, object], level_row: dict[str, object]) -> tu
 
     The log scale is the design of record (firms of different sizes grow at comparable
     rates; in levels, larger beneficiaries drift apart from smaller comparison firms even
-    without a program), so it is shown unless its pre-entry test fails where the level
-    scale's passes. When neither passes, the log figure is shown with that warning."""
+    without a program), so it is shown unless its pre-entry test fails clearly (p below
+    `SWITCH_LEVEL`) where the level scale's passes. A narrow failure keeps the log figure,
+    with a warning: a 5% test fails one time in twenty by chance, and at the demo's scale
+    each such switch put a level figure biased by about twice its standard error in its
+    place (shown figures covered the truth 89-95% with the plain rule;
+    benchmarks/README.md, roi_coverage). When neither passes, the log figure is shown with
+    that warning."""
     # a figure exists when its numerator (the estimated total) does, even if the ratio
     # itself has no value (no jobs created: no cost per job)
     estimated = {
@@ -163,8 +181,12 @@ def choose_scale(log_row: dict[str, object], level_row: dict[str, object]) -> tu
     log_passes, level_passes = log_row.get("pretrend_passes"), level_row.get("pretrend_passes")
     if log_passes is True:
         return "log", "log_passes"
+    if level_passes is True and log_passes is None:
+        return "log", "log_not_tested"
     if level_passes is True:
-        return "level", "level_passes"
+        p = log_row.get("pretrend_pvalue")
+        clearly = log_passes is False and _finite(p) and float(p) < SWITCH_LEVEL  # type: ignore[arg-type]
+        return ("level", "level_passes") if clearly else ("log", "log_fails_narrowly")
     if log_passes is False and level_passes is False:
         return "log", "neither_passes"
     return "log", "not_tested"

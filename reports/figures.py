@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from reports.i18n import Translator
 from reports.reasons import row_text
-from reports.scales import GROSS, benchmark_kind
+from reports.scales import GROSS, WARNINGS, benchmark_kind
 from reports.tables import ROI_METRICS
 
 COLORS = {
@@ -348,7 +348,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
         # two lines, so that the labels leave the bars most of the chart's width
         label = f"{t.code('metric', str(row['metric']))}<br>({', '.join(words)})"
         choice = row.get("scale_choice")
-        warn = isinstance(choice, str) and choice == "neither_passes"
+        warn = isinstance(choice, str) and choice in WARNINGS
         why = row_text(row, t)
         if why is not None:  # no bar: say why
             label += f": {why.split(':')[0]}"
@@ -361,7 +361,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
                 "value": _numbers(pd.Series([row["estimate"]]))[0],
                 "low": _numbers(pd.Series([row.get("ci_low")]))[0],
                 "high": _numbers(pd.Series([row.get("ci_high")]))[0],
-                "hover": t("scale_choice.neither_passes") if warn else "",
+                "hover": t(f"scale_choice.{choice}") if warn else "",
             }
         )
     for b in bench.itertuples():

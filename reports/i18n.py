@@ -1362,8 +1362,24 @@ SCALE_CHOICE_TEXTS: dict[str, tuple[str, str]] = {
         "nas taxas de crescimento)",
     ),
     "level_passes": (
-        "solo se supera la prueba previa al ingreso en la escala de niveles",
-        "só o teste anterior à entrada na escala de níveis é aprovado",
+        "la prueba previa al ingreso en la escala logarítmica falla claramente (p < 0,01) y "
+        "la de la escala de niveles se supera",
+        "o teste anterior à entrada na escala logarítmica falha claramente (p < 0,01) e o da "
+        "escala de níveis é aprovado",
+    ),
+    "log_not_tested": (
+        "la prueba previa al ingreso no pudo realizarse en la escala logarítmica (la de "
+        "niveles se supera): la escala logarítmica, el diseño de referencia, por defecto",
+        "o teste anterior à entrada não pôde ser realizado na escala logarítmica (o de níveis "
+        "é aprovado): a escala logarítmica, o desenho de referência, por padrão",
+    ),
+    "log_fails_narrowly": (
+        "la prueba previa al ingreso en la escala logarítmica falla, pero por poco (p ≥ 0,01, "
+        "como falla por azar una prueba de cada veinte): se mantiene la escala logarítmica; "
+        "lea la cifra con cautela",
+        "o teste anterior à entrada na escala logarítmica falha, mas por pouco (p ≥ 0,01, como "
+        "falha por acaso um teste em cada vinte): mantém-se a escala logarítmica; leia o "
+        "número com cautela",
     ),
     "neither_passes": (
         "ninguna de las dos escalas supera su prueba previa al ingreso: lea la cifra con cautela",
@@ -1458,9 +1474,9 @@ LABELS.update(
             "Cada número contrafactual é calculado em duas escalas. Na escala logarítmica, os efeitos sobre o logaritmo do valor adicionado, das vendas e do emprego são aplicados aos níveis observados das beneficiárias (a parte do que produziram, venderam ou empregaram que não teriam sem o programa); supõe tendências paralelas em logaritmos: sem o programa, as beneficiárias teriam crescido à mesma taxa que as empresas de comparação. Na escala de níveis, somam-se os efeitos sobre os próprios níveis; supõe tendências paralelas em níveis: sem o programa, as beneficiárias teriam mudado na mesma quantidade que as empresas de comparação, o que falha quando as beneficiárias são maiores, já que à mesma taxa de crescimento uma empresa maior ganha mais em quantidade. Cada escala tem seu próprio teste anterior à entrada, sobre seus próprios resultados.",
         ),
         "method.roi_choice": (
-            "Which scale is shown: the log scale is the design of record, since firms of different sizes grow at comparable rates while in levels larger beneficiaries drift apart from smaller comparison firms even without a program. It is shown unless its pre-entry test fails where the level scale's passes; when neither passes, the log figure is shown with a warning beside it; when only one scale could be estimated, that one; when no test could be run, the log scale. Every figure names its scale and why:",
-            "Qué escala se muestra: la escala logarítmica es el diseño de referencia, ya que empresas de distinto tamaño crecen a tasas comparables, mientras que en niveles las beneficiarias más grandes se alejan de las empresas de comparación más pequeñas aun sin programa. Se muestra salvo que su prueba previa al ingreso falle donde la de la escala de niveles se supera; cuando ninguna se supera, se muestra la cifra logarítmica con una advertencia a su lado; cuando solo una escala pudo estimarse, esa; cuando no pudo realizarse ninguna prueba, la logarítmica. Cada cifra indica su escala y por qué:",
-            "Qual escala é mostrada: a escala logarítmica é o desenho de referência, pois empresas de portes diferentes crescem a taxas comparáveis, enquanto em níveis as beneficiárias maiores se afastam das empresas de comparação menores mesmo sem programa. Ela é mostrada a menos que seu teste anterior à entrada seja reprovado onde o da escala de níveis é aprovado; quando nenhum é aprovado, mostra-se o número logarítmico com um aviso ao lado; quando só uma escala pôde ser estimada, essa; quando nenhum teste pôde ser realizado, a logarítmica. Cada número indica sua escala e por quê:",
+            "Which scale is shown: the log scale is the design of record, since firms of different sizes grow at comparable rates while in levels larger beneficiaries drift apart from smaller comparison firms even without a program. It is shown unless its pre-entry test fails clearly (p < 0.01) where the level scale's passes (a narrow failure, which a 5% test has one time in twenty by chance, keeps it, with a warning); when neither passes, the log figure is shown with a warning beside it; when only one scale could be estimated, that one; when no test could be run, the log scale. Every figure names its scale and why:",
+            "Qué escala se muestra: la escala logarítmica es el diseño de referencia, ya que empresas de distinto tamaño crecen a tasas comparables, mientras que en niveles las beneficiarias más grandes se alejan de las empresas de comparación más pequeñas aun sin programa. Se muestra salvo que su prueba previa al ingreso falle claramente (p < 0,01) donde la de la escala de niveles se supera (una falla por poco, que una prueba al 5% tiene una vez de cada veinte por azar, la mantiene, con una advertencia); cuando ninguna se supera, se muestra la cifra logarítmica con una advertencia a su lado; cuando solo una escala pudo estimarse, esa; cuando no pudo realizarse ninguna prueba, la logarítmica. Cada cifra indica su escala y por qué:",
+            "Qual escala é mostrada: a escala logarítmica é o desenho de referência, pois empresas de portes diferentes crescem a taxas comparáveis, enquanto em níveis as beneficiárias maiores se afastam das empresas de comparação menores mesmo sem programa. Ela é mostrada a menos que seu teste anterior à entrada seja reprovado claramente (p < 0,01) onde o da escala de níveis é aprovado (uma reprovação por pouco, que um teste a 5% tem uma vez em cada vinte por acaso, a mantém, com um aviso); quando nenhum é aprovado, mostra-se o número logarítmico com um aviso ao lado; quando só uma escala pôde ser estimada, essa; quando nenhum teste pôde ser realizado, a logarítmica. Cada número indica sua escala e por quê:",
         ),
         "method.roi_unbounded": (
             "Cost per job is the public cost divided by the jobs created or retained, so its interval is the inverse of the jobs interval: when the jobs interval includes zero, the cost per job has no upper bound (shown as ∞, unbounded), and when the estimated jobs are zero or fewer the cost per job itself is unbounded.",

@@ -18,7 +18,8 @@ from reports.reasons import missing, row_text
 
 # the choice that publishes a figure whose assumption no pre-entry test supports: the
 # pages say so beside the number, not only in a note
-WARNING = "neither_passes"
+# choices shown with a warning beside the number
+WARNINGS = ("neither_passes", "log_fails_narrowly")
 GROSS, MODELLED = "gross", "modelled"
 P_FLOOR = 0.001  # smaller p-values read "< 0.001"
 
@@ -43,8 +44,8 @@ def choice_text(code: object, t: Translator) -> str:
 
 
 def is_warning(code: object) -> bool:
-    """Whether the figure is published with neither scale's pre-entry test passing."""
-    return not missing(code) and str(code) == WARNING
+    """Whether the figure is published with a warning (its pre-entry test does not pass)."""
+    return not missing(code) and str(code) in WARNINGS
 
 
 def _p(value: float, t: Translator) -> str:

@@ -104,3 +104,16 @@ def test_delta_method_standard_error_matches_the_spread_over_replications() -> N
     ratio = np.mean(ses) / np.std(errors, ddof=1)
     assert 0.7 <= ratio <= 1.4, ratio
     assert abs(np.mean(errors)) < 3 * np.std(errors, ddof=1) / np.sqrt(len(errors))
+
+
+def test_the_log_figure_is_replaced_only_on_clear_evidence() -> None:
+    def row(passes: bool | None, p: float | None) -> dict[str, object]:
+        return {"numerator": 1.0, "pretrend_passes": passes, "pretrend_pvalue": p}
+
+    assert roi.choose_scale(row(True, 0.4), row(True, 0.3)) == ("log", "log_passes")
+    assert roi.choose_scale(row(False, 0.003), row(True, 0.5)) == ("level", "level_passes")
+    # a narrow failure (one 5% test in twenty fails by chance) keeps the design of record
+    assert roi.choose_scale(row(False, 0.03), row(True, 0.5)) == ("log", "log_fails_narrowly")
+    assert roi.choose_scale(row(False, 0.001), row(False, 0.01)) == ("log", "neither_passes")
+    assert roi.choose_scale(row(None, None), row(True, 0.5)) == ("log", "log_not_tested")
+    assert roi.choose_scale(row(True, 0.4), {"numerator": None}) == ("log", "only_log")
