@@ -43,6 +43,18 @@ REFUSED = [s for s in SHAPES.values() if s.exit_code != 0]
 # estimate; with ~150 estimates checked over the matrix the family-wise chance of a false
 # alarm stays below 1%, and the seeded data make each outcome deterministic.
 TOLERANCE_SE = 4.0
+
+
+def _tolerance_se(n_treated: int) -> float:
+    """TOLERANCE_SE at the same false-alarm rate when the standard error itself comes from
+    few firms: (estimate - truth) / SE is then Student-t with n - 1 degrees of freedom, not
+    normal (8.5 SE for a pilot of 8 firms, 4.4 for 50, 4.0 in the limit)."""
+    from scipy import stats
+
+    tail = stats.norm.sf(TOLERANCE_SE)
+    return float(stats.t.isf(tail, max(n_treated - 1, 1)))
+
+
 # how to tell that a firm-year has an outcome in the evaluation panel, for outcomes the
 # panel may not carry as a column (cohort sizes of the truth are counted on these rows)
 HAS_OUTCOME = {
@@ -340,9 +352,13 @@ def test_estimates_recover_the_planted_effects(
             continue
         estimate, se = float(row["estimate"].iloc[0]), float(row["std_error"].iloc[0])
         truth = _planted_att(warehouse, run_id, program, outcome, effects)
-        line = f"{program} / {outcome}: {estimate:+.4f} (se {se:.4f}), planted {truth:+.4f}"
+        tolerance = _tolerance_se(int(row["n_treated"].iloc[0]))
+        line = (
+            f"{program} / {outcome}: {estimate:+.4f} (se {se:.4f}), planted {truth:+.4f}, "
+            f"tolerance {tolerance:.1f} se"
+        )
         report.append(line)
-        if not abs(estimate - truth) <= TOLERANCE_SE * se:
+        if not abs(estimate - truth) <= tolerance * se:
             wrong.append(line + f": off by {abs(estimate - truth) / se:.1f} se")
         if shape.max_se is not None and not se < shape.max_se:
             wrong.append(line + f": se not below {shape.max_se}")
@@ -394,7 +410,9 @@ def _edition(run: ShapeRun) -> Path:
 
 
 def _expected_on_page(shape: Shape, program: str) -> list[tuple[Unit, str]]:
-    units = [u for u in shape.units if u.program_id == program and u.reason != ESTIMATED]
+    """Units whose page must show a reason. A unit that may be either estimated or not
+    (`ESTIMATED` among its codes) has its stored outcome checked by the run tests instead."""
+    units = [u for u in shape.units if u.program_id == program and ESTIMATED not in u.codes]
     return [(u, u.codes[0]) for u in units]
 
 
@@ -423,7 +441,7 @@ def test_the_edition_renders_and_shows_the_reasons(published: ShapeRun) -> None:
     index_text = _text((edition / "index.html").read_text(encoding="utf-8"))
     for unit in shape.units:
         headline = unit.estimator == CS and unit.subgroup == "all" and unit.outcome in HEADLINE
-        if not headline or unit.reason == ESTIMATED:
+        if not headline or ESTIMATED in unit.codes:
             continue
         code = unit.codes[0]
         if REASONS[code].status != NOT_RUN and _fragment(code, lang) not in index_text:
