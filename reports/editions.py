@@ -3,7 +3,9 @@
 Every build is a new folder `out_dir/<edition_id>/`, never written over. Each edition
 keeps `figures.json`, every figure it published (table, row key, column, value, whether
 suppressed), so the next edition of the same period and audience can list which published
-figures changed (a restatement), old value beside new.
+figures changed (a restatement), old value beside new. An infinite figure (a cost per job
+with no upper end) is recorded as the word "unbounded"; records of earlier editions that
+stored "inf" are read the same way.
 """
 
 from __future__ import annotations
@@ -114,7 +116,15 @@ def previous_edition(out_dir: Path, period: str, audience: str) -> dict[str, Any
     return max(same, key=lambda e: e["built_at"]) if same else None
 
 
+# how a record shows an infinite figure (a cost per job with no upper end): a word, as the
+# exports do (reports.export.bounded), never a number JSON does not have
+UNBOUNDED_WORDS = {math.inf: "unbounded", -math.inf: "unbounded below"}
+# what editions built before that stored instead ("inf"), read as the words above
+LEGACY_UNBOUNDED = {"inf": UNBOUNDED_WORDS[math.inf], "-inf": UNBOUNDED_WORDS[-math.inf]}
+
+
 def _jsonable(value: object) -> object:
+    """A cell as a JSON value: None for missing, Python numbers, a word for infinity."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, bool):
@@ -125,7 +135,7 @@ def _jsonable(value: object) -> object:
         if math.isnan(value):
             return None
         if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
+            return UNBOUNDED_WORDS[value]
     if isinstance(value, int | float | str | bool):
         return value
     return str(value)
@@ -168,6 +178,12 @@ def _same(old: object, new: object) -> bool:
 
 def restatement(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> pd.DataFrame:
     """Which published figures changed between two editions, old value beside new."""
+    old = [
+        {**r, "value": LEGACY_UNBOUNDED.get(r["value"], r["value"])}
+        if isinstance(r.get("value"), str)
+        else r
+        for r in old
+    ]
     before = {(r["table"], r["row"], r["column"]): r for r in old}
     after = {(r["table"], r["row"], r["column"]): r for r in new}
     rows = []

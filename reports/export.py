@@ -11,18 +11,36 @@ effect columns and the pre-entry test): not estimated is not suppressed. A retur
 carries its `scale` and `scale_choice` (codes) with `scale_text` and `scale_choice_text`,
 and its pre-entry test on that scale (`pretrend_pvalue`, `pretrend_passes`,
 `pretrend_reason`) with `pretrend_text` ("passes (p = 0.412)", "not run: ...").
+
+Unbounded figures (`bounded`): a cost per job whose jobs interval includes zero has no
+upper end, stored as +infinity. No export writes `inf` (a spreadsheet reads it as text or
+a name, and JSON has no such number): the figure's cell is empty and a boolean column
+`<column>_unbounded` beside it is true (the pages show ∞). The columns that can be
+unbounded always carry their marker, so a table's columns do not depend on the data.
+
+Safe cells (`reports.cells`): every CSV and XLSX text cell starting with `=`, `+`, `-`,
+`@`, a tab or a carriage return is written with a leading `'` (OWASP's CSV-injection
+guidance), and CSV text is quoted; numbers, negative ones included, stay numbers. Names
+of programs, regions and services come from the agency's files, so they are not trusted.
+JSON keeps text as it is: it is data for programs, which do not evaluate formulas, and a
+JSON reader should get the agency's names unaltered.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from reports import cells
+from reports.cells import safe_cell
 from reports.disclosure import Published
 from reports.editions import _jsonable
 from reports.i18n import Translator
@@ -30,18 +48,68 @@ from reports.reasons import with_reason_texts
 from reports.scales import with_scale_texts
 
 SUPPRESSED = "x"
+UNBOUNDED = "_unbounded"  # suffix of the marker column beside a figure that can be infinite
+# the figures that can be infinite: cost per job and its interval when the jobs estimate
+# or its interval reaches zero (evaluation.roi.cost_per_job, self_reported), on both scales
+# in internal editions; the gross-to-net ratio's upper end (evaluation.claims.gross_to_net)
+UNBOUNDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "roi": ("estimate", "ci_low", "ci_high", "other_estimate", "other_ci_low", "other_ci_high"),
+    "claims": ("ratio_ci_high",),
+}
+
+
+def _infinite(column: pd.Series) -> np.ndarray:
+    """Where the column holds an infinite number (float or object columns)."""
+    if pd.api.types.is_float_dtype(column):
+        return np.isinf(column.to_numpy(dtype=float, na_value=np.nan))
+    if column.dtype == object:
+        return np.array([isinstance(v, float) and math.isinf(v) for v in column], dtype=bool)
+    return np.zeros(len(column), dtype=bool)
+
+
+def bounded(table: Published) -> Published:
+    """The table with every infinite figure emptied and flagged in `<column>_unbounded`
+    (inserted after it): for the columns of `UNBOUNDED_COLUMNS`, always, and for any other
+    column that holds an infinite number. The marker is suppressed with its figure (that a
+    hidden figure is unbounded says something about it). Idempotent."""
+    values, suppressed = table.values, table.suppressed
+    declared = set(UNBOUNDED_COLUMNS.get(table.table_id, ()))
+    flags = {c: _infinite(values[c]) for c in values.columns}
+    marked = [
+        c
+        for c in values.columns
+        if (c in declared or flags[c].any()) and f"{c}{UNBOUNDED}" not in values.columns
+    ]
+    if not marked:
+        return table
+    out: dict[str, pd.Series] = {}
+    hidden = suppressed.copy()
+    for column in values.columns:
+        series = values[column]
+        if column in marked:
+            infinite = flags[column]
+            out[column] = series.mask(infinite) if infinite.any() else series
+            marker = f"{column}{UNBOUNDED}"
+            out[marker] = pd.Series(pd.array(infinite, dtype="boolean"), index=values.index)
+            if column in suppressed.columns:
+                hidden[marker] = suppressed[column]
+        else:
+            out[column] = series
+    return Published(table.table_id, pd.DataFrame(out, index=values.index), hidden, table.applied)
 
 
 def published_frame(table: Published, t: Translator | None = None) -> pd.DataFrame:
     """The table as published, with the reasons of figures not estimated in words
     (`<prefix>reason_text`) and, for the returns, each figure's scale, why and its
-    pre-entry test in words (`reports.scales.with_scale_texts`) when a translator is given."""
-    frame = table.frame()
+    pre-entry test in words (`reports.scales.with_scale_texts`) when a translator is given;
+    infinite figures empty and flagged (`bounded`)."""
+    frame = bounded(table).frame()
     return with_scale_texts(with_reason_texts(frame, t), t) if t is not None else frame
 
 
 def marked(table: Published, t: Translator | None = None) -> pd.DataFrame:
     """The table as published, suppressed cells replaced by the symbol (public editions)."""
+    table = bounded(table)
     frame = published_frame(table, t)
     if not table.applied:
         return frame
@@ -53,13 +121,13 @@ def marked(table: Published, t: Translator | None = None) -> pd.DataFrame:
 
 
 def write_csv(table: Published, path: Path, t: Translator | None = None) -> Path:
-    """One table as UTF-8 CSV."""
-    marked(table, t).to_csv(path, index=False, encoding="utf-8")
-    return path
+    """One table as UTF-8 CSV, safe to open in a spreadsheet (`reports.cells.write_csv`)."""
+    return cells.write_csv(marked(table, t), path)
 
 
 def json_rows(table: Published, t: Translator | None = None) -> list[dict[str, Any]]:
     """The table's rows as JSON-ready records; suppressed cells null and listed."""
+    table = bounded(table)
     frame = published_frame(table, t)
     columns = {c: [_jsonable(v) for v in frame[c].tolist()] for c in frame.columns}
     rows = [
@@ -73,18 +141,43 @@ def json_rows(table: Published, t: Translator | None = None) -> list[dict[str, A
     return rows
 
 
+def dump_json(document: object, path: Path) -> Path:
+    """Write JSON that any parser reads: `allow_nan=False` refuses NaN and Infinity, which
+    are not JSON (callers turn them into null or words first)."""
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False), "utf-8")
+    return path
+
+
 def write_json(table: Published, path: Path, t: Translator) -> Path:
     """One table as JSON: title, symbols, columns and rows (suppressed cells null)."""
+    columns = list(published_frame(table, t).columns)
+    symbols = {"_suppressed": t("note.suppressed")}
+    if any(c.endswith(UNBOUNDED) for c in columns):
+        symbols[UNBOUNDED] = t("note.unbounded_column")
     document = {
         "table": table.table_id,
         "title": t(f"table.{table.table_id}"),
         "disclosure_control": table.applied,
-        "symbols": {"_suppressed": t("note.suppressed")},
-        "columns": list(published_frame(table, t).columns),
+        "symbols": symbols,
+        "columns": columns,
         "rows": json_rows(table, t),
     }
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+    return dump_json(document, path)
+
+
+def _row(sheet: Any, values: list[object]) -> list[WriteOnlyCell]:
+    """Cells of one sheet row: text neutralized and typed as text, so no cell of the
+    workbook is ever a formula (openpyxl makes one of any string starting with `=`)."""
+    row = []
+    for value in values:
+        value = safe_cell(_jsonable(value))  # no NaN, numpy types
+        if isinstance(value, str):  # control characters XLSX cannot hold: shown as �
+            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+        row.append(cell)
+    return row
 
 
 def write_workbook(tables: dict[str, Published], path: Path, t: Translator) -> Path:
@@ -94,15 +187,28 @@ def write_workbook(tables: dict[str, Published], path: Path, t: Translator) -> P
     for table_id, table in tables.items():
         frame = marked(table, t)
         sheet = book.create_sheet(table_id[:31])
-        sheet.append(list(frame.columns))
+        sheet.append(_row(sheet, list(frame.columns)))
         for row in frame.itertuples(index=False):
-            sheet.append([_jsonable(v) for v in row])  # no NaN, no numpy types
+            sheet.append(_row(sheet, list(row)))
     titles = book.create_sheet("_tables")
-    titles.append(["table", "title"])
+    titles.append(_row(titles, ["table", "title"]))
     for table_id in tables:
-        titles.append([table_id, t(f"table.{table_id}")])
+        titles.append(_row(titles, [table_id, t(f"table.{table_id}")]))
     book.save(path)
     return path
+
+
+def write_log(
+    frame: pd.DataFrame, csv_path: Path, json_path: Path, key: str | None = None, **fields: Any
+) -> None:
+    """A log (suppressions, restatements) as a safe CSV and as JSON: its rows as records, a
+    bare list, or under `key` beside `fields`."""
+    records = [
+        {str(c): _jsonable(v) for c, v in zip(frame.columns, row, strict=True)}
+        for row in frame.itertuples(index=False)
+    ]
+    cells.write_csv(pd.DataFrame(records, columns=[str(c) for c in frame.columns]), csv_path)
+    dump_json({**fields, key: records} if key else records, json_path)
 
 
 def write_tables(

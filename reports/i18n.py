@@ -69,6 +69,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "suprimido para proteger la confidencialidad de las empresas",
         "suprimido para proteger a confidencialidade das empresas",
     ),
+    "note.unbounded_column": (
+        "columns ending in _unbounded: true where the figure beside it has no finite value (∞, unbounded), and the figure is then empty",
+        "columnas terminadas en _unbounded: true donde la cifra a su lado no tiene valor finito (∞, sin límite), y la cifra queda vacía",
+        "colunas terminadas em _unbounded: true onde o número ao lado não tem valor finito (∞, sem limite), e o número fica vazio",
+    ),
     "note.would_suppress": (
         "a public edition suppresses this figure",
         "una edición pública suprime esta cifra",

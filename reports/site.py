@@ -40,7 +40,7 @@ from reports.editions import (
     previous_edition,
     restatement,
 )
-from reports.export import write_tables
+from reports.export import write_log, write_tables
 from reports.i18n import PLOTLY_LOCALES, Lang, Translator
 from reports.images import export_images
 from reports.inputs import SiteInputs, outcome_labels, read_site_inputs
@@ -265,31 +265,27 @@ def _write_edition(
     log = published.log.assign(
         rule_description=[pages.rule_text(r, t, rules) for r in published.log["rule"]]
     )
-    log.to_csv(folder / "suppression_log.csv", index=False, encoding="utf-8")
-    (folder / "suppression_log.json").write_text(
-        json.dumps(log.to_dict("records"), ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    # spreadsheet-safe CSV, valid JSON (reports.export.write_log)
+    write_log(log, folder / "suppression_log.csv", folder / "suppression_log.json")
 
+    # the comparison record of the next edition; valid JSON (an infinite figure is the word
+    # "unbounded", reports.editions._jsonable)
     records = figure_records(published.tables, _keys())
-    (folder / FIGURES).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    (folder / FIGURES).write_text(
+        json.dumps(records, ensure_ascii=False, allow_nan=False), encoding="utf-8"
+    )
     previous = previous_edition(out_dir, when.label, "public" if public else "internal")
     changes: pd.DataFrame | None = None
     if previous is not None:
         old = json.loads((out_dir / previous["path"] / FIGURES).read_text(encoding="utf-8"))
         changes = restatement(old, records)
-        changes.to_csv(folder / "restatement.csv", index=False, encoding="utf-8")
-        (folder / "restatement.json").write_text(
-            json.dumps(
-                {
-                    "edition": ident,
-                    "previous": previous["edition_id"],
-                    "changes": changes.to_dict("records"),
-                },
-                ensure_ascii=False,
-                indent=1,
-                default=str,
-            ),
-            encoding="utf-8",
+        write_log(
+            changes,
+            folder / "restatement.csv",
+            folder / "restatement.json",
+            key="changes",
+            edition=ident,
+            previous=previous["edition_id"],
         )
 
     docs_link = None

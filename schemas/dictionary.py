@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from reports.cells import safe_frame, write_csv
 from schemas.contract import ENTITIES
 from schemas.extras import EXTRA_ENTITIES, money_name
 
@@ -99,10 +100,13 @@ def write_templates(out_dir: Path) -> list[Path]:
     written = []
     for entity in ENTITIES.values():
         path = out_dir / f"{entity.name}.csv"
-        pd.DataFrame(columns=list(entity.schema.columns)).to_csv(path, index=False)
+        # a header row only (the contract's snake_case names), written bare as agency files
+        # are; nothing in it can start a formula, safe_frame makes sure of it
+        safe_frame(pd.DataFrame(columns=list(entity.schema.columns))).to_csv(path, index=False)
         written.append(path)
-    csv_path = out_dir / "data_dictionary.csv"
-    dictionary.to_csv(csv_path, index=False)
+    # users open the dictionary in a spreadsheet: written as the report's exports are, text
+    # that could run as a formula neutralized and quoted (reports.cells)
+    csv_path = write_csv(dictionary, out_dir / "data_dictionary.csv")
     md_path = out_dir / "data_dictionary.md"
     md_path.write_text(_markdown(dictionary), encoding="utf-8")
     return [*written, csv_path, md_path]
