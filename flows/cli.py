@@ -153,6 +153,25 @@ def _progress() -> Progress:
     )
 
 
+# the precedence is schemas.pseudonym's (key_source); written out here so that --help
+# needs no import
+KEY_FILE = typer.Option(
+    None,
+    "--key-file",
+    help="File with the pseudonymization key (outside the repository). The key comes from, "
+    "first found: --key-file, the config's pseudonym_key_file, MES_EVAL_PSEUDONYM_KEY_FILE, "
+    "MES_EVAL_PSEUDONYM_KEY; synthetic data (synthetic: true) without a key file use the "
+    "public demo key. When several are set, the run names the one used (never the key).",
+)
+INGEST_KEY_FILE = typer.Option(
+    None,
+    "--key-file",
+    help="File with the pseudonymization key (outside the repository). The key comes from, "
+    "first found: --key-file, MES_EVAL_PSEUDONYM_KEY_FILE, MES_EVAL_PSEUDONYM_KEY. When "
+    "several are set, the one used is named (never the key). It must be the key of the "
+    "warehouse's earlier loads: another is refused.",
+)
+
 ALLOW_OUTSIDE = typer.Option(
     False,
     "--allow-period-outside-data",
@@ -219,11 +238,12 @@ def run(
         "and why. Writes nothing to the warehouse; no Prefect.",
     ),
     allow_period_outside_data: bool = ALLOW_OUTSIDE,
+    key_file: Path | None = KEY_FILE,
 ) -> None:
     """Run the evaluation chain on an agency's own files described by a config file."""
     started = time.perf_counter()
     overrides = {"allow_period_outside_data": True} if allow_period_outside_data else None
-    checked = _checked("run", config, overrides)
+    checked = _checked("run", config, overrides, key_file=key_file)
     if dry_run:
         from flows.preflight import dry_run as check_loads
 
@@ -265,9 +285,7 @@ def ingest(
     mapping: Path | None = typer.Option(
         None, "--mapping", "-m", help="YAML mapping of the agency's headers and codes.", exists=True
     ),
-    key_file: Path | None = typer.Option(
-        None, "--key-file", help="File with the pseudonymization key."
-    ),
+    key_file: Path | None = INGEST_KEY_FILE,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Report what would load and be quarantined; write nothing."
     ),
@@ -281,14 +299,20 @@ def ingest(
     """Validate and load one file, or with --dry-run report what would happen."""
     from schemas.contract import ENTITIES
     from schemas.mapping import load_mapping
-    from schemas.pseudonym import resolve_key
+    from schemas.pseudonym import key_source
+    from warehouse.keys import check_warehouse_key
     from warehouse.load import ENGINES, choose_engine
 
     if entity not in ENTITIES:
         raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     if engine not in ENGINES:
         raise _fail(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
-    key = resolve_key(key_file)
+    source = key_source(key_file)
+    key = source.read()  # stays in this process: the flow gets the file's path only
+    if source.note():
+        console.print(source.note(), soft_wrap=True, highlight=False)
+    # before Prefect starts: a key other than the warehouse's is refused at once
+    check_warehouse_key(warehouse, key, source=source.describe(), entity=entity)
     source_mapping = load_mapping(mapping) if mapping else None
     if dry_run:
         _dry_run(file, entity, warehouse, sheet, key, source_mapping)
@@ -299,7 +323,13 @@ def ingest(
     with _progress() as progress:
         progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
         report = ingest_file(
-            file, entity, warehouse, key=key, sheet=sheet, mapping=source_mapping, engine=engine
+            file,
+            entity,
+            warehouse,
+            key_file=key_file,
+            sheet=sheet,
+            mapping=source_mapping,
+            engine=engine,
         )
     print_loads(console, [report])
     if report.rows_superseded:
@@ -475,9 +505,10 @@ def runs(
 @command()
 def serve(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file with `schedules`."),
+    key_file: Path | None = KEY_FILE,
 ) -> None:
     """Run the config's scheduled editions (e.g. quarterly and annual) until stopped."""
-    run_config = _checked("serve", config)
+    run_config = _checked("serve", config, key_file=key_file)
     from prefect import serve as prefect_serve
 
     from flows.pipeline import deployments
@@ -489,7 +520,7 @@ def serve(
         table.add_row(edition, schedule.cron, schedule.timezone)
     console.print(table)
     console.print("Serving; stop with Ctrl-C.")
-    prefect_serve(*deployments(run_config, config))
+    prefect_serve(*deployments(run_config, config, key_file))
 
 
 @command()
@@ -503,12 +534,20 @@ def templates(
         console.print(f"wrote {path}")
 
 
-def _checked(command: Any, config_path: Path, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """The command's config after the checks before Prefect (flows.preflight); warnings
-    are printed, problems raised (one line, exit 2)."""
+def _checked(
+    command: Any,
+    config_path: Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    key_file: Path | None = None,
+) -> RunConfig:
+    """The command's config after the checks before Prefect (flows.preflight); notes and
+    warnings are printed, problems raised (one line, exit 2)."""
     from flows.preflight import preflight
 
-    checked = preflight(command, config_path, overrides)
+    checked = preflight(command, config_path, overrides, key_file=key_file)
+    for note in checked.notes:
+        console.print(note, soft_wrap=True, highlight=False)
     for warning in checked.warnings:
         err.print(Text.assemble(("warning:", "yellow"), " ", warning), soft_wrap=True)
     return checked.config

@@ -19,7 +19,7 @@ from reports.disclosure import DisclosureRules
 from schemas.contract import ENTITIES
 from schemas.extras import ExtraKind, check_declarations, check_name
 from schemas.mapping import Mapping, load_mapping
-from schemas.pseudonym import DEMO_KEY, PseudonymKeyError, resolve_key
+from schemas.pseudonym import KeySource, PseudonymKeyError, key_source
 from schemas.validate import ContractError
 
 
@@ -151,22 +151,33 @@ class RunConfig(BaseModel):
         description="Export PNG images of the key charts with each edition (needs chromium).",
     )
     synthetic: bool = Field(
-        False, description="Data are synthetic: the report says so on every page."
+        False,
+        description="Data are synthetic: the report says so on every page; without a key "
+        "file, firm identifiers are pseudonymized with the public demo key.",
     )
     truth_dir: Path | None = Field(
         None, description="Demo only: folder with the planted true effects."
     )
     pseudonym_key_file: Path | None = Field(
         None,
-        description="File holding the key that pseudonymizes firm identifiers (keep it outside the repository).",
+        description="File holding the key that pseudonymizes firm identifiers (keep it "
+        "outside the repository). Wins over the environment and, for synthetic data, over "
+        "the demo key; `--key-file` wins over it.",
     )
 
-    def pseudonym_key(self) -> bytes:
-        """The key for firm pseudonyms: the public demo key for synthetic data only."""
-        if self.synthetic:
-            return DEMO_KEY
+    def key_source(self) -> KeySource:
+        """Where the run's pseudonymization key comes from (`schemas.pseudonym.key_source`):
+        the key file, else (synthetic data) the demo key, else the environment."""
         try:
-            return resolve_key(self.pseudonym_key_file)
+            return key_source(config_file=self.pseudonym_key_file, synthetic=self.synthetic)
+        except PseudonymKeyError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def pseudonym_key(self) -> bytes:
+        """The key itself. Read it where pseudonyms are made, in the task: never pass it to
+        a flow or a task, whose parameters Prefect stores."""
+        try:
+            return self.key_source().read()
         except PseudonymKeyError as exc:
             raise ConfigError(str(exc)) from None
 
@@ -235,7 +246,8 @@ def load_config(path: Path) -> RunConfig:
     base = path.parent.resolve()
     for key in ("warehouse", "out_dir", "truth_dir", "pseudonym_key_file"):
         if raw.get(key):
-            raw[key] = base / raw[key]
+            # `~/...` is the user's home (as the example config writes the key file)
+            raw[key] = base / Path(str(raw[key])).expanduser()
     for entity, source in (raw.get("sources") or {}).items():
         spec = source if isinstance(source, dict) else {"path": source}
         spec["path"] = base / spec["path"]

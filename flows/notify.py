@@ -9,6 +9,7 @@ import subprocess
 import urllib.request
 
 from flows.config import RunConfig
+from schemas.pseudonym import ENV_KEY
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def notify_failure(config: RunConfig, run_id: str, flow: str, message: str) -> N
     }
     if config.notify_command:
         env = {**os.environ, **{f"MES_EVAL_RUN_{k.upper()}": v for k, v in details.items()}}
+        env.pop(ENV_KEY, None)  # the hook needs no pseudonymization key: do not hand it one
         try:
             subprocess.run(config.notify_command, shell=True, env=env, timeout=60, check=True)
         except (OSError, subprocess.SubprocessError) as exc:

@@ -11,6 +11,11 @@
 Thin by design: each task is one call into `flows.steps`. A run holds the warehouse's
 writer lock from start to end, so two runs never interleave their writes. Transient
 failures (a source file still being written) are retried; data errors never are.
+
+No flow or task takes the pseudonymization key: Prefect stores parameters (and task
+inputs, results and logs) in its database, which anyone who can read it could use to
+reverse pseudonyms by hashing candidate tax numbers. They take what names the key (the
+config, a key file's path) and the steps read the key where they make pseudonyms.
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
 def ingest_flow(config: RunConfig, run_id: str) -> list[LoadReport]:
     """Validate and load every configured file, in the contract's load order."""
     logger = get_run_logger()
+    steps.check_pseudonym_key(config)  # another key than the warehouse's: nothing loads
     loads = []
     for entity in steps.entities_in_load_order(config):
         load = load_source(config, entity, run_id)
@@ -263,12 +269,15 @@ def publish_run(config: RunConfig, run_id: str | None = None) -> list[SiteResult
 
 
 @flow(name="scheduled-run")
-def scheduled_run(config_path: str, edition: str = "annual") -> str:
+def scheduled_run(config_path: str, edition: str = "annual", key_file: str | None = None) -> str:
     """A scheduled edition: reads the config file at run time, so edits take effect.
 
     A quarterly edition reports the last quarter ended before the run (unless the config
-    fixes the period); an annual one the configured period, else the last year of data."""
+    fixes the period); an annual one the configured period, else the last year of data.
+    `key_file` is `serve --key-file`: a path, which wins over the config's key file."""
     config = load_config(Path(config_path))
+    if key_file is not None:
+        config = config.model_copy(update={"pseudonym_key_file": Path(key_file)})
     schedule = config.schedules.get(edition)
     quarterly = schedule is not None and schedule.edition_period(edition) == "quarter"
     if schedule is not None and quarterly and config.period is None:
@@ -287,28 +296,34 @@ def ingest_file(
     entity: str,
     warehouse: Path,
     *,
-    key: bytes,
+    key_file: Path | None = None,
     sheet: str | None = None,
     mapping: Mapping | None = None,
     lock_wait_seconds: float = 0.0,
     engine: str = "auto",
 ) -> LoadReport:
-    """Validate and load one agency file into the warehouse."""
+    """Validate and load one agency file into the warehouse. The key is read inside, from
+    `key_file` or else the environment: the file's path is a parameter, the key is not."""
     with writer_lock(warehouse, wait_seconds=lock_wait_seconds):
         return steps.ingest_file(
-            path, entity, warehouse, key=key, sheet=sheet, mapping=mapping, engine=engine
+            path, entity, warehouse, key_file=key_file, sheet=sheet, mapping=mapping, engine=engine
         )
 
 
-def deployments(config: RunConfig, config_path: Path) -> list[Any]:
-    """One Prefect deployment per scheduled edition of the config, at most one run at a time."""
+def deployments(config: RunConfig, config_path: Path, key_file: Path | None = None) -> list[Any]:
+    """One Prefect deployment per scheduled edition of the config, at most one run at a time.
+
+    Its parameters name the config and the key file (`serve --key-file`), never the key."""
     from prefect.schedules import Cron
 
+    parameters: dict[str, Any] = {"config_path": str(config_path.resolve())}
+    if key_file is not None:
+        parameters["key_file"] = str(key_file.expanduser().resolve())
     return [
         scheduled_run.to_deployment(
             name=f"{edition}-edition",
             schedule=Cron(schedule.cron, timezone=schedule.timezone),
-            parameters={"config_path": str(config_path.resolve()), "edition": edition},
+            parameters={**parameters, "edition": edition},
             concurrency_limit=1,
             description=f"The {edition} edition of {config.title}",
             tags=["mes-eval", edition],

@@ -2,7 +2,9 @@
 
 Prefect's start-up alone takes 20 s or so, and a run then reads every file in full before
 it finds a typo. What can be checked cheaply is checked here, in the CLI, before Prefect
-is imported: the config and the pseudonym key; for each source, that the file exists, is
+is imported: the config; for the commands that load (`run`, `serve`), the pseudonym key
+(`key_source`: readable, long enough, and the one the warehouse's pseudonyms were made
+with, `warehouse.keys`); for each source, that the file exists, is
 readable and of a supported type, that its sheet exists, that its mapping loads and maps
 this entity, that its header has the contract's required columns (through the mapping)
 and that its declared encoding fits the bytes (on the first MB: `read_sample`); that a
@@ -35,9 +37,11 @@ from flows.config import ConfigError, RunConfig, Source, load_config
 from reports.period import Period, PeriodError, check_in_data
 from schemas.contract import ENTITIES
 from schemas.mapping import apply_mapping
+from schemas.pseudonym import PseudonymKeyError, key_source
 from schemas.readers import SourceFormat, check_path, read_sample
 from schemas.validate import ContractError, check_columns
 from warehouse.db import WarehouseError, connect, open_warehouse
+from warehouse.keys import check_warehouse_key
 
 Command = Literal["run", "evaluate", "audit", "report", "serve"]
 FIRST_QUARANTINED = 10  # quarantined rows a dry run shows per file
@@ -49,26 +53,35 @@ class Checked:
 
     config: RunConfig
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. which key source, of several set
 
 
 def preflight(
-    command: Command, config_path: Path, overrides: dict[str, Any] | None = None
+    command: Command,
+    config_path: Path,
+    overrides: dict[str, Any] | None = None,
+    *,
+    key_file: Path | None = None,
 ) -> Checked:
     """Every cheap check of `command`'s input; raises ConfigError, ContractError or
     PeriodError (one line) on the first problem.
 
     `overrides` are the command line's settings (period, languages, audience,
-    allow_period_outside_data), validated with the config. `run` and `serve` check the
-    sources (`serve` only warns about a file not there yet: it may arrive before the
-    schedule fires); `evaluate`, `audit` and `report` need a warehouse with data, and
-    `report` a completed run with estimates and a period within the data.
+    allow_period_outside_data), validated with the config; `key_file` is `--key-file`,
+    which wins over the config's key file (the config returned names it). `run` and
+    `serve` check the key and the sources (`serve` only warns about a file not there yet:
+    it may arrive before the schedule fires); `evaluate`, `audit` and `report` load
+    nothing, so need no key, but a warehouse with data, and `report` a completed run with
+    estimates and a period within the data.
     """
     config = load_config(config_path)
     if overrides:
         config = with_overrides(config, overrides)
-    config.pseudonym_key()  # ConfigError when there is no key
     warnings: list[str] = []
+    notes: list[str] = []
     if command in ("run", "serve"):
+        config, note = check_key(config, key_file)
+        notes += [note] if note else []
         check_outputs(config)
     if command == "run":
         check_sources(config)
@@ -87,7 +100,24 @@ def preflight(
             if years != "busy":  # a run holds the warehouse: the flow checks after the wait
                 check_in_data(Period.parse(config.period), years)
         check_warehouse(config, estimates=True)
-    return Checked(config, warnings)
+    return Checked(config, warnings, notes)
+
+
+def check_key(config: RunConfig, key_file: Path | None = None) -> tuple[RunConfig, str | None]:
+    """The key of a run that loads: there is one, it reads, and it is the warehouse's
+    (`warehouse.keys`). Returns the config with `key_file` (`--key-file`) in place of its
+    own, and the line that names the source used when several are set."""
+    try:
+        source = key_source(key_file, config.pseudonym_key_file, synthetic=config.synthetic)
+        key = source.read()
+    except PseudonymKeyError as exc:
+        raise ConfigError(str(exc)) from None
+    if key_file is not None:  # the run's tasks read the key from the config
+        config = config.model_copy(update={"pseudonym_key_file": key_file.expanduser().resolve()})
+    check_warehouse_key(
+        config.warehouse, key, source=source.describe(), where=shown(config.warehouse)
+    )
+    return config, source.note()
 
 
 def with_overrides(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:

@@ -17,8 +17,10 @@ from flows.config import RunConfig
 from reports.site import SiteResult, build_site
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping
+from schemas.pseudonym import resolve_key
 from schemas.validate import ContractError
 from warehouse.db import open_warehouse
+from warehouse.keys import check_key
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
 from warehouse.quality import (
@@ -94,8 +96,22 @@ def entities_in_load_order(config: RunConfig) -> list[str]:
     return [name for name in ENTITIES if name in config.sources]
 
 
+def check_pseudonym_key(config: RunConfig) -> None:
+    """Refuse a key other than the one the warehouse's pseudonyms were made with, before
+    the first file loads (a scheduled run has no checks before it; see warehouse.keys)."""
+    source = config.key_source()
+    with open_warehouse(config.warehouse) as con:
+        check_key(
+            con,
+            source.read(),
+            where=str(config.warehouse),
+            source=source.describe(),
+        )
+
+
 def ingest_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
-    """Validate and load the configured file of one entity."""
+    """Validate and load the configured file of one entity (the key is read here, in the
+    task, from the config's key source: it is never a task's parameter)."""
     source = config.sources[entity]
     if not source.path.exists():
         raise ContractError(f"{source.path}: file not found")
@@ -127,12 +143,16 @@ def ingest_file(
     entity: str,
     warehouse: Path,
     *,
-    key: bytes,
+    key_file: Path | None = None,
     sheet: str | None = None,
     mapping: Mapping | None = None,
     engine: str = "auto",
 ) -> LoadReport:
-    """Validate and load one file into the warehouse (the `mes-eval ingest` command)."""
+    """Validate and load one file into the warehouse (the `mes-eval ingest` command).
+
+    The key is read here from `key_file`, else the environment (`resolve_key`), so only
+    the file's path ever is a parameter of the flow that calls this."""
+    key = resolve_key(key_file)
     with open_warehouse(warehouse) as con:
         return load_file(con, path, entity, key=key, sheet=sheet, mapping=mapping, engine=engine)
 
