@@ -59,6 +59,7 @@ from schemas.extras import (
     extra_kinds,
 )
 from schemas.readers import SOURCE_FILE, SourceFormat, read_source, typed_mask
+from schemas.structure import BROKEN_LINES
 from schemas.validate import ROW, ContractError
 
 Kind = Literal["integer", "number", "date"]
@@ -240,7 +241,10 @@ def apply_mapping(
 
     out = frame.copy()
     out.attrs = {SOURCE_FILE: source}  # typed cells are consumed here
-    out = out.rename(columns={h: c for c, h in found.items() if h != c})
+    renames = {h: c for c, h in found.items() if h != c}
+    if BROKEN_LINES in frame.attrs:  # lines set aside by the reader, under the new names
+        out.attrs[BROKEN_LINES] = frame.attrs[BROKEN_LINES].renamed(renames)
+    out = out.rename(columns=renames)
     for name, value in mapping.constants.items():
         out[name] = value
     for name, codes in mapping.values.items():

@@ -53,6 +53,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from schemas.structure import (
+    BROKEN_LINES,
+    BrokenLines,
+    blank_lines,
+    find_broken_lines,
+    nothing_readable,
+    physical_lines,
+    split_line,
+)
 from schemas.validate import ROW, ContractError
 
 READERS = {
@@ -463,12 +472,39 @@ def _read_csv(path: Path, fmt: SourceFormat, fix_in: str | None, limit: int | No
     if cut and "\n" in text:
         text = text[: text.rindex("\n") + 1]  # a sample ends with a whole line
     delimiter = fmt.delimiter or (hint[1] if hint else None) or sniff_delimiter(text)
+    text, broken = _set_aside_broken_lines(text, delimiter, path.name)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     records: Iterable[tuple[int, Sequence[object]]] = enumerate(reader, start=1)
-    if cut:  # the last record of a sample may be cut inside a quoted field
+    if cut:  # the last record of a sample may be cut
         records = _all_but_last(records)
-    # a record spanning lines (quoted line breaks) is one spreadsheet row
-    return _build(path.name, records, strict_width=True)
+    # every record left is one line: its number is its line's (schemas.structure)
+    frame = _build(path.name, records, strict_width=True)
+    if broken.lines and frame.empty:
+        raise ContractError(nothing_readable(path.name, broken))
+    frame.attrs[BROKEN_LINES] = broken
+    return frame
+
+
+def _set_aside_broken_lines(text: str, delimiter: str, name: str) -> tuple[str, BrokenLines]:
+    """The text with its structurally broken lines blanked, and those lines
+    (`schemas.structure`). The header is the first line with a value."""
+    lines = physical_lines(text)
+    start = next((i for i, line in enumerate(lines) if line.strip(f"{delimiter} \t")), None)
+    if start is None:
+        return text, BrokenLines((), delimiter)
+    if lines[start].count('"') % 2:
+        raise ContractError(
+            f"{name}: the header (row {start + 1}) has an unbalanced quote; a header must be "
+            "one line"
+        )
+    header = split_line(lines[start], delimiter)
+    found = find_broken_lines(lines[start + 1 :], delimiter, header, first_row=start + 2)
+    names = tuple(_header_text(c, i) for i, c in enumerate(header))
+    if not found:
+        return text, BrokenLines(names, delimiter)
+    rows = {line.row for line in found}
+    kept = blank_lines(lines, rows, first_row=1)
+    return "\n".join(kept), BrokenLines(names, delimiter, tuple(found))
 
 
 def _all_but_last(

@@ -61,7 +61,8 @@ def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]
     )
     out["loads"] = con.execute(
         "select sequence, entity, source_file, content_sha256, rows_in, rows_loaded, "
-        "rows_quarantined, rows_superseded, extra_columns from meta.loads order by sequence"
+        "rows_quarantined, rows_superseded, extra_columns, key_fingerprint from meta.loads "
+        "order by sequence"
     ).fetchall()
     out["extra_columns"] = con.execute(
         f"select entity, column_name, kind, staging_name, {seq.format('declared_in_load_id')} "
@@ -423,7 +424,8 @@ def test_file_layouts_and_row_numbers(warehouses: dict[str, Any], tmp_path: Path
     for q in state["quarantine"]:
         numbers.setdefault(q[2], []).append(q[3])
     assert sorted(numbers["blank_lines.csv"]) == [5, 8]  # blank lines keep their numbers
-    assert sorted(numbers["quoted.csv"]) == [3]  # a record over two lines is one row
+    # a record over two lines is set aside as its two lines (2, 3); F2 is line 4
+    assert sorted(numbers["quoted.csv"]) == [2, 3, 4]
     assert "Región €" in [r[2] for r in state["firms"]]
     assert numbers["excel.csv"] == [3]  # the sep= line is not a row
 

@@ -19,7 +19,8 @@ def test_every_whitespace_character_at_either_edge_is_stripped_as_python_does(
     tmp_path: Path,
 ) -> None:
     cells = ["Biobío", "", "x", "é", "\u0301", "Maule\u0301", "\u200bMaule", "Los Ríos", "!", "~"]
-    for ws in bulk._WS:
+    # a line break inside a cell sets its line aside (schemas.structure, tests/test_structure.py)
+    for ws in (w for w in bulk._WS if w not in "\r\n"):
         cells += [f"{ws}Maule", f"Maule{ws}", f"{ws}Maule{ws}", ws, f"{ws}{ws}", f"{ws}é"]
     rows = [[f"F{i}", "CHL", cell, "1071", 1990] for i, cell in enumerate(cells)]
     rows.append(["\u3000F1\t", "CHL", "Maule", "1071", 1990])  # the key column too: duplicate

@@ -19,6 +19,7 @@ from schemas.mapping import (
     read_with_mapping,
 )
 from schemas.readers import SourceFormat, read_sample, read_source
+from schemas.structure import BROKEN_LINES
 from schemas.validate import ContractError, validate_rows
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "mappings"
@@ -257,14 +258,14 @@ def test_text_already_garbled_is_refused_whatever_the_encoding(tmp_path: Path) -
 
 
 def test_a_sample_reads_the_header_and_whole_rows_of_the_first_megabyte(tmp_path: Path) -> None:
-    # the sample ends inside a multi-byte character and inside a quoted line break
+    # the sample ends inside a multi-byte character and inside a quoted value
     path = tmp_path / "firms.csv"
-    row = '1,"Metalúrgica\nSão João",Ñuble\n'
+    row = '1,"Metalúrgica, São João",Ñuble\n'
     path.write_bytes(("firm_id,name,region\n" + row * 50_000).encode("utf-8"))
     for limit in range(4096, 4096 + 40):
         sample = read_sample(path, fmt=SourceFormat(encoding="utf-8"), limit=limit)
         assert list(sample.columns) == ["firm_id", "name", "region", "_row_number"]
-        assert len(sample) >= 100 and set(sample["name"]) == {"Metalúrgica\nSão João"}
+        assert len(sample) >= 100 and set(sample["name"]) == {"Metalúrgica, São João"}
         assert sample["_row_number"].tolist() == list(range(2, len(sample) + 2))
 
 
@@ -291,24 +292,42 @@ def test_an_excel_sep_line_sets_the_delimiter(tmp_path: Path) -> None:
     assert frame[["firm_id", "sales", "_row_number"]].values.tolist() == [["F1", "1,5", 2]]
 
 
-def test_quoted_fields_hold_delimiters_and_line_breaks(tmp_path: Path) -> None:
+def test_quoted_fields_hold_delimiters_and_quotes_and_lines_are_one_record(
+    tmp_path: Path,
+) -> None:
     text = (
         "firm_id;name;note\r\n"
         'F1;"Metalúrgica; Ltda.";"first line\r\nsecond line"\r\n'
         "\r\n"  # a blank line: skipped, but it still counts as a spreadsheet row
         'F2;"He said ""hi""";\r\n'
+        'F3;"Metal; Ltda.";ok\r\n'
     )
     frame = read_source(write(tmp_path / "firms.csv", text, encoding="cp1252"))
-    assert frame["name"].tolist() == ["Metalúrgica; Ltda.", 'He said "hi"']
-    assert frame["note"].tolist() == ["first line\r\nsecond line", None]
-    assert frame["_row_number"].tolist() == [2, 4]
+    assert frame["name"].tolist() == ['He said "hi"', "Metal; Ltda."]
+    assert frame["_row_number"].tolist() == [5, 6]
+    # the record over two lines is set aside as its two lines, each with its reason
+    broken = frame.attrs[BROKEN_LINES]
+    assert [(b.row, b.rule) for b in broken.lines] == [
+        (2, "unbalanced_quote"),
+        (3, "unbalanced_quote"),
+    ]
+    assert broken.lines[0].cells == ("F1", "Metalúrgica; Ltda.", "first line")
 
 
-def test_a_row_wider_than_the_header_is_a_one_line_error(tmp_path: Path) -> None:
+def test_rows_wider_or_narrower_than_the_header_are_set_aside(tmp_path: Path) -> None:
+    path = write(tmp_path / "outcomes.csv", "firm_id,year,sales\nF1,2020,1,5\nF2,2020\nF3,2020,7\n")
+    frame = read_source(path, fmt=SourceFormat(delimiter=","))
+    assert frame["firm_id"].tolist() == ["F3"]
+    broken = frame.attrs[BROKEN_LINES].lines
+    assert [(b.row, b.rule) for b in broken] == [(2, "too_many_fields"), (3, "too_few_fields")]
+    assert "4 values on the line, the header has 3 columns" in broken[0].reason
+
+
+def test_a_file_of_broken_rows_only_is_a_one_line_error(tmp_path: Path) -> None:
     path = write(tmp_path / "outcomes.csv", "firm_id,sales\nF1,1,5\n")
     with pytest.raises(ContractError) as error:
         read_source(path, fmt=SourceFormat(delimiter=","))
-    assert "row 2 has 3 values but the header has 2 columns" in one_line(error)
+    assert "no row of the file can be read; row 2: 3 values on the line" in one_line(error)
 
 
 def test_duplicate_headers_are_a_one_line_error(tmp_path: Path) -> None:

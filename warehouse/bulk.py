@@ -75,8 +75,13 @@ Known differences (the set of quarantined rows is the same):
   (pandas upcasts a column of failure cases that are all numbers);
 * a date outside 1677-2262 is not_a_date; the pandas path quarantines it the same way or
   rejects the whole file, depending on the column's other values;
-* a CSV row longer than the header with values in the extra cells, or an unterminated
-  quote, raises `ContractError` from DuckDB's message rather than the reader's.
+
+Broken lines are set aside as `schemas.structure` says, as by the pandas path (a stray
+quote, a wrong number of values, an oversized line): when the file holds a quote, its
+line and record counts differ, or DuckDB cannot read it, one Python pass checks every
+line, and a copy with the broken lines emptied (so every other record keeps its line
+number) is read instead. A file DuckDB cannot read with no broken line raises
+`BulkUnsupported`.
 `BulkUnsupported` (use `load_file`): a check the compiler does not know, dates with a
 time zone.
 
@@ -120,9 +125,18 @@ from schemas.readers import (
     check_unique_headers,
     sniff_delimiter,
 )
+from schemas.structure import (
+    MAX_VALUE_CHARS,
+    BrokenLines,
+    find_broken_lines,
+    nothing_readable,
+    quarantine_records,
+    split_line,
+)
 from schemas.validate import ROW_RULE_COLUMNS, ContractError, check_columns, describe_rule
 from warehouse.db import quote_ident, transaction
 from warehouse.extras import add_declared
+from warehouse.keys import check_key, record_key
 from warehouse.load import (
     REFERENCE_RULES,
     LoadReport,
@@ -398,16 +412,18 @@ class FileScan:
     sha256: str
     lines: int  # physical lines, a last line without a line break included
     trailing_blank: int  # empty lines at the very end (they number no record)
+    quotes: int = 0  # quote characters: any may be a stray one (schemas.structure)
 
 
 def scan_file(path: Path) -> FileScan:
     """Hash the file (same digest as `warehouse.load.file_sha256`) and count its lines."""
     digest = hashlib.sha256()
-    newlines, size, tail = 0, 0, b""
+    newlines, size, tail, quotes = 0, 0, b"", 0
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
             newlines += chunk.count(b"\n")
+            quotes += chunk.count(b'"')
             size += len(chunk)
             tail = (tail + chunk)[-4096:]
     ends_in_newline = tail.endswith(b"\n")
@@ -415,7 +431,7 @@ def scan_file(path: Path) -> FileScan:
     terminators = tail[len(stripped) :].count(b"\n")
     blank = max(terminators - 1, 0) if stripped or len(tail) < 4096 else 0
     lines = newlines + (0 if ends_in_newline or size == 0 else 1)
-    return FileScan(digest.hexdigest(), lines, blank)
+    return FileScan(digest.hexdigest(), lines, blank, quotes)
 
 
 @dataclass(frozen=True)
@@ -505,6 +521,44 @@ def transcode(path: Path, encoding: str | None, name: str, out_dir: Path) -> Pat
     raise AssertionError("unreachable: latin-1 decodes any byte")  # pragma: no cover
 
 
+def broken_lines(layout: CsvLayout) -> BrokenLines:
+    """The lines of the file that `schemas.structure` sets aside, numbered as
+    `schemas.readers` numbers them (Excel's sep= line not counted)."""
+    with open(layout.path, encoding="utf-8-sig", newline="") as handle:
+        if layout.has_hint:
+            handle.readline()
+        lines = (line.rstrip("\r\n") for line in handle)
+        header: list[str] = []
+        for number, line in enumerate(lines, start=1):
+            if number == layout.header_row:
+                if layout.header_lines != 1 or line.count('"') % 2:
+                    raise ContractError(
+                        f"{layout.path.name}: the header (row {number}) has an unbalanced "
+                        "quote; a header must be one line"
+                    )
+                header = split_line(line, layout.delimiter)
+                break
+        found = find_broken_lines(lines, layout.delimiter, header, first_row=layout.header_row + 1)
+    return BrokenLines(layout.names, layout.delimiter, tuple(found))
+
+
+def without_lines(layout: CsvLayout, broken: BrokenLines, out_dir: Path) -> Path:
+    """A UTF-8 copy of the file with the broken lines emptied: every other record keeps
+    its line, so its number. Line breaks become \n: DuckDB refuses a file that mixes
+    them, and a lone \r inside a broken line is a line break to Python's csv module."""
+    rows = {line.row for line in broken.lines}
+    out = out_dir / "source-without-broken-lines.csv"
+    with (
+        open(layout.path, encoding="utf-8-sig", newline="") as src,
+        open(out, "w", encoding="utf-8", newline="") as dst,
+    ):
+        if layout.has_hint:
+            dst.write(src.readline().rstrip("\r\n") + "\n")
+        for number, line in enumerate(src, start=1):
+            dst.write("\n" if number in rows else line.rstrip("\r\n") + "\n")
+    return out
+
+
 def record_numbers(layout: CsvLayout) -> array[int]:
     """Spreadsheet row of every record DuckDB returns, by one pass of Python's csv module
     (only used when blank lines or quoted line breaks make line and record counts differ)."""
@@ -544,6 +598,7 @@ def bulk_load_csv(
     path = Path(path)
     if entity not in ENTITIES:
         raise ContractError(f"{path.name}: unknown entity '{entity}'")
+    check_key(con, key, where=path.name, entity=entity)  # another key: refused
     extras = source_extras(con, path, entity, extra_columns, None)
     plan = compile_contract(entity, extras)
     fmt = SourceFormat(delimiter=delimiter, encoding=encoding)
@@ -758,6 +813,7 @@ class _BulkLoad:
         self.entity = plan.entity
         self.extras = dict(plan.extras)
         self.parallel = True
+        self.broken = BrokenLines((), ",")  # lines set aside by the structural check
 
     # ---- orchestration
 
@@ -769,22 +825,39 @@ class _BulkLoad:
             source = transcode(self.path, fmt.encoding, self.name, work)
         try:
             layout = self._layout(source, fmt)
-            stage, records = self._stage_any(layout)
+            stage, records, unreadable = self._stage_or_error(layout)
         except (_NotUtf8, _DuckUnicode):
             if source != self.path:  # pragma: no cover - the copy is written as UTF-8
                 raise ContractError(f"{self.name}: cannot read the transcoded copy") from None
             source = transcode(self.path, None, self.name, work)
             self.clock.lap("transcode")
             layout = self._layout(source, fmt)
-            stage, records = self._stage_any(layout)
+            stage, records, unreadable = self._stage_or_error(layout)
         self.clock.lap("scan to staging table")
         present = [c for c in self.plan.columns if c.name in layout.names]
-        lookups = self._lookups(stage, present)
+        lookups = self._lookups(stage, present) if unreadable is None else {}
         scan = hashing.result()
         self.clock.lap("hash (rest)")
         seen = already_loaded(self.con, self.entity, self.name, scan.sha256, self.extras)
         if seen is not None:
             return seen
+        data_lines = scan.lines - scan.trailing_blank - layout.skip - layout.header_lines
+        if unreadable is not None or scan.quotes or records != data_lines:
+            # a quote may be stray, and a record may span lines: every line on its own
+            self.broken = broken_lines(layout)
+            self.clock.lap("structural check by line")
+            if self.broken.lines:
+                source = without_lines(layout, self.broken, work)
+                layout = self._layout(source, fmt)
+                if stage:
+                    self.con.execute(f"drop table {stage}")
+                stage, records = self._stage_any(layout)
+                if not records:
+                    raise ContractError(nothing_readable(self.name, self.broken))
+                lookups = self._lookups(stage, present)
+                self.clock.lap("scan without the broken lines")
+            elif unreadable is not None:  # no broken line: the pandas path may read it
+                raise BulkUnsupported(str(unreadable))
         rows = self._row_numbers(layout, records, scan)
         typed = self._typed(stage, present, lookups, rows)
         self.con.execute(f"drop table {stage}")
@@ -811,7 +884,7 @@ class _BulkLoad:
         return (
             f"read_csv({params.add(str(layout.path))}, header = true, auto_detect = false, "
             f"delim = {params.add(layout.delimiter)}, quote = '\"', escape = '\"', "
-            f"skip = {params.add(layout.skip)}, null_padding = true, columns = {columns}, {sizes})"
+            f"skip = {params.add(layout.skip)}, null_padding = false, columns = {columns}, {sizes})"
         )
 
     def _read_error(self, exc: duckdb.Error) -> Exception:
@@ -825,6 +898,15 @@ class _BulkLoad:
         return exc
 
     # ---- 1. one scan of the CSV into a staging table
+
+    def _stage_or_error(self, layout: CsvLayout) -> tuple[str, int, ContractError | None]:
+        """`_stage_any`, or the error DuckDB's reader gave: perhaps a broken line, which
+        the structural check (after the hash) sets aside before reading again."""
+        try:
+            stage, records = self._stage_any(layout)
+        except ContractError as exc:
+            return "", 0, exc
+        return stage, records, None
 
     def _stage_any(self, layout: CsvLayout) -> tuple[str, int]:
         try:
@@ -1400,7 +1482,17 @@ class _BulkLoad:
         counts = self.con.execute(
             f"select count(*) filter (where not _blank), count(*) filter (where {VALID}) from {typed}"
         ).fetchall()[0]
-        rows_in, rows_loaded = int(counts[0]), int(counts[1])
+        if self.broken.lines:  # set aside before the scan: each its own row, quarantined
+            lines = quarantine_records(
+                self.broken, lambda ids: pd.Series(pseudonyms(list(ids.astype(str)), self.key))
+            )
+            lines["row_number"] = lines["row_number"].astype("int64")
+            broken = self.ws.register("broken", pa.Table.from_pandas(lines, preserve_index=False))
+            self.con.execute(
+                f"insert into {records} select row_number, column_name, rule, value, reason "
+                f"from {broken}"
+            ).fetchall()
+        rows_in, rows_loaded = int(counts[0]) + len(self.broken.lines), int(counts[1])
         rows_quarantined = int(
             self.con.execute(f"select count(distinct row_number) from {records}").fetchall()[0][0]
         )
@@ -1419,7 +1511,7 @@ class _BulkLoad:
             self.con.execute(
                 "insert into meta.quarantine (load_id, entity, source_file, row_number, "
                 "column_name, rule, value, reason) select ?, ?, ?, row_number, column_name, "
-                f"rule, value, reason from {records}",
+                f"rule, {_shortened('value')}, reason from {records}",
                 [load_id, self.entity, self.name],
             ).fetchall()
             report = LoadReport(
@@ -1433,6 +1525,7 @@ class _BulkLoad:
                 rows_superseded=superseded,
             )
             record_load(self.con, report, run_id, self.extras)
+            record_key(self.con, load_id, self.entity, self.key)
         self.clock.lap("commit")
         return report
 
@@ -1544,6 +1637,15 @@ def _date_lookup(values: list[str], column: ColumnPlan) -> pa.Table:
 
 
 # --- SQL text helpers ---------------------------------------------------------------------
+
+
+def _shortened(column: str) -> str:
+    """SQL of `schemas.structure.shorten`: a value cut to MAX_VALUE_CHARS, with an ellipsis."""
+    cut = MAX_VALUE_CHARS - 1
+    return (
+        f"case when length({column}) > {MAX_VALUE_CHARS} "
+        f"then left({column}, {cut}) || '…' else {column} end"
+    )
 
 
 def _lit(text: str) -> str:

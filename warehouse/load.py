@@ -35,9 +35,11 @@ from schemas.extras import ExtraColumnError, merge_extra_columns
 from schemas.mapping import Mapping, read_with_mapping
 from schemas.pseudonym import pseudonymize
 from schemas.readers import READERS, read_source
+from schemas.structure import BROKEN_LINES, BrokenLines, quarantine_records, shorten
 from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
 from warehouse.db import quote_ident, transaction
 from warehouse.extras import add_declared, check_declared
+from warehouse.keys import check_key, record_key
 
 REFERENCE_RULES = {"firms": "unknown_firm", "programs": "unknown_program"}
 RULES = resources.files("warehouse") / "rules"
@@ -153,14 +155,32 @@ def prepare_load(
     declared extra columns (`schemas.extras`), validated like contract columns."""
     if mapping is not None and mapping.entity != entity:
         raise ContractError(f"{mapping.origin}: maps {mapping.entity}, not {entity}")
+    check_key(con, key, where=Path(path).name, entity=entity)  # another key: refused
     extras = source_extras(con, path, entity, extra_columns, mapping)
     frame = (
         read_with_mapping(path, mapping, sheet=sheet) if mapping else read_source(path, sheet=sheet)
     )
+    broken = frame.attrs.get(BROKEN_LINES)
     if "firm_id" in frame.columns:
         frame["firm_id"] = pseudonymize(frame["firm_id"], key)
     checked = check_references(con, validate_rows(frame, entity, path.name, extras), entity)
-    return check_rules(con, checked, entity)
+    return with_broken_lines(check_rules(con, checked, entity), broken, key)
+
+
+def with_broken_lines(
+    checked: RowValidation, broken: BrokenLines | None, key: bytes
+) -> RowValidation:
+    """The lines the reader set aside (`schemas.structure`) added to the quarantine: they
+    count among the rows in, each with its line number and reason."""
+    if broken is None or not broken.lines:
+        return checked
+    records = quarantine_records(broken, lambda ids: pseudonymize(ids, key))
+    quarantine = pd.concat([checked.quarantine, records], ignore_index=True)
+    return RowValidation(
+        valid=checked.valid,
+        quarantine=quarantine[QUARANTINE_COLUMNS],
+        rows_in=checked.rows_in + len(broken.lines),
+    )
 
 
 def entity_rules(entity: str) -> list[tuple[str, str, str]]:
@@ -263,6 +283,7 @@ def load_file(
     result; under "auto" a file the bulk path does not support falls back to pandas.
     `extra_columns` ({name: kind}, `schemas.extras`) are the source's declared extras."""
     path = Path(path)
+    check_key(con, key, where=path.name, entity=entity)  # before any skip or quarantine
     if choose_engine(path, engine, mapping=mapping) == "duckdb":
         from warehouse.bulk import BulkUnsupported, bulk_load_csv  # bulk imports this module
 
@@ -287,7 +308,12 @@ def load_file(
     )
     load_id = uuid.uuid4().hex
     rows = checked.valid.rename(columns={ROW: "_row_number"}).assign(_load_id=load_id)
-    quarantine = checked.quarantine.assign(load_id=load_id, entity=entity, source_file=path.name)
+    quarantine = checked.quarantine.assign(
+        load_id=load_id,
+        entity=entity,
+        source_file=path.name,
+        value=checked.quarantine["value"].map(shorten),  # never a whole runaway cell
+    )
     table = f"raw.{quote_ident(entity)}"
     con.register("incoming_rows", rows)
     con.register("incoming_quarantine", quarantine)
@@ -308,6 +334,7 @@ def load_file(
                 rows_superseded=superseded,
             )
             record_load(con, report, run_id, extras)
+            record_key(con, load_id, entity, key)
     finally:
         con.unregister("incoming_rows")
         con.unregister("incoming_quarantine")
