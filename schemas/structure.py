@@ -39,6 +39,7 @@ MAX_LINE_CHARS = 100_000  # no register line is this long; a runaway field is
 MAX_VALUE_CHARS = 200  # of a quarantined value: enough to find it, never a whole file
 BROKEN_LINES = "broken_lines"  # frame.attrs key: the file's `BrokenLines`
 IDENTIFIER_COLUMNS = ("firm_id",)
+MIN_ID_CHARS = 4  # shorter texts are not tax numbers: not searched for inside a cell
 # what ends a line in a CSV file (str.splitlines also splits at \x0b, \x85, \u2028...)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # pseudonymized at ingest: never stored raw
 
@@ -160,9 +161,12 @@ def quarantine_records(broken: BrokenLines, pseudonymize: object | None = None) 
     lines. `pseudonymize(series) -> series` replaces identifiers (None: a placeholder).
 
     Under an identifier column the cell is pseudonymized wherever it appears in the line.
-    A broken line's cells may be shifted (a stray quote swallows delimiters), so the cell
-    under the identifier column is taken both as the csv module parses the line and as a
-    plain split at the delimiter would give it; the text is then cut to MAX_VALUE_CHARS.
+    A broken line's cells may be shifted (a stray quote swallows delimiters, a missing or
+    extra one moves the cells after it), so the cells are taken both as the csv module
+    parses the line and as a plain split at the delimiter gives them, and every cell as
+    many positions right (left) of the identifier column as the line has cells too many
+    (too few) is pseudonymized too (a neighbour may be hidden with it: the row number finds the line
+    in the agency's file). The text is then cut to MAX_VALUE_CHARS.
     """
     columns = ["row_number", "column_name", "rule", "value", "reason"]
     if not broken.lines:
@@ -170,14 +174,29 @@ def quarantine_records(broken: BrokenLines, pseudonymize: object | None = None) 
     ids = [i for i, h in enumerate(broken.header) if h in IDENTIFIER_COLUMNS]
     values = []
     for line in broken.lines:
-        text = broken.delimiter.join(line.cells)
-        plain = text.split(broken.delimiter)
-        found = {
-            c[i].strip().strip('"').strip() for c in (line.cells, plain) for i in ids if i < len(c)
-        }
-        for raw in sorted((v for v in found if v), key=len, reverse=True):
-            text = text.replace(raw, _pseudonym(raw, pseudonymize))
-        values.append(shorten(text))
+        plain = broken.delimiter.join(line.cells).split(broken.delimiter)
+        found = set()
+        for cells in (line.cells, plain):
+            # a missing delimiter before the identifier moves it left by as many cells as
+            # the line lacks, an extra one right by as many as it has too many
+            shift = len(cells) - len(broken.header)
+            for i in ids:
+                low, high = (i + shift, i) if shift < 0 else (i, i + shift)
+                for k in range(max(low, 0), min(high + 1, len(cells))):
+                    found.add(cells[k].strip().strip('"').strip())
+        found.discard("")
+        hidden = {raw: _pseudonym(raw, pseudonymize) for raw in found}
+        cells = []
+        for cell in line.cells:
+            key = cell.strip().strip('"').strip()
+            if key in hidden:
+                cell = hidden[key]
+            else:  # a cell that swallowed its neighbours (a stray quote) may hold one
+                for raw in sorted(hidden, key=len, reverse=True):
+                    if len(raw) >= MIN_ID_CHARS:
+                        cell = cell.replace(raw, hidden[raw])
+            cells.append(cell)
+        values.append(shorten(broken.delimiter.join(cells)))
     return pd.DataFrame(
         {
             "row_number": [line.row for line in broken.lines],
