@@ -59,6 +59,16 @@ class DisclosureRules(BaseModel):
         le=1.0,
         description="Largest share of a sum those firms may hold before it is suppressed.",
     )
+    protection: float = Field(
+        0.10,
+        ge=0.0,
+        lt=1.0,
+        description=(
+            "Share of a suppressed cell's value by which its feasible interval, as an "
+            "attacker can compute it from the published tables, must extend on either side "
+            "(reports.audit)."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,8 @@ class Protected:
     suppressed: pd.DataFrame
     applied: bool
     log: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LOG_COLUMNS))
+    # (row position, column) -> rule of every suppressed cell (what the audit protects)
+    reasons: dict[tuple[int, str], str] = field(default_factory=dict)
 
     def published(self, table_id: str | None = None) -> Published:
         """The table without its helper columns."""
@@ -369,7 +381,74 @@ def protect(
     if len(reason_log):
         log = pd.concat([log, reason_log], ignore_index=True) if len(log) else reason_log
     mask_frame = pd.DataFrame(masks, index=df.index)
-    return Protected(spec, df, mask_frame, apply, log)
+    return Protected(spec, df, mask_frame, apply, log, reasons)
+
+
+# --- shares of counts ---------------------------------------------------------------------
+
+SHARE_DIGITS = 2  # a share is published to whole percent
+
+
+def protect_shares(
+    table: Published,
+    keys: Sequence[str],
+    rules: DisclosureRules,
+    *,
+    apply: bool,
+    value: str = "value",
+    numerator: str = "numerator",
+    denominator: str = "denominator",
+    unit: str = "unit",
+) -> tuple[Published, pd.DataFrame]:
+    """Shares (`unit` "share") published to whole percent, and withheld where even that
+    pins a count under the threshold.
+
+    A share printed to 16 digits is an exact fraction: anyone who knows or guesses its
+    denominator reads its numerator, however small. Rounded to whole percent, the share
+    only says that the numerator lies in an interval of about denominator / 100 counts.
+    The numerator and its complement (denominator - numerator: the rows missing, failing,
+    not answering) are the counts a share can reveal; where one of them is under
+    `min_firms` and every numerator consistent with the rounded share keeps it under
+    `min_firms`, the share is suppressed (rule min_firms) like the count itself. Internal
+    editions flag such shares (the log, applied false) and keep every digit.
+    """
+    frame = table.values
+    if frame.empty or value not in frame or numerator not in frame or denominator not in frame:
+        return table, pd.DataFrame(columns=LOG_COLUMNS)
+    k = rules.min_firms
+    share = (frame[unit] == "share").to_numpy() if unit in frame else np.ones(len(frame), bool)
+    v = _numeric(frame, value)
+    n = _numeric(frame, numerator)
+    d = _numeric(frame, denominator)
+    rounded = np.round(v, SHARE_DIGITS)
+    half = 0.5 * 10.0**-SHARE_DIGITS
+    with np.errstate(invalid="ignore"):
+        # counts consistent with the rounded share, assuming the denominator known
+        most_numerator = np.floor(d * (rounded + half) + 1e-9)
+        most_complement = np.floor(d * (1 - rounded + half) + 1e-9)
+        small_numerator = (n > 0) & (n < k) & (most_numerator < k)
+        small_complement = (d - n > 0) & (d - n < k) & (most_complement < k)
+    hide = share & ~np.isnan(v) & (small_numerator | small_complement)
+    out = frame.copy()
+    if apply:
+        out[value] = np.where(share & ~np.isnan(v), rounded, v)
+    suppressed = table.suppressed.copy()
+    suppressed[value] = hide
+    ids = row_keys(frame, keys) if hide.any() else []
+    log = pd.DataFrame(
+        [
+            {
+                "table": table.table_id,
+                "row": ids[i],
+                "column": value,
+                "rule": MIN_FIRMS,
+                "applied": apply,
+            }
+            for i in np.flatnonzero(hide)
+        ],
+        columns=LOG_COLUMNS,
+    )
+    return Published(table.table_id, out, suppressed, table.applied), log
 
 
 # --- counts inside the reasons of figures not estimated ----------------------------------

@@ -144,8 +144,17 @@ def json_rows(table: Published, t: Translator | None = None) -> list[dict[str, A
 def dump_json(document: object, path: Path) -> Path:
     """Write JSON that any parser reads: `allow_nan=False` refuses NaN and Infinity, which
     are not JSON (callers turn them into null or words first)."""
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False), "utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False, default=_scalar)
+    path.write_text(text, "utf-8")
     return path
+
+
+def _scalar(value: object) -> object:
+    """numpy's integers, floats and booleans as Python's (a count computed with numpy is
+    still a count); anything else is refused as json would."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def write_json(table: Published, path: Path, t: Translator) -> Path:

@@ -995,6 +995,47 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Ninguna celda requirió supresión en esta edición.",
         "Nenhuma célula precisou ser suprimida nesta edição.",
     ),
+    "method.audit": (
+        "Protection audit",
+        "Auditoría de la protección",
+        "Auditoria da proteção",
+    ),
+    "method.audit_text": (
+        "Suppression is checked the way an attacker would undo it. From every published figure, the sums that tie the tables together (years, groups and programs to their totals; quarantined rows to their entity) and the fact that counts and money are never negative, a linear program computes the range each suppressed figure could take. Each range must reach at least {p}% of the figure on either side; a count under {k} must also look like it could be {k} or more, and a sum held over {share}% by its largest firms like one they would not dominate. Where a range falls short, further figures are suppressed until all pass. The certificate lists every audited figure and whether it passes, not the range itself.",
+        "La supresión se verifica como la desharía un atacante. A partir de cada cifra publicada, de las sumas que enlazan las tablas (años, grupos y programas con sus totales; filas en cuarentena con su entidad) y de que los conteos y el dinero nunca son negativos, un programa lineal calcula el rango que podría tomar cada cifra suprimida. Cada rango debe alcanzar al menos el {p}% de la cifra hacia ambos lados; un conteo menor que {k} debe además poder ser {k} o más, y una suma concentrada en más del {share}% en sus mayores empresas, una que estas no dominarían. Donde un rango no alcanza, se suprimen más cifras hasta que todas cumplen. El certificado lista cada cifra auditada y si cumple, no el rango.",
+        "A supressão é verificada como um atacante a desfaria. A partir de cada número publicado, das somas que ligam as tabelas (anos, grupos e programas a seus totais; linhas em quarentena à sua entidade) e de que contagens e dinheiro nunca são negativos, um programa linear calcula o intervalo que cada número suprimido poderia assumir. Cada intervalo deve alcançar pelo menos {p}% do número para ambos os lados; uma contagem menor que {k} deve também poder ser {k} ou mais, e uma soma concentrada em mais de {share}% em suas maiores empresas, uma que elas não dominariam. Onde um intervalo não alcança, mais números são suprimidos até que todos passem. O certificado lista cada número auditado e se passa, não o intervalo.",
+    ),
+    "audit.tables": ("Tables audited", "Tablas auditadas", "Tabelas auditadas"),
+    "audit.suppressed": (
+        "Cells suppressed in them",
+        "Celdas suprimidas en ellas",
+        "Células suprimidas nelas",
+    ),
+    "audit.added": (
+        "Of which suppressed by the audit",
+        "De ellas, suprimidas por la auditoría",
+        "Das quais suprimidas pela auditoria",
+    ),
+    "audit.audited": (
+        "Sensitive cells audited",
+        "Celdas sensibles auditadas",
+        "Células sensíveis auditadas",
+    ),
+    "audit.passing": (
+        "Meeting their required protection",
+        "Que cumplen la protección requerida",
+        "Que atendem à proteção exigida",
+    ),
+    "audit.pass": (
+        "Every audited cell's range is at least its required protection.",
+        "El rango de cada celda auditada alcanza al menos la protección requerida.",
+        "O intervalo de cada célula auditada alcança pelo menos a proteção exigida.",
+    ),
+    "audit.fail": (
+        "{n} audited cells fall short of their required protection.",
+        "{n} celdas auditadas no alcanzan la protección requerida.",
+        "{n} células auditadas não alcançam a proteção exigida.",
+    ),
     "method.editions": (
         "Editions and traceability",
         "Ediciones y trazabilidad",

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
 from evaluation.roi import SCALE_CHOICES
 from reports import figures, scales, tables
+from reports.audit import Certificate
 from reports.disclosure import DERIVED, DOMINANCE, MIN_FIRMS, SECONDARY, DisclosureRules, Published
 from reports.i18n import Translator
 from reports.inputs import SiteInputs
@@ -862,11 +864,21 @@ def quality_context(
             )
             if (overall["dimension"] == d).any()
         ]
+        hidden = (
+            scorecard.suppressed["value"].to_numpy(dtype=bool)
+            if public and "value" in scorecard.suppressed
+            else np.zeros(len(sc), dtype=bool)
+        )
+        # public shares are whole percents (reports.disclosure.protect_shares)
+        digits = 0 if public else 1
         summary = {
             "headers": [t("col.entity")] + [t(f"quality.{d}") for d in dims],
             "rows": [
                 [t.code("entity", entity)]
-                + [_quality_value(rows.loc[rows["dimension"] == d], t) for d in dims]
+                + [
+                    _quality_value(rows.loc[rows["dimension"] == d], t, hidden, digits)
+                    for d in dims
+                ]
                 for entity, rows in overall.groupby("entity", sort=True)
             ],
         }
@@ -885,7 +897,7 @@ def quality_context(
                 Col("entity", t("col.entity"), fmt.code("entity"), numeric=False),
                 Col("dimension", t("col.quality_dimension"), fmt.code("quality"), numeric=False),
                 Col("detail", t("col.detail"), _detail, numeric=False, identifier=True),
-                Col("value", t("col.setting"), fmt.number(3)),
+                Col("value", t("col.setting"), fmt.number(2 if public else 3)),
             ],
             t,
             keys=tables.SCORECARD.keys,
@@ -951,13 +963,15 @@ def quality_context(
     }
 
 
-def _quality_value(rows: pd.DataFrame, t: Translator) -> str:
+def _quality_value(rows: pd.DataFrame, t: Translator, hidden: np.ndarray, digits: int) -> str:
     if rows.empty:
         return t("sym.missing")
+    if hidden[rows.index[0]]:
+        return t("sym.suppressed")
     value, unit = rows["value"].iloc[0], rows["unit"].iloc[0]
     if unit == "days":
         return t.num(value, 0)
-    return t.num(100 * float(value), 1) + "%" if pd.notna(value) else t("sym.missing")
+    return t.num(100 * float(value), digits) + "%" if pd.notna(value) else t("sym.missing")
 
 
 def methodology_context(
@@ -1033,11 +1047,42 @@ def methodology_context(
         # why a return figure is on its scale: every code, as pages show it
         "scale_choices": [(code, scales.choice_text(code, t)) for code in SCALE_CHOICES],
         "disclosure_summary": summary,
+        "protection": protection_view(published.certificate, t, rules),
         "parameters": parameters,
         # every reason a page may show, so that a reader can look any of them up
         "statuses": statuses(t),
         "reasons": catalogue(t),
         "reasons_note": t("method.reasons_list", k=rules.min_firms),
+    }
+
+
+def protection_view(
+    certificate: Certificate | None, t: Translator, rules: DisclosureRules
+) -> dict[str, Any] | None:
+    """The disclosure audit in words for the methodology page: what was audited, how many
+    cells are suppressed, how many primary cells meet their protection. Counts only:
+    like `protection.json` of a public edition, no cell's ratio (it would give its value
+    away to anyone who computes the interval)."""
+    if certificate is None:
+        return None
+    n = len(certificate.findings)
+    passing = sum(f.passes for f in certificate.findings)
+    return {
+        "text": t(
+            "method.audit_text",
+            p=t.num(100 * rules.protection),
+            k=rules.min_firms,
+            share=t.num(100 * rules.dominance_share),
+        ),
+        "rows": [
+            (t("audit.tables"), ", ".join(t(f"table.{x}") for x in certificate.tables)),
+            (t("audit.suppressed"), t.num(certificate.suppressed)),
+            (t("audit.added"), t.num(certificate.added)),
+            (t("audit.audited"), t.num(n)),
+            (t("audit.passing"), t.num(passing)),
+        ],
+        "verdict": t("audit.pass" if certificate.passes else "audit.fail", n=n - passing),
+        "passes": certificate.passes,
     }
 
 

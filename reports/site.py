@@ -40,7 +40,7 @@ from reports.editions import (
     previous_edition,
     restatement,
 )
-from reports.export import write_log, write_tables
+from reports.export import dump_json, write_log, write_tables
 from reports.i18n import PLOTLY_LOCALES, Lang, Translator
 from reports.images import export_images
 from reports.inputs import SiteInputs, outcome_labels, read_site_inputs
@@ -52,6 +52,7 @@ from reports.views import Formats
 __all__ = ["SiteResult", "build_site"]
 
 TEMPLATES = resources.files("reports") / "templates"
+PROTECTION = "protection.json"  # the disclosure audit's certificate
 Audience = Literal["public", "internal"]
 
 
@@ -267,6 +268,13 @@ def _write_edition(
     )
     # spreadsheet-safe CSV, valid JSON (reports.export.write_log)
     write_log(log, folder / "suppression_log.csv", folder / "suppression_log.json")
+    certificate = published.certificate
+    if certificate is not None:
+        # the disclosure audit's certificate (reports.audit); a public one without ratios
+        dump_json(certificate.as_json(public=public), folder / PROTECTION)
+        if not certificate.passes:
+            failing = sum(not f.passes for f in certificate.findings)
+            messages.append(f"disclosure audit: {failing} cell(s) below their protection")
 
     # the comparison record of the next edition; valid JSON (an infinite figure is the word
     # "unbounded", reports.editions._jsonable)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.impact import ESTIMATOR, HEADLINE_OUTCOMES, MATCHING_ESTIMATOR, OUTCOMES
+from reports.audit import Certificate, protect_edition
 from reports.disclosure import (
     LOG_COLUMNS,
     DisclosureRules,
@@ -31,6 +32,7 @@ from reports.disclosure import (
     contributions,
     protect,
     protect_reasons,
+    protect_shares,
 )
 from reports.inputs import SiteInputs
 from reports.scales import benchmark_kind
@@ -651,7 +653,8 @@ CLAIMS = TableSpec(
     measures=(
         Measure("beneficiaries", "count"),
         Measure("respondents", "count"),
-        Measure("response_rate", "derived", depends=("respondents",)),
+        # respondents / beneficiaries: either count could be recovered from the other
+        Measure("response_rate", "derived", depends=("respondents", "beneficiaries")),
         Measure("compared", "count"),
         Measure("share_above", "estimate", firms="_compared_firms"),
         Measure("share_ci_low", "derived", depends=("share_above",)),
@@ -912,29 +915,39 @@ LOADS = TableSpec(
 
 @dataclass(frozen=True)
 class SiteTables:
-    """An edition's published tables and the log of every suppressed cell."""
+    """An edition's published tables, the log of every suppressed cell and the certificate
+    of the disclosure audit (`reports.audit`)."""
 
     tables: dict[str, Published]
     log: pd.DataFrame
+    certificate: Certificate | None = None
 
 
 def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) -> SiteTables:
-    """Build and protect every table of the edition, in the order links between them need."""
+    """Build and protect every table of the edition, in the order links between them need;
+    the additive tables are then audited together (`reports.audit.protect_edition`), which
+    hides more where the rules' suppression would let a hidden cell be bounded too closely."""
     top = rules.dominance_top
-    protected: list[Protected] = []
+    protected: dict[str, Protected] = {}
     logs: list[pd.DataFrame] = []
 
-    def add(frame: pd.DataFrame, spec: TableSpec) -> Protected:
+    def add(frame: pd.DataFrame, spec: TableSpec, name: str | None = None) -> Protected:
         done = protect(frame, spec, rules, apply=public)
-        protected.append(done)
+        protected[name or spec.table_id] = done
         return done
+
+    # the tables an attacker can add up, protected together before anything is published
+    add(portfolio(inputs, top), _portfolio_spec(portfolio_outcomes(inputs)))
+    add(reach_by_year(inputs, top), REACH_BY_YEAR)
+    add(reach_by_group(inputs, top), REACH_BY_GROUP)
+    add(inputs.quarantine, QUARANTINE)
+    audited, certificate = protect_edition(protected, rules)
+    protected.update(audited)
 
     tables: dict[str, Published] = {}
     annual = inputs.period.annual
-    spec = _portfolio_spec(portfolio_outcomes(inputs))
-    tables["portfolio"] = add(portfolio(inputs, top), spec).published()
-    tables["reach_by_year"] = add(reach_by_year(inputs, top), REACH_BY_YEAR).published()
-    tables["reach_by_group"] = add(reach_by_group(inputs, top), REACH_BY_GROUP).published()
+    for name in ("portfolio", "reach_by_year", "reach_by_group"):
+        tables[name] = protected[name].published()
     tables["budget"] = add(inputs.budgets, BUDGET).published()
     if annual:
         het = add(heterogeneity(inputs), HETEROGENEITY).published()
@@ -956,9 +969,12 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
             tables["matching"] = add(match, MATCHING).published()
         if len(inputs.balance):
             tables["balance"] = add(balance(inputs), BALANCE).published()
-    tables["quarantine"] = add(inputs.quarantine, QUARANTINE).published()
+    tables["quarantine"] = protected["quarantine"].published()
     if inputs.scorecard is not None and len(inputs.scorecard):
         scorecard = add(inputs.scorecard, SCORECARD).published()
+        # shares to whole percent, and withheld where even that pins a count under k
+        scorecard, share_log = protect_shares(scorecard, SCORECARD.keys, rules, apply=public)
+        logs.append(share_log)
         if public:  # record counts of a quality check can be tiny: shares only
             scorecard = scorecard.columns(
                 [c for c in scorecard.values.columns if c not in ("numerator", "denominator")]
@@ -966,9 +982,9 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
         tables["scorecard"] = scorecard
     if not public:  # file names and per-entity counts would undo the quarantine suppression
         tables["loads"] = add(inputs.loads, LOADS).published()
-    logs = [p.log for p in protected if len(p.log)] + [g for g in logs if len(g)]
+    logs = [p.log for p in protected.values() if len(p.log)] + [g for g in logs if len(g)]
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
-    return SiteTables(tables, log)
+    return SiteTables(tables, log, certificate)
 
 
 def _horizon_table(
