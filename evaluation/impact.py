@@ -201,6 +201,8 @@ def check_design(
     if not has.any():
         raise NotEstimated("outcome_not_submitted", column=name)
     treated = (panel["cohort"] > 0).to_numpy()
+    if not treated.any():  # comparison firms only: no participation of a firm with outcomes
+        raise NotEstimated("no_beneficiaries")
     if not (has & treated).any():
         raise NotEstimated("outcome_too_sparse", column=name)
     if spec.control_group == "nevertreated" and not (has & ~treated).any():

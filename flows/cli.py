@@ -300,6 +300,7 @@ def ingest(
     from schemas.contract import ENTITIES
     from schemas.mapping import load_mapping
     from schemas.pseudonym import key_source
+    from schemas.readers import check_path
     from warehouse.keys import check_warehouse_key
     from warehouse.load import ENGINES, choose_engine
 
@@ -307,6 +308,8 @@ def ingest(
         raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
     if engine not in ENGINES:
         raise _fail(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    # before the key, Prefect and the writer lock: a FIFO or /dev/zero would hang the load
+    check_path(file)
     source = key_source(key_file)
     key = source.read()  # stays in this process: the flow gets the file's path only
     if source.note():

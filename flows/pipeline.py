@@ -42,7 +42,7 @@ from warehouse.db import open_warehouse
 from warehouse.load import LoadReport
 from warehouse.lock import writer_lock
 from warehouse.models import CheckResult
-from warehouse.runs import finish_run, start_run
+from warehouse.runs import close_interrupted_runs, finish_run, start_run
 
 
 class DataCheckError(RuntimeError):
@@ -176,6 +176,8 @@ def logged_run(config: RunConfig, flow_name: str, run_id: str | None) -> Iterato
     run = RunRecord(run_id or uuid.uuid4().hex[:12])
     with writer_lock(config.warehouse, wait_seconds=config.lock_wait_seconds):
         with open_warehouse(config.warehouse) as con:
+            # under the lock no other run is live: a `running` one was killed
+            close_interrupted_runs(con)
             start_run(con, run.run_id, flow_name, config.model_dump(mode="json"))
         try:
             yield run

@@ -34,6 +34,11 @@ INSTRUMENTS = [
 COMPARISON_SOURCES = ["registry", "survey"]
 ISO3 = r"^[A-Z]{3}$"  # ISO 3166 alpha-3 country / ISO 4217 currency codes
 FIRST_YEAR, LAST_YEAR = 1900, 2100
+# Every number column is bounded by ±MAX_MAGNITUDE (`bounded`): infinity ("inf", "1e309",
+# a 400-digit number: Python and DuckDB read them all as infinite) and magnitudes beyond
+# any economy's GDP in its own currency are quarantined as out_of_range instead of
+# loading and turning sums, deflated money and ratios into inf.
+MAX_MAGNITUDE = 1e18
 
 
 class _Contract(pa.DataFrameModel):
@@ -275,11 +280,30 @@ class Entity:
 
     @property
     def schema(self) -> pa.DataFrameSchema:
-        return self.model.to_schema()
+        return bounded(self.model.to_schema())
 
     @property
     def description(self) -> str:
         return (self.model.__doc__ or "").strip()
+
+
+def bounded(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """`schema` with every float column bounded by ±MAX_MAGNITUDE on each side where the
+    contract sets no bound of its own: built-in checks, so the bulk loader compiles them
+    like any other, and a value fails at most one bound."""
+    updates = {}
+    for name, column in schema.columns.items():
+        if "float" not in str(column.dtype):
+            continue
+        names = {check.name for check in column.checks}
+        added = []
+        if not names & {"greater_than_or_equal_to", "greater_than", "in_range"}:
+            added.append(pa.Check.ge(-MAX_MAGNITUDE))
+        if not names & {"less_than_or_equal_to", "less_than", "in_range"}:
+            added.append(pa.Check.le(MAX_MAGNITUDE))
+        if added:
+            updates[name] = {"checks": [*column.checks, *added]}
+    return schema.update_columns(updates) if updates else schema
 
 
 # Declared in load order: an entity only references entities above it.

@@ -30,7 +30,7 @@ from typing import Literal
 import pandas as pd
 import pandera.pandas as pa
 
-from schemas.contract import ENTITIES
+from schemas.contract import ENTITIES, bounded
 
 ExtraKind = Literal["number", "integer", "money", "text"]
 EXTRA_KINDS: tuple[str, ...] = ("number", "integer", "money", "text")
@@ -212,21 +212,24 @@ def extra_kinds(declared: Mapping[str, str]) -> dict[str, Literal["integer", "nu
 
 def contract_schema(entity: str, extras: Mapping[str, str] | None = None) -> pa.DataFrameSchema:
     """The entity's pandera schema, extended with its declared extra columns: nullable,
-    coerced, not required (a file without one leaves it empty), no other checks."""
+    coerced, not required (a file without one leaves it empty), and no check but a
+    number's magnitude bound (`schemas.contract.bounded`)."""
     schema = ENTITIES[entity].schema
     if not extras:
         return schema
-    return schema.add_columns(
-        {
-            name: pa.Column(
-                _DTYPES[kind],
-                nullable=True,
-                coerce=True,
-                required=False,
-                description=_DESCRIPTIONS[kind],
-            )
-            for name, kind in extras.items()
-        }
+    return bounded(  # numbers bounded as the contract's own (schemas.contract.bounded)
+        schema.add_columns(
+            {
+                name: pa.Column(
+                    _DTYPES[kind],
+                    nullable=True,
+                    coerce=True,
+                    required=False,
+                    description=_DESCRIPTIONS[kind],
+                )
+                for name, kind in extras.items()
+            }
+        )
     )
 
 

@@ -44,6 +44,7 @@ import io
 import itertools
 import math
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -82,6 +83,10 @@ SAMPLE_ROWS = 1000  # what `read_sample` reads of a spreadsheet, Parquet or Stat
 TYPED_CELLS = "typed_cells"  # frame.attrs key, see the module docstring
 SOURCE_FILE = "source_file"  # frame.attrs key: the file name, for messages downstream
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits: 0.1 + 0.2 is shown as 0.3
+# The widest contract entity has 14 columns; agencies add a few attributes. A header of
+# thousands of columns is not a register (a transposed sheet, the wrong file) and every
+# per-column step would take minutes on it: refused in one line before rows are read.
+MAX_COLUMNS = 1000
 
 TypedCells = dict[str, Literal[True] | frozenset[int]]
 
@@ -200,11 +205,36 @@ def check_path(path: Path) -> str:
             f"{path.name}: unsupported file type '{path.suffix}' "
             "(use CSV, TXT, XLSX, Parquet or Stata .dta)"
         )
-    if not path.exists():
-        raise ContractError(f"{path}: file not found")
-    if not path.is_file():
-        raise ContractError(f"{path.name}: not a file")
+    check_regular_file(path)
     return kind
+
+
+def check_regular_file(path: Path) -> None:
+    """ContractError (one line) unless `path` is a regular file (a symlink to one is).
+
+    Checked with `stat.S_ISREG`, not by reading: a FIFO, a device such as
+    /dev/zero or a socket must be refused before anything reads or hashes it: reading a
+    FIFO waits for a writer forever, /dev/zero never ends, and a run would hold the
+    warehouse's writer lock all the while."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ContractError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ContractError(f"{path.name}: cannot read the file: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise ContractError(f"{path.name}: not a file (a folder)")
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a special file"
+        )
+        raise ContractError(f"{path.name}: not a regular file ({kind}); give the file itself")
 
 
 def _read(
@@ -498,6 +528,7 @@ def _set_aside_broken_lines(text: str, delimiter: str, name: str) -> tuple[str, 
             "one line"
         )
     header = split_line(lines[start], delimiter)
+    check_width(header, name)  # before any line is checked
     found = find_broken_lines(lines[start + 1 :], delimiter, header, first_row=start + 2)
     names = tuple(_header_text(c, i) for i, c in enumerate(header))
     if not found:
@@ -589,6 +620,7 @@ def _from_typed(name: str, typed: pd.DataFrame) -> pd.DataFrame:
         typed = typed.reset_index()  # a stored index is data (e.g. firm_id)
     if typed.shape[1] == 0:
         raise ContractError(f"{name}: the file is empty (no columns)")
+    check_width([str(c) for c in typed.columns], name)
     columns = {}
     masks = {}
     for position, column in enumerate(typed.columns):
@@ -679,6 +711,19 @@ def check_unique_headers(names: list[str], name: str) -> None:
         seen[header] = i
 
 
+def check_width(cells: Sequence[object], name: str) -> None:
+    """Refuse a header of more than MAX_COLUMNS columns (empty trailing cells, from
+    trailing delimiters or formatted empty cells, do not count)."""
+    width = len(cells)
+    while width and cell_text(cells[width - 1]) is None:
+        width -= 1
+    if width > MAX_COLUMNS:
+        raise ContractError(
+            f"{name}: the header has {width:,} columns, more than the {MAX_COLUMNS:,} a "
+            "file may have (a transposed sheet or the wrong file?)"
+        )
+
+
 def _header_text(value: object, position: int) -> str:
     text = cell_text(value)
     return text if text is not None else f"column_{position + 1}"
@@ -694,6 +739,7 @@ def _build(
             break
     else:
         raise ContractError(f"{name}: the file is empty")
+    check_width(header_cells, name)  # before the rows are read
     headers: list[object] = list(header_cells)
     numbers: list[int] = []
     rows: list[list[str | None]] = []

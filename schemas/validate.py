@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from schemas.contract import ENTITIES
+from schemas.contract import ENTITIES, MAX_MAGNITUDE
 from schemas.extras import contract_schema
 
 ROW = "_row_number"  # row as a spreadsheet shows it: the header is row 1, data start at 2
@@ -92,6 +92,12 @@ def describe_rule(check: str, entity: str) -> tuple[str, str]:
         (r"dtype\('datetime", "not_a_date", "not a date (expected yyyy-mm-dd)"),
         (r"dtype\(", "wrong_type", "value of the wrong type"),
         (r"not_nullable", "missing_value", "required value is missing"),
+        # the bounds every number gets (schemas.contract.bounded): inf, 1e309 and the like
+        (
+            rf"(greater_than_or_equal_to\(-|less_than_or_equal_to\(){re.escape(str(MAX_MAGNITUDE))}\)",
+            "out_of_range",
+            f"infinite, or beyond ±{MAX_MAGNITUDE:.0e} (not a plausible value)",
+        ),
         (r"greater_than_or_equal_to\((.*)\)", "out_of_range", "must be >= {0}"),
         (r"greater_than\((.*)\)", "out_of_range", "must be > {0}"),
         (r"less_than_or_equal_to\((.*)\)", "out_of_range", "must be <= {0}"),
@@ -156,7 +162,7 @@ def _parse_dates(
     bad: list[pd.DataFrame] = []
     for name in dates:
         text = pending[name]
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        parsed = parse_iso_dates(text)
         failed = text.notna() & parsed.isna()
         if failed.any():
             bad.append(
@@ -175,6 +181,48 @@ def _parse_dates(
         return pending, pd.DataFrame(columns=QUARANTINE_COLUMNS)
     quarantined = pd.concat(bad, ignore_index=True)
     return pending.drop(index=quarantined["row_number"].unique()), quarantined
+
+
+# An ISO 8601 UTC offset after a time of day: `Z`, `+02:00`, `-0500`, `+02` (a date alone
+# ends in `-01` too: the time part is required before the offset is taken off)
+_OFFSET = re.compile(r"^(\d{4}-?\d{2}-?\d{2}[T ]\s*\d[\d:.,]*?)\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def parse_iso_dates(cells: pd.Series) -> pd.Series:
+    """Each cell parsed as an ISO 8601 date (and time), as datetime64[ns]; NaT where it
+    does not parse or lies outside what datetime64[ns] holds (1677-09-21 to 2262-04-11).
+
+    A UTC offset is dropped and the date and time are kept as written
+    (`2021-03-01T23:30:00-05:00` is 2021-03-01 23:30): a register's date is the day in
+    the agency's own calendar, and converting to UTC would move this one to the next day.
+    A column mixing offsets would otherwise fail as a whole ("Mixed timezones").
+    Both engines read dates with this function (`warehouse.bulk._date_lookup`).
+    """
+    text = cells.astype(object).where(cells.notna(), None)
+    has_offset = text.map(lambda v: isinstance(v, str) and _OFFSET.match(v) is not None)
+    if has_offset.any():
+        text = text.where(~has_offset, text[has_offset].str.replace(_OFFSET, r"\1", regex=True))
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, OverflowError):  # an offset form the pattern does not know
+        parsed = pd.Series([_one_date(v) for v in text], index=text.index, dtype="datetime64[ns]")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    # out of datetime64[ns] a date would fail its whole column in pandera: not_a_date
+    in_range = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
+    return parsed.where(in_range).astype("datetime64[ns]")
+
+
+def _one_date(value: object) -> pd.Timestamp | None:
+    """One cell as `parse_iso_dates` reads it (its fallback, cell by cell)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = pd.Timestamp(pd.to_datetime(value, format="ISO8601"))
+    except (ValueError, OverflowError):
+        return None
+    stamp = stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+    return stamp if pd.Timestamp.min <= stamp <= pd.Timestamp.max else None
 
 
 def _quarantine_records(failures: pd.DataFrame, entity: str) -> pd.DataFrame:

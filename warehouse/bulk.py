@@ -72,9 +72,10 @@ How the pandas path is reproduced
 
 Known differences (the set of quarantined rows is the same):
 * an integer out of range is written "1899" where the pandas path may write "1899.0"
-  (pandas upcasts a column of failure cases that are all numbers);
-* a date outside 1677-2262 is not_a_date; the pandas path quarantines it the same way or
-  rejects the whole file, depending on the column's other values;
+  (pandas upcasts a column of failure cases that are all numbers).
+Dates are read by the pandas path's own function (`schemas.validate.parse_iso_dates`): a
+time zone is dropped (the date and time as written), a date outside 1677-2262 is
+not_a_date, in both engines.
 
 Broken lines are set aside as `schemas.structure` says, as by the pandas path (a stray
 quote, a wrong number of values, an oversized line): when the file holds a quote, its
@@ -82,8 +83,7 @@ line and record counts differ, or DuckDB cannot read it, one Python pass checks 
 line, and a copy with the broken lines emptied (so every other record keeps its line
 number) is read instead. A file DuckDB cannot read with no broken line raises
 `BulkUnsupported`.
-`BulkUnsupported` (use `load_file`): a check the compiler does not know, dates with a
-time zone.
+`BulkUnsupported` (use `load_file`): a check the compiler does not know.
 
 Memory: DuckDB's `memory_limit` (3 GB by default here) bounds its buffers; the
 temporary tables spill to `temp_directory`. Python holds the distinct firm ids and
@@ -122,7 +122,9 @@ from schemas.readers import (
     SNIFF_CHARS,
     SourceFormat,
     cell_text,
+    check_regular_file,
     check_unique_headers,
+    check_width,
     sniff_delimiter,
 )
 from schemas.structure import (
@@ -133,7 +135,13 @@ from schemas.structure import (
     quarantine_records,
     split_line,
 )
-from schemas.validate import ROW_RULE_COLUMNS, ContractError, check_columns, describe_rule
+from schemas.validate import (
+    ROW_RULE_COLUMNS,
+    ContractError,
+    check_columns,
+    describe_rule,
+    parse_iso_dates,
+)
 from warehouse.db import quote_ident, transaction
 from warehouse.extras import add_declared
 from warehouse.keys import check_key, record_key
@@ -478,6 +486,7 @@ def read_layout(path: Path, delimiter: str | None, name: str) -> CsvLayout:
         lines_before = reader.line_num
     else:
         raise ContractError(f"{name}: the file is empty")
+    check_width(cells, name)  # as schemas.readers: before any row is read
     names = [cell_text(c) or f"column_{i + 1}" for i, c in enumerate(cells)]
     check_unique_headers(names, name)
     return CsvLayout(
@@ -602,10 +611,7 @@ def bulk_load_csv(
     extras = source_extras(con, path, entity, extra_columns, None)
     plan = compile_contract(entity, extras)
     fmt = SourceFormat(delimiter=delimiter, encoding=encoding)
-    if not path.exists():
-        raise ContractError(f"{path}: file not found")
-    if not path.is_file():
-        raise ContractError(f"{path.name}: not a file")
+    check_regular_file(path)  # a FIFO or /dev/zero would hang the hash below
     # the content hash (as slow as a scan: ~150 MB/s without SHA instructions) runs in a
     # thread while DuckDB pre-scans the file and Python computes pseudonyms
     hashing = _Background(scan_file, path)
@@ -1618,13 +1624,8 @@ def _date_lookup(values: list[str], column: ColumnPlan) -> pa.Table:
     """Each distinct date text parsed as `schemas.validate._parse_dates` does."""
     texts = [v.strip() for v in values]
     cells = pd.Series([t or None for t in texts], dtype=object)
-    parsed = pd.to_datetime(cells, format="ISO8601", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        raise BulkUnsupported(f"{column.name}: dates with a time zone")
-    # outside datetime64[ns] (1677-2262) a date is not_a_date here; pandas decides by the
-    # column's other values (it may also reject the whole file)
-    in_range = (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)
-    parsed = parsed.where(in_range).astype("datetime64[ns]")
+    # the same function as the pandas path: offsets dropped, out of 1677-2262 not_a_date
+    parsed = parse_iso_dates(cells)
     states = np.where(cells.isna(), "empty", np.where(parsed.isna(), "bad", "ok"))
     return pa.table(
         {

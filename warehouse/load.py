@@ -34,7 +34,7 @@ from schemas.contract import ENTITIES
 from schemas.extras import ExtraColumnError, merge_extra_columns
 from schemas.mapping import Mapping, read_with_mapping
 from schemas.pseudonym import pseudonymize
-from schemas.readers import READERS, read_source
+from schemas.readers import READERS, check_path, read_source
 from schemas.structure import BROKEN_LINES, BrokenLines, quarantine_records, shorten
 from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
 from warehouse.db import quote_ident, transaction
@@ -230,9 +230,10 @@ def already_loaded(
     extras: MappingOf[str, str] | None = None,
 ) -> LoadReport | None:
     """The skipped load's report when this content was loaded for `entity` before, with
-    (at least) the extra columns now declared: an extra declared since reloads it."""
+    (at least) the extra columns now declared: an extra declared since reloads it. So
+    does a change of what its rows refer to (`references_changed`)."""
     seen = con.execute(
-        "select rows_in, rows_loaded, rows_quarantined from meta.loads "
+        "select rows_in, rows_loaded, rows_quarantined, load_id, sequence from meta.loads "
         "where entity = ? and content_sha256 = ? "
         "and list_has_all(coalesce(extra_columns, []::varchar[]), ?::varchar[]) "
         "order by sequence desc",
@@ -240,10 +241,34 @@ def already_loaded(
     ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
     if not seen:
         return None
-    rows_in, rows_loaded, rows_quarantined = map(int, seen[0])
+    rows_in, rows_loaded, rows_quarantined = map(int, seen[0][:3])
+    if rows_quarantined and references_changed(con, entity, seen[0][3], seen[0][4]):
+        return None
     return LoadReport(
         entity, name, sha256, rows_in, rows_loaded, rows_quarantined, load_id=None, skipped=True
     )
+
+
+def references_changed(
+    con: duckdb.DuckDBPyConnection, entity: str, load_id: str, sequence: int
+) -> bool:
+    """Whether the load `load_id` quarantined rows as unknown_firm / unknown_program and
+    the entity they refer to (firms / programs) has been loaded since.
+
+    Files loaded in the wrong order (outcomes before their firms) have every row
+    quarantined as unknown_firm; skipped as unchanged, the same file would stay
+    quarantined for good once the firms arrive. Such a content is validated again
+    instead: the new load supersedes the earlier one's rows of the same keys, and its
+    own counts reconcile as any load's."""
+    for _, target in ENTITIES[entity].references:
+        found = con.execute(
+            "select exists (select 1 from meta.quarantine where load_id = ? and rule = ?) "
+            "and exists (select 1 from meta.loads where entity = ? and sequence > ?)",
+            [load_id, REFERENCE_RULES[target], target, sequence],
+        ).fetchall()
+        if found[0][0]:
+            return True
+    return False
 
 
 def choose_engine(path: Path, engine: str = "auto", *, mapping: Mapping | None = None) -> str:
@@ -283,6 +308,7 @@ def load_file(
     result; under "auto" a file the bulk path does not support falls back to pandas.
     `extra_columns` ({name: kind}, `schemas.extras`) are the source's declared extras."""
     path = Path(path)
+    check_path(path)  # before hashing: a FIFO or /dev/zero would hang (schemas.readers)
     check_key(con, key, where=path.name, entity=entity)  # before any skip or quarantine
     if choose_engine(path, engine, mapping=mapping) == "duckdb":
         from warehouse.bulk import BulkUnsupported, bulk_load_csv  # bulk imports this module

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import UTC, datetime
 from functools import cache
@@ -41,10 +42,30 @@ def start_run(
 ) -> None:
     """Record that a run started."""
     con.execute(
-        "insert into meta.runs (run_id, flow, started_at, status, parameters, code_version) "
-        "values (?, ?, ?, 'running', ?, ?)",
-        [run_id, flow, _now(), json.dumps(parameters, default=str), code_version()],
+        "insert into meta.runs (run_id, flow, started_at, status, parameters, code_version, pid) "
+        "values (?, ?, ?, 'running', ?, ?, ?)",
+        [run_id, flow, _now(), json.dumps(parameters, default=str), code_version(), os.getpid()],
     )
+
+
+def close_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark the runs still `running` as failed, with the reason; their ids.
+
+    Call it holding the warehouse's writer lock (`warehouse.lock`), before recording a new
+    run: every run holds that lock from start to end and the kernel releases it when its
+    process dies, so a run still `running` then belongs to a process that was killed (or
+    lost its machine) before it could record how it ended. Left alone it would stay
+    `running` in the history forever."""
+    stale = con.execute(
+        "select run_id, pid from meta.runs where status = 'running' order by started_at"
+    ).fetchall()
+    for run_id, pid in stale:
+        process = f"process {pid}" if pid is not None else "its process"
+        con.execute(
+            "update meta.runs set status = 'failed', message = ? where run_id = ?",
+            [f"interrupted ({process} no longer running; the run did not finish)", run_id],
+        )
+    return [run_id for run_id, _ in stale]
 
 
 def finish_run(
