@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
@@ -196,6 +196,8 @@ def check_design(
     `outcome`: the outcome is absent or never changes, or there are no beneficiaries
     observed before and after entry, or no comparison firms."""
     name = column or outcome
+    if panel.empty:  # a registered program without any firm-year (no outcome rows of its firms)
+        raise NotEstimated("no_beneficiaries")
     y = panel[outcome] if outcome in panel else pd.Series(np.nan, index=panel.index)
     has = y.notna().to_numpy()
     if not has.any():
@@ -657,6 +659,8 @@ def _match_error(exc: ValueError, spec: EvaluationSpec) -> NotEstimated:
 
 def _match_program(panel: pd.DataFrame, spec: EvaluationSpec) -> tuple[Any, dict[str, str]]:
     """The program's matched sample and the covariates dropped before the score."""
+    if panel.empty:  # as check_design: the program has no firm-year at all
+        raise NotEstimated("no_beneficiaries")
     candidates = baseline_firms(panel, ())
     if not (candidates["treated"] == 0).any():
         raise NotEstimated("no_comparison_firms")
@@ -885,13 +889,20 @@ def estimate_impacts(
     panel: pd.DataFrame,
     spec: EvaluationSpec | Mapping[str, EvaluationSpec],
     self_reported: pd.DataFrame | None = None,
+    *,
+    absent: Sequence[str] = (),
 ) -> ProgramImpact:
     """Evaluate every program in the panel; see the module docstring. `spec` is one
-    specification for all programs, or one per program id."""
+    specification for all programs, or one per program id. `absent`: registered programs
+    without any row in the panel (no outcome rows of their firms, or no participation):
+    each gets its units, every one not estimated with its reason (`no_beneficiaries`)."""
     results = []
     surveys = self_reported.set_index("program_id") if self_reported is not None else None
     specs: dict[str, EvaluationSpec] = {}
-    for program_id, program_panel in panel.groupby("program_id", sort=True):
+    groups: list[tuple[Any, pd.DataFrame]] = list(panel.groupby("program_id", sort=True))
+    present = {str(p) for p, _ in groups}
+    groups += [(p, panel.iloc[0:0]) for p in absent if str(p) not in present]
+    for program_id, program_panel in sorted(groups, key=lambda g: str(g[0])):
         program_spec = spec if isinstance(spec, EvaluationSpec) else spec[str(program_id)]
         specs[str(program_id)] = program_spec
         survey = (

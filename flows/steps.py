@@ -225,9 +225,14 @@ def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
         cached = {p: find_cached_program(con, p, v) for p, v in inputs.items()}
         reused = {p: run for p, run in cached.items() if run is not None}
         estimated = [p for p in inputs if p not in reused]
+        # registered programs without a row in the panel: each says why it has no estimate
+        absent = sorted(registry - {str(p) for p in panel["program_id"].unique()})
+        specs |= {p: config.evaluation_spec(p) for p in absent}
         impact = None
-        if estimated:
-            impact = estimate_impacts(panel[panel["program_id"].isin(estimated)], specs, surveys)
+        if estimated or absent:
+            impact = estimate_impacts(
+                panel[panel["program_id"].isin(estimated)], specs, surveys, absent=absent
+            )
         save_run_results(
             con,
             run_id,
@@ -256,7 +261,8 @@ def latest_estimated_run(config: RunConfig) -> str:
 
 
 def default_period(config: RunConfig) -> str:
-    """The edition's period: the configured one, else the last year in the outcomes.
+    """The edition's period: the configured one, else the last year in the outcomes (the
+    last participation's, when there are no outcome rows).
 
     A configured period outside the years of the data (after this run's loads) is refused
     with a PeriodError unless `allow_period_outside_data`: it would publish zeros."""
@@ -271,10 +277,15 @@ def default_period(config: RunConfig) -> str:
         return period.label
     with open_warehouse(config.warehouse, read_only=True) as con:
         last = con.sql("select max(year) from staging.stg_outcomes").fetchall()[0][0]
+        years = data_years(con)
+    if last is None and years is not None:
+        # no outcome rows (all quarantined, or none sent): the year of the last
+        # participation still has reach and spending to publish, and reasons for the rest
+        last = years[1]
     if last is None:
         raise PeriodError(
-            "no outcome rows in the warehouse (were they all quarantined?): no year to "
-            "report; see the quarantine, or set `period` in the config"
+            "no outcome rows and no participations in the warehouse (were they all "
+            "quarantined?): no year to report; see the quarantine, or set `period` in the config"
         )
     return str(last)
 

@@ -288,7 +288,13 @@ _MOJIBAKE = re.compile(
     rf"|\u00c3[{_CP1252_HIGH}](?=\w)"  # ADMINISTRACIÃ“N (Ó) inside a word
     rf"|\u00e2\u20ac[\u00a0-\u00bf{_CP1252_HIGH}]"  # â€™ (’), â€“ (–)
 )
-_C1 = re.compile("[\u0080-\u009f]")  # control characters: never text, but cp1252 letters
+_C1 = re.compile("[\u0080-\u009f]")
+MOJIBAKE = _MOJIBAKE  # for readers of the decoded text in pieces (warehouse.bulk)
+# the same, in UTF-8 bytes: a file of valid UTF-8 whose text was encoded twice
+MOJIBAKE_UTF8 = re.compile(
+    rb"\xc3[\x82\x83](?:\xc2[\xa0-\xbf]|\xc5[\x92\x93\xa0\xa1\xb8\xbd\xbe]|\xc6\x92"
+    rb"|\xcb[\x86\x9c]|\xe2\x80[\x93-\xba]|\xe2\x82\xac|\xe2\x84\xa2)|\xc3\xa2\xe2\x82\xac"
+)  # control characters: never text, but cp1252 letters
 
 
 def decode(

@@ -330,8 +330,9 @@ def test_no_survey_no_targets_and_a_program_without_budgets_publish_in_every_lan
         assert len(budget) and PER not in set(budget["program_id"])
         per = _page(site, PER)
         assert 'data-table="budget"' in per and 'data-table="effects_by_horizon"' in per
+        # a registered program without beneficiaries says so where its effects would be
         nobody = _page(site, NEW)
-        assert LABELS["note.no_estimates"][LANGS.index(lang)] in nobody
+        assert LABELS["reason.no_beneficiaries"][LANGS.index(lang)] in nobody
         portfolio = site.tables["portfolio"].set_index("program_id")
         assert portfolio.loc[NEW, "firms_served"] == 0
 
@@ -627,7 +628,7 @@ def test_a_run_where_nothing_was_estimated_publishes(base: Path, tmp_path: Path)
         reason = cell_text(
             "not_estimated", "no_comparison_cells", {"control_group": "notyettreated"}, t
         )
-        assert cells.count(reason) == 3  # every program; the total row has no effect
+        assert cells.count(reason) == 4  # every program (4); the total row has no effect
         page = _page(site, CHL)
         assert 'class="plotly-graph-div"' in page  # reach and spending still drawn
         assert page.count('class="chart placeholder-chart"') == 4  # 2 outcomes x 2 charts

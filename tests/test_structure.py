@@ -194,3 +194,68 @@ def test_a_file_of_broken_lines_only_is_refused_in_one_line(tmp_path: Path, engi
         "firms.csv: no row of the file can be read; row 2: 1 values on the line, the header "
         "has 5 columns (a missing delimiter or value?) (check the delimiter and the quotes)"
     )
+
+
+def test_an_identifier_shifted_into_another_column_is_quarantined_pseudonymized(
+    warehouses: dict[str, duckdb.DuckDBPyConnection],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # a leading delimiter moves a registered firm's tax number into `year`: it fails there
+    # as not a number, and stored raw it would be the one raw identifier in the warehouse
+    load_both(warehouses, write(tmp_path / "firms.csv", firm_lines(30)), "firms")
+    # (its last cell empty, the shifted line has one empty cell too many: a valid width)
+    header = "firm_id,year,employment,sales,source"
+    rows = [f"{tax_id(i)},2020,{10 + i},{1000 + i}," for i in range(30)]
+    rows[4] = f",{tax_id(4)},2020,14,1004,"
+    path = tmp_path / "outcomes.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    load_both(warehouses, path, "outcomes")
+    state = assert_same(warehouses)
+    found = [(q[5], q[6]) for q in state["quarantine"] if q[2] == "outcomes.csv" and q[3] == 6]
+    assert ("not_a_number", pid(tax_id(4))) in found, found
+    for con in warehouses.values():
+        assert raw_ids_in(con, [tax_id(i) for i in range(30)]) == []
+
+
+def test_an_oversized_line_without_quotes_and_blank_lines_alike_in_both_engines(
+    warehouses: dict[str, duckdb.DuckDBPyConnection],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    lines = firm_lines(20)
+    lines[2] = f"{tax_id(2)},CHL,{'M' * (MAX_LINE_CHARS + 10)},1071,1990"
+    lines.insert(5, "   ")  # white space only: no row, whatever DuckDB's reader makes of it
+    lines.insert(9, f"{tax_id(9)},CHL")  # too few values
+    path = write(tmp_path / "firms.csv", lines)
+    reports = load_both(warehouses, path, "firms")
+    assert {(r.rows_in, r.rows_quarantined) for r in reports.values()} == {(21, 2)}
+    state = assert_same(warehouses)
+    assert sorted((q[3], q[5]) for q in state["quarantine"]) == [
+        (4, "oversized_line"),
+        (11, "too_few_fields"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        "Regi\u00c3\u00b3n".encode(),  # UTF-8 encoded twice: 'RegiÃ³n'
+        b"Regi\xc3\xb3n Biob\xedo",  # UTF-8 and Windows-1252 mixed in one file
+    ],
+)
+def test_garbled_text_is_refused_alike_by_both_engines(tmp_path: Path, garbled: bytes) -> None:
+    from schemas.validate import ContractError
+    from warehouse.db import open_warehouse
+    from warehouse.load import load_file
+
+    path = tmp_path / "firms.csv"
+    body = "\n".join([HEADER, *firm_lines(5)]).encode() + b"\nX1,CHL," + garbled + b",1071,1990\n"
+    path.write_bytes(body)
+    messages = []
+    for engine in ("pandas", "duckdb"):
+        with (
+            open_warehouse(tmp_path / f"{engine}.duckdb") as con,
+            pytest.raises(ContractError) as e,
+        ):
+            load_file(con, path, "firms", key=KEY, engine=engine)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1] and "line 7 reads" in messages[0]

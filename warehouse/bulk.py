@@ -119,18 +119,25 @@ from schemas.contract import ENTITIES
 from schemas.extras import contract_schema
 from schemas.pseudonym import PREFIX, canonical_id, pseudonym
 from schemas.readers import (
+    MOJIBAKE,
+    MOJIBAKE_UTF8,
     SNIFF_CHARS,
     SourceFormat,
     cell_text,
     check_regular_file,
     check_unique_headers,
     check_width,
+    decode,
     sniff_delimiter,
 )
 from schemas.structure import (
+    MAX_LINE_CHARS,
     MAX_VALUE_CHARS,
+    MIN_ID_CHARS,
+    BrokenLine,
     BrokenLines,
-    find_broken_lines,
+    check_line,
+    header_widths,
     nothing_readable,
     quarantine_records,
     split_line,
@@ -150,6 +157,8 @@ from warehouse.load import (
     LoadReport,
     already_loaded,
     entity_rules,
+    identifiers_hidden,
+    known_keys,
     record_load,
     source_extras,
     supersede,
@@ -421,17 +430,29 @@ class FileScan:
     lines: int  # physical lines, a last line without a line break included
     trailing_blank: int  # empty lines at the very end (they number no record)
     quotes: int = 0  # quote characters: any may be a stray one (schemas.structure)
+    longest_line: int = 0  # bytes of the longest line, its line break excluded
+    garbled: bool = False  # UTF-8 that may have been encoded twice (`decode` decides)
 
 
 def scan_file(path: Path) -> FileScan:
     """Hash the file (same digest as `warehouse.load.file_sha256`) and count its lines."""
     digest = hashlib.sha256()
     newlines, size, tail, quotes = 0, 0, b"", 0
+    longest, carry = 0, 0  # the longest line so far; the open line's bytes
+    garbled = False
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
             newlines += chunk.count(b"\n")
             quotes += chunk.count(b'"')
+            garbled = garbled or MOJIBAKE_UTF8.search(tail[-8:] + chunk) is not None
+            breaks = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if breaks.size:
+                inner = int(np.diff(breaks).max()) - 1 if breaks.size > 1 else 0
+                longest = max(longest, carry + int(breaks[0]), inner)
+                carry = len(chunk) - int(breaks[-1]) - 1
+            else:
+                carry += len(chunk)
             size += len(chunk)
             tail = (tail + chunk)[-4096:]
     ends_in_newline = tail.endswith(b"\n")
@@ -439,7 +460,7 @@ def scan_file(path: Path) -> FileScan:
     terminators = tail[len(stripped) :].count(b"\n")
     blank = max(terminators - 1, 0) if stripped or len(tail) < 4096 else 0
     lines = newlines + (0 if ends_in_newline or size == 0 else 1)
-    return FileScan(digest.hexdigest(), lines, blank, quotes)
+    return FileScan(digest.hexdigest(), lines, blank, quotes, max(longest, carry), garbled)
 
 
 @dataclass(frozen=True)
@@ -515,24 +536,34 @@ def transcode(path: Path, encoding: str | None, name: str, out_dir: Path) -> Pat
         codec = "utf-8-sig" if codecs.lookup(candidate).name == "utf-8" else candidate
         decoder = codecs.getincrementaldecoder(codec)()
         position = 0
+        suspect, last = False, ""
         try:
             with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
                 for chunk in iter(lambda: src.read(CHUNK), b""):
-                    dst.write(decoder.decode(chunk))
+                    text = decoder.decode(chunk)
+                    suspect = suspect or MOJIBAKE.search(last + text) is not None
+                    last = text[-4:]
+                    dst.write(text)
                     position += len(chunk)
                 dst.write(decoder.decode(b"", final=True))
-            return out
         except UnicodeDecodeError as exc:
             if len(candidates) == 1:
                 raise ContractError(
                     f"{name}: cannot decode the file as {candidate}: at byte {position + exc.start}"
                 ) from None
+            continue
+        if suspect:  # garbled text ('Ã³' for 'ó'): refused with the reader's own words
+            decode(path.read_bytes(), encoding, name)
+        return out
     raise AssertionError("unreachable: latin-1 decodes any byte")  # pragma: no cover
 
 
-def broken_lines(layout: CsvLayout) -> BrokenLines:
+def broken_lines(layout: CsvLayout) -> tuple[BrokenLines, frozenset[int]]:
     """The lines of the file that `schemas.structure` sets aside, numbered as
-    `schemas.readers` numbers them (Excel's sep= line not counted)."""
+    `schemas.readers` numbers them (Excel's sep= line not counted), and the lines without
+    a value (white space, delimiters, empty quotes): no record, but DuckDB's reader, which
+    counts their cells, may refuse them."""
+    found, blank = [], set()
     with open(layout.path, encoding="utf-8-sig", newline="") as handle:
         if layout.has_hint:
             handle.readline()
@@ -547,15 +578,25 @@ def broken_lines(layout: CsvLayout) -> BrokenLines:
                     )
                 header = split_line(line, layout.delimiter)
                 break
-        found = find_broken_lines(lines, layout.delimiter, header, first_row=layout.header_row + 1)
-    return BrokenLines(layout.names, layout.delimiter, tuple(found))
+        width, named = header_widths(header)
+        for number, line in enumerate(lines, start=layout.header_row + 1):
+            broken = check_line(line, layout.delimiter, width, named)
+            if broken is not None:
+                rule, reason, cells = broken
+                found.append(BrokenLine(number, tuple(cells), rule, reason))
+            elif line and not any(c.strip() for c in split_line(line, layout.delimiter)):
+                blank.add(number)
+    return BrokenLines(layout.names, layout.delimiter, tuple(found)), frozenset(blank)
 
 
-def without_lines(layout: CsvLayout, broken: BrokenLines, out_dir: Path) -> Path:
-    """A UTF-8 copy of the file with the broken lines emptied: every other record keeps
-    its line, so its number. Line breaks become \n: DuckDB refuses a file that mixes
-    them, and a lone \r inside a broken line is a line break to Python's csv module."""
-    rows = {line.row for line in broken.lines}
+def without_lines(
+    layout: CsvLayout, broken: BrokenLines, out_dir: Path, blank: frozenset[int] = frozenset()
+) -> Path:
+    """A UTF-8 copy of the file with the broken lines (and the `blank` ones) emptied: every
+    other record keeps its line, so its number. Line breaks become \n: DuckDB refuses a
+    file that mixes them, and a lone \r inside a broken line is a line break to Python's
+    csv module."""
+    rows = {line.row for line in broken.lines} | blank
     out = out_dir / "source-without-broken-lines.csv"
     with (
         open(layout.path, encoding="utf-8-sig", newline="") as src,
@@ -847,18 +888,22 @@ class _BulkLoad:
         seen = already_loaded(self.con, self.entity, self.name, scan.sha256, self.extras)
         if seen is not None:
             return seen
+        if scan.garbled and source == self.path:  # UTF-8 text encoded twice, perhaps
+            decode(self.path.read_bytes(), fmt.encoding, self.name)
         data_lines = scan.lines - scan.trailing_blank - layout.skip - layout.header_lines
-        if unreadable is not None or scan.quotes or records != data_lines:
-            # a quote may be stray, and a record may span lines: every line on its own
-            self.broken = broken_lines(layout)
+        suspect = scan.quotes or scan.longest_line > MAX_LINE_CHARS or records != data_lines
+        if unreadable is not None or suspect:
+            # a quote may be stray, a record may span lines, a line may be oversized:
+            # every line on its own
+            self.broken, blank = broken_lines(layout)
             self.clock.lap("structural check by line")
-            if self.broken.lines:
-                source = without_lines(layout, self.broken, work)
+            if self.broken.lines or (unreadable is not None and blank):
+                source = without_lines(layout, self.broken, work, blank)
                 layout = self._layout(source, fmt)
                 if stage:
                     self.con.execute(f"drop table {stage}")
                 stage, records = self._stage_any(layout)
-                if not records:
+                if not records and self.broken.lines:
                     raise ContractError(nothing_readable(self.name, self.broken))
                 lookups = self._lookups(stage, present)
                 self.clock.lap("scan without the broken lines")
@@ -1482,6 +1527,34 @@ class _BulkLoad:
 
     # ---- 7. one transaction
 
+    def _hide_identifiers(self, typed: str, present: list[ColumnPlan], records: str) -> None:
+        """Quarantined values that are a firm's identifier pseudonymized, as
+        `warehouse.load.identifiers_hidden` does for the pandas path."""
+        values = [
+            str(r[0])
+            for r in self.con.execute(
+                f"select distinct value from {records} where length(trim(value)) >= ?",
+                [MIN_ID_CHARS],
+            ).fetchall()
+        ]
+        if not values:
+            return
+        known = known_keys(self.con, "firms")
+        if any(c.pseudonymized for c in present):
+            known |= {
+                r[0]
+                for r in self.con.execute(
+                    f"select distinct firm_id from {typed} where firm_id is not null"
+                ).fetchall()
+            }
+        hidden = identifiers_hidden(values, known, self.key)
+        if hidden:
+            table = pa.table({"raw": list(hidden), "pseudo": list(hidden.values())})
+            mapping = self.ws.register("hidden", table)
+            self.con.execute(
+                f"update {records} set value = m.pseudo from {mapping} as m where value = m.raw"
+            ).fetchall()
+
     def _commit(
         self, typed: str, present: list[ColumnPlan], records: str, sha256: str, run_id: str | None
     ) -> LoadReport:
@@ -1498,6 +1571,7 @@ class _BulkLoad:
                 f"insert into {records} select row_number, column_name, rule, value, reason "
                 f"from {broken}"
             ).fetchall()
+        self._hide_identifiers(typed, present, records)
         rows_in, rows_loaded = int(counts[0]) + len(self.broken.lines), int(counts[1])
         rows_quarantined = int(
             self.con.execute(f"select count(distinct row_number) from {records}").fetchall()[0][0]

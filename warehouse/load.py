@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterable
 from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,9 +34,15 @@ import pandas as pd
 from schemas.contract import ENTITIES
 from schemas.extras import ExtraColumnError, merge_extra_columns
 from schemas.mapping import Mapping, read_with_mapping
-from schemas.pseudonym import pseudonymize
+from schemas.pseudonym import pseudonym, pseudonymize
 from schemas.readers import READERS, check_path, read_source
-from schemas.structure import BROKEN_LINES, BrokenLines, quarantine_records, shorten
+from schemas.structure import (
+    BROKEN_LINES,
+    MIN_ID_CHARS,
+    BrokenLines,
+    quarantine_records,
+    shorten,
+)
 from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
 from warehouse.db import quote_ident, transaction
 from warehouse.extras import add_declared, check_declared
@@ -164,7 +171,30 @@ def prepare_load(
     if "firm_id" in frame.columns:
         frame["firm_id"] = pseudonymize(frame["firm_id"], key)
     checked = check_references(con, validate_rows(frame, entity, path.name, extras), entity)
-    return with_broken_lines(check_rules(con, checked, entity), broken, key)
+    checked = with_broken_lines(check_rules(con, checked, entity), broken, key)
+    known = known_keys(con, "firms")
+    if "firm_id" in frame.columns:
+        known |= set(frame["firm_id"].dropna())
+    values = checked.quarantine["value"]
+    hidden = identifiers_hidden(values.dropna().astype(str).unique(), known, key)
+    if not hidden:
+        return checked
+    quarantine = checked.quarantine.assign(value=values.map(lambda v: hidden.get(str(v), v)))
+    return RowValidation(valid=checked.valid, quarantine=quarantine, rows_in=checked.rows_in)
+
+
+def identifiers_hidden(values: Iterable[str], known: set[str], key: bytes) -> dict[str, str]:
+    """{value: pseudonym} for the quarantined values that are a firm's identifier: a
+    missing or extra delimiter can shift a tax number into another column, where it fails
+    as, say, not a number; stored raw, it would be the one raw identifier in the warehouse.
+    A value is an identifier when its pseudonym is a firm of the warehouse or of the file."""
+    found = {}
+    for value in values:
+        if len(value.strip()) >= MIN_ID_CHARS:
+            hidden = pseudonym(value.strip(), key)
+            if hidden in known:
+                found[value] = hidden
+    return found
 
 
 def with_broken_lines(
