@@ -10,6 +10,9 @@ and sets aside, with a reason, every line that:
 - has an odd number of quote characters (`unbalanced_quote`): a stray or unclosed quote,
   or a record that spans lines; each of its lines is set aside on its own, never merged
   into a neighbour;
+- has a quote inside a value rather than around it (`malformed_quote`: text after a
+  closing quote, spaces between a quote and its delimiter), which readers resolve
+  differently;
 - parsed alone, has more values than the header has columns (`too_many_fields`; empty
   trailing cells, as spreadsheets write them, are allowed) or fewer (`too_few_fields`):
   a missing or extra delimiter would shift every value after it into the wrong column;
@@ -46,6 +49,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # pseudonymized at ingest: never stored
 RULES = {
     "unbalanced_quote": "unbalanced quote: a stray or unclosed quote, or a record that spans "
     "lines; the line is set aside on its own",
+    "malformed_quote": "a quote inside a value rather than around it (text after a closing "
+    "quote, or spaces between a quote and its delimiter); the line is set aside on its own",
     "too_many_fields": "{found} values on the line, the header has {width} columns (a "
     "delimiter inside an unquoted value?)",
     "too_few_fields": "{found} values on the line, the header has {width} columns (a missing "
@@ -105,6 +110,8 @@ def check_line(
     else:
         cells = split_line(line, delimiter)
         found = len(cells)
+        if _malformed_quotes(line, delimiter):
+            return "malformed_quote", RULES["malformed_quote"], cells
     if not any(c.strip() for c in cells):
         return None  # a blank line, or only delimiters: no record, nothing to lose
     if found > width and any(c.strip() for c in cells[width:]):
@@ -112,6 +119,18 @@ def check_line(
     if found < named:
         return "too_few_fields", RULES["too_few_fields"].format(found=found, width=named), cells
     return None
+
+
+def _malformed_quotes(line: str, delimiter: str) -> bool:
+    """Quotes that readers resolve differently: text after a closing quote (`"b"c`) or
+    white space between a quote and its delimiter (`, "b"`): Python's csv module keeps
+    one reading, DuckDB's another, or refuses the file."""
+    try:
+        next(csv.reader([line], delimiter=delimiter, quotechar='"', strict=True), None)
+    except csv.Error:
+        return True
+    d = re.escape(delimiter)
+    return re.search(rf'(?:^|{d})[ \t]+"|"[ \t]+(?:{d}|$)', line) is not None
 
 
 def header_widths(cells: Sequence[str]) -> tuple[int, int]:

@@ -114,14 +114,18 @@ def test_wrong_field_counts_and_oversized_lines_are_their_own_rows(
     lines[5] = f"{tax_id(5)},CHL,{'M' * (MAX_LINE_CHARS + 1)},1071,1990"
     lines[6] = f"{tax_id(6)},CHL,Maule,1071,1990,,"  # empty trailing cells: a valid row
     lines[7] = f'{tax_id(7)},CHL,"Maule, Talca",1071,1990'  # a quoted delimiter: valid
+    lines[8] = f'{tax_id(8)},CHL,"Maule, "Talca,1071,1990'  # text after a closing quote
+    lines[9] = f'{tax_id(9)},CHL, "Maule",1071,1990'  # a space before the quote
     path = write(tmp_path / "firms.csv", lines)
     for report in load_both(warehouses, path, "firms").values():
-        assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (40, 37, 3)
+        assert (report.rows_in, report.rows_loaded, report.rows_quarantined) == (40, 35, 5)
     state = assert_same(warehouses)
-    assert [(q[3], q[5]) for q in state["quarantine"]] == [
+    assert sorted((q[3], q[5]) for q in state["quarantine"]) == [
         (5, "too_many_fields"),
         (6, "too_few_fields"),
         (7, "oversized_line"),
+        (10, "malformed_quote"),
+        (11, "malformed_quote"),
     ]
     for con in warehouses.values():
         assert raw_ids_in(con, [tax_id(i) for i in range(40)]) == []
