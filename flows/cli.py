@@ -506,6 +506,86 @@ def runs(
 
 
 @command()
+def quarantine(
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="YAML file of the run: the warehouse it names."
+    ),
+    warehouse: Path | None = typer.Option(
+        None,
+        "--warehouse",
+        "-w",
+        help="The warehouse file, instead of --config (default warehouse.duckdb).",
+    ),
+    entity: str | None = typer.Option(None, "--entity", "-e", help="Only this entity's rows."),
+    rule: str | None = typer.Option(
+        None, "--rule", "-r", help="Only this rule's rows (e.g. not_a_number)."
+    ),
+    file: str | None = typer.Option(
+        None, "--file", help="Only this source file's rows, by name (e.g. outcomes.csv)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the whole list to a .csv or .xlsx file (formula-safe)."
+    ),
+    all_loads: bool = typer.Option(
+        False,
+        "--all-loads",
+        help="Also the rows of superseded loads (a file or content loaded again later), "
+        "each with the load that superseded it.",
+    ),
+    limit: int = typer.Option(
+        20, "--limit", "-n", min=0, help="How many records to show in the terminal."
+    ),
+) -> None:
+    """List the quarantined rows and their reasons, newest load first; no Prefect."""
+    import duckdb
+
+    from flows.quarantine import print_listing
+    from reports.quarantine import (
+        ExportError,
+        check_export,
+        known_files,
+        known_rules,
+        listing,
+        write_export,
+    )
+    from schemas.contract import ENTITIES
+    from warehouse.db import open_warehouse
+
+    if config is not None and warehouse is not None:
+        raise _fail("give --config or --warehouse, not both")
+    if out is not None:
+        try:
+            check_export(out)  # before the warehouse is read: a wrong name costs nothing
+        except ExportError as exc:
+            raise _fail(str(exc)) from None
+    if entity is not None and entity not in ENTITIES:
+        raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
+    if config is not None:
+        from flows.config import load_config
+
+        warehouse = load_config(config).warehouse  # only the path: nothing else is checked
+    warehouse = warehouse or Path("warehouse.duckdb")
+    if not warehouse.is_file():
+        raise _fail(f"{warehouse}: no warehouse here; give its path with --warehouse or --config")
+    with open_warehouse(warehouse, read_only=True) as con:
+        try:
+            rules, files = known_rules(con), known_files(con)
+        except duckdb.CatalogException:
+            raise _fail(f"{warehouse}: not a mes-eval warehouse (no meta.quarantine)") from None
+        if rule is not None and rule not in rules:
+            held = ", ".join(rules) if rules else "none: no row was quarantined"
+            raise _fail(f"unknown rule {rule!r}; rules in this warehouse's quarantine: {held}")
+        if file is not None and file not in files:
+            shown = ", ".join(files[:20]) + (f" (and {len(files) - 20} more)" * (len(files) > 20))
+            raise _fail(f"no load of a file named {file!r}; files loaded: {shown or 'none'}")
+        found = listing(con, entity=entity, rule=rule, source_file=file, all_loads=all_loads)
+    print_listing(console, found, limit, str(warehouse))
+    if out is not None:
+        write_export(found.records, out)
+        console.print(f"wrote {len(found.records):,} records to [bold]{out}[/]", soft_wrap=True)
+
+
+@command()
 def serve(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file with `schedules`."),
     key_file: Path | None = KEY_FILE,

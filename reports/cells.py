@@ -14,7 +14,8 @@ that reads like a number ("-5%", "+0.03 [-0.01, 0.07]": display texts are text).
 exports are data for programs, not spreadsheets: they keep the text as it is.
 
 Every writer of a CSV or XLSX meant for users (`reports.export`, `reports.site`,
-`schemas.dictionary`) goes through `safe_cell` (and `write_csv` for CSV files).
+`schemas.dictionary`, `reports.quarantine`) goes through `safe_cell` (and `write_csv` for
+CSV files, `write_xlsx` for a one-sheet workbook).
 """
 
 from __future__ import annotations
@@ -85,4 +86,49 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     (`csv.QUOTE_NONNUMERIC`: numbers bare, so they stay numbers), missing values empty."""
     _no_infinity(frame, path)
     safe_frame(frame).to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
+    return path
+
+
+def _xlsx_value(value: object) -> object:
+    """A cell value openpyxl writes as itself: None for missing, Python numbers and dates."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return _xlsx_value(value.item())
+    return value
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> Path:
+    """The frame as a one-sheet workbook a spreadsheet opens safely: text neutralized
+    (`safe_cell`) and typed as text, since openpyxl would make a formula of any string
+    starting with `=`; control characters XLSX cannot hold shown as U+FFFD; numbers and
+    dates typed as such; missing values empty."""
+    from openpyxl import Workbook  # only the writers of a workbook pay for the import
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    _no_infinity(frame, path)
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet[:31])
+
+    def row(values: list[object]) -> list[WriteOnlyCell]:
+        cells = []
+        for value in values:
+            value = safe_cell(_xlsx_value(value))
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula
+            cells.append(cell)
+        return cells
+
+    ws.append(row([str(c) for c in frame.columns]))
+    for values in frame.itertuples(index=False):
+        ws.append(row(list(values)))
+    book.save(path)
     return path

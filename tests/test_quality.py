@@ -404,3 +404,27 @@ def test_data_docs_are_offline_and_render_styled(clean_run: tuple[pd.DataFrame, 
     assert dom.count('class="mes-chart"') >= 12  # KL partitions, expected and observed
     errors = [line for line in log.splitlines() if ":CONSOLE" in line or "net::ERR" in line]
     assert errors == []
+
+
+def test_the_report_counts_the_quarantine_of_the_current_loads_only(
+    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """reports/queries/quarantine.sql (the data-quality page): a corrected re-submission
+    of the same file supersedes the earlier load's quarantine, so its rows stop counting;
+    a submission of another file (a new quarter's outcomes) supersedes none of it."""
+    from reports.inputs import run_query
+
+    def counts() -> dict[tuple[str, str], int]:
+        return {(r.entity, r.rule): r.rows for r in run_query(con, "quarantine").itertuples()}
+
+    before = counts()
+    assert before[("outcomes", "total")] > 0
+    name = con.sql("select source_file from meta.loads where entity = 'outcomes'").fetchall()
+    assert len(name) == 1
+    clean = clean_outcomes(base.data)
+    resubmit_outcomes(con, clean.iloc[:-1], tmp_path / "outcomes_other.csv")
+    assert counts() == before
+    resubmit_outcomes(con, clean, tmp_path / name[0][0])
+    after = counts()
+    assert [k for k in after if k[0] == "outcomes"] == []
+    assert after == {k: v for k, v in before.items() if k[0] != "outcomes"}
