@@ -2,28 +2,12 @@
 -- so the entity's total counts distinct rows), of the current loads only: a load whose file
 -- (same name) or content was loaded again later for the entity (a re-submission, or a file
 -- re-validated once its references changed) is superseded, and its quarantine with it;
--- counting both would count the same input row twice. Same definition of superseded as
--- quarantine_rows.sql (`mes-eval quarantine`): keep the two `loads` CTEs alike.
-with loads as (
-    select
-        loads.load_id,
-        (
-            select min(later.sequence)
-            from meta.loads as later
-            where later.entity = loads.entity
-                and later.sequence > loads.sequence
-                and (
-                    later.source_file = loads.source_file
-                    or later.content_sha256 = loads.content_sha256
-                )
-        ) as superseded_by
-    from meta.loads as loads
-),
-
-rows as (
+-- counting both would count the same input row twice (meta.load_supersession, migration
+-- 019, as `mes-eval quarantine` reads it).
+with rows as (
     select distinct load_id, row_number, entity, rule
     from meta.quarantine
-    where load_id in (select load_id from loads where superseded_by is null)
+    where load_id in (select load_id from meta.load_supersession where superseded_by is null)
 ),
 
 by_rule as (

@@ -4,27 +4,9 @@
 -- supersedes an earlier one's quarantine when it read the same file name (a re-submission
 -- is the whole file again) or the same content (re-validated once its references changed,
 -- warehouse.load.references_changed): its own quarantine is what stands now. Loads of
--- other files (a new quarter's outcomes) supersede nothing here. quarantine.sql counts
--- with the same definition: keep the two `loads` CTEs alike (tests/test_quarantine_cli.py
--- checks they agree). Optional filters: $entity, $rule, $source_file (null: all).
-with loads as (
-    select
-        loads.load_id,
-        loads.sequence,
-        loads.loaded_at,
-        (
-            select min(later.sequence)
-            from meta.loads as later
-            where later.entity = loads.entity
-                and later.sequence > loads.sequence
-                and (
-                    later.source_file = loads.source_file
-                    or later.content_sha256 = loads.content_sha256
-                )
-        ) as superseded_by
-    from meta.loads as loads
-)
-
+-- other files (a new quarter's outcomes) supersede nothing here (meta.load_supersession,
+-- migration 019; quarantine.sql counts with it too). Optional filters: $entity, $rule,
+-- $source_file (null: all).
 select
     quarantine.entity,
     quarantine.source_file,
@@ -37,7 +19,7 @@ select
     quarantine.reason,
     loads.superseded_by
 from meta.quarantine as quarantine
-inner join loads on quarantine.load_id = loads.load_id
+inner join meta.load_supersession as loads on quarantine.load_id = loads.load_id
 where ($entity::varchar is null or quarantine.entity = $entity)
     and ($rule::varchar is null or quarantine.rule = $rule)
     and ($source_file::varchar is null or quarantine.source_file = $source_file)
