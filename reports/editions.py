@@ -10,14 +10,12 @@ stored "inf" are read the same way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,6 @@ from reports.disclosure import Published, row_keys
 INDEX = "editions.json"
 FIGURES = "figures.json"
 RESTATEMENT_COLUMNS = ["table", "row", "column", "old", "new", "change"]
-# packages whose code decides a published figure
-CODE_PACKAGES = ("reports", "evaluation", "warehouse", "schemas", "flows")
-CODE_SUFFIXES = (".py", ".sql", ".html", ".css", ".yml", ".yaml")
 
 
 @dataclass(frozen=True)
@@ -51,25 +46,6 @@ class Edition:
     changes: int | None  # published figures that changed from `previous`
     suppressed_cells: int
     path: str  # relative to the index
-
-
-def code_version() -> str:
-    """The package version plus a short hash of the code that computes what is published."""
-    digest = hashlib.sha256()
-    for package in CODE_PACKAGES:
-        try:
-            root = Path(str(resources.files(package)))
-        except ModuleNotFoundError:
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root.parent)).encode())
-                digest.update(path.read_bytes())
-    try:
-        version = metadata.version("mes-eval")
-    except metadata.PackageNotFoundError:
-        version = "0"
-    return f"{version}+{digest.hexdigest()[:10]}"
 
 
 def edition_id(period: str, audience: str, lang: str, built: datetime) -> str:

@@ -34,7 +34,6 @@ from reports.editions import (
     FIGURES,
     Edition,
     add_to_index,
-    code_version,
     edition_id,
     figure_records,
     previous_edition,
@@ -48,6 +47,7 @@ from reports.inputs import SiteInputs, outcome_labels, read_site_inputs
 # the single-page report, until flows/steps.py::publish calls build_site
 from reports.period import Period
 from reports.views import Formats
+from warehouse.runs import code_version  # one version for runs and editions
 
 __all__ = ["SiteResult", "build_site"]
 

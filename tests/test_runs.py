@@ -185,6 +185,10 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
     editions = json.loads((config.out_dir / "editions.json").read_text())
     expected = Period.last_quarter_before(datetime.now(UTC).date()).label
     assert [e["period"] for e in editions["editions"]][-1] == expected
+    # an auditor matches an edition to its run by one version string
+    with duckdb.connect(str(config.warehouse), read_only=True) as con:
+        logged = {r[0] for r in con.sql("select code_version from meta.runs").fetchall()}
+    assert logged == {e["code_version"] for e in editions["editions"]}
     # the CLI lists the history, the failure with its reason
     done = subprocess.run(
         [

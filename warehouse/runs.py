@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import subprocess
 from datetime import UTC, datetime
 from functools import cache
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +19,33 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+# what computes a published figure: its code identifies a version, with or without git
+CODE_PACKAGES = ("reports", "evaluation", "warehouse", "schemas", "flows")
+CODE_SUFFIXES = (".py", ".sql", ".html", ".css", ".yml", ".yaml")
+
+
 @cache
 def code_version() -> str:
-    """The package version, plus the git commit when run from a checkout."""
-    version = metadata.version("mes-eval")
+    """The package version plus a short hash of the code of its packages: the one version
+    string of the run log, the cache keys, the audit and every edition's footer, so an
+    auditor can match a published edition to its run. A content hash rather than a git
+    commit: an installed copy has no git, and a checkout with uncommitted changes is not
+    its last commit. (Cached: the code does not change within a process.)"""
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        try:
+            root = Path(str(resources.files(package)))
+        except ModuleNotFoundError:
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root.parent)).encode())
+                digest.update(path.read_bytes())
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+{commit}" if commit else version
+        version = metadata.version("mes-eval")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    return f"{version}+{digest.hexdigest()[:10]}"
 
 
 def start_run(
