@@ -5,7 +5,9 @@ four aggregations (simple, by entry cohort, by years since entry, by calendar ye
 report's horizons (short: 0-1, medium: 2-3, long: 4+ years since entry), a Wald pre-trend
 test, and the headline effects by size class, sector and region (new samples, to see
 whether to re-target). Level effects on value added, sales and employment give the
-return per public dollar and the cost per job (`evaluation.roi`).
+return per public dollar and the cost per job (`evaluation.roi`). Each program's
+whole-sample effects, one per outcome, carry a p-value and a sharpened q-value over that
+family of outcomes (`evaluation.multiple`).
 
 A run publishes what it can: the unit of estimation is program x outcome x subgroup x
 estimator (and each return or cost figure). A unit whose design or data cannot support
@@ -36,6 +38,7 @@ from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
 from evaluation.matching import match, matched_did
+from evaluation.multiple import with_family_qvalues
 from evaluation.outcomes import BUILTIN, OutcomeDefinition, panel_column, with_outcomes
 from evaluation.reasons import ESTIMATED, NotEstimated, Reason, failed
 
@@ -846,6 +849,9 @@ ESTIMATE_COLUMNS = [
     "pretrend_passes",
     "pretrend_reason",
     "pretrend_reason_params",
+    # the family of whole-sample outcomes only (evaluation.multiple); null elsewhere
+    "pvalue",
+    "qvalue",
 ]
 ROI_COLUMNS = [
     "program_id",
@@ -931,6 +937,8 @@ def estimate_impacts(
         subgroup=estimates["subgroup"].fillna("all"),
         subgroup_value=estimates["subgroup_value"].fillna("all"),
     )
+    # p- and sharpened q-values of each program's family of whole-sample outcomes
+    estimates = with_family_qvalues(estimates, ESTIMATOR)
     if len(cells):
         control_of = cells["program_id"].map(lambda p: specs[str(p)].control_group)
         cells = cells[ATT_GT_COLUMNS].assign(comparison_group=control_of)

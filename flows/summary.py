@@ -110,8 +110,17 @@ def _firms(row: Any) -> str:
     return f"{int(counts[0]):,} / {int(counts[1]):,}"
 
 
+def _prob(value: object) -> str:
+    """A p- or q-value to three decimals ("<0.001" below), blank when there is none."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return ""
+    number = float(value)  # type: ignore[arg-type]
+    return "<0.001" if number < 0.001 else f"{number:.3f}"
+
+
 def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataFrame) -> None:
-    """Per program: effects by horizon with intervals, the pre-trend verdict, ROI and cost
+    """Per program: effects by horizon with intervals, the overall effect's p-value and
+    sharpened q-value over the program's outcomes, the pre-trend verdict, ROI and cost
     per job; what could not be estimated says why."""
     overall = estimates[
         (estimates["subgroup"] == "all") & (estimates["estimator"] == "callaway_santanna_2021")
@@ -128,6 +137,8 @@ def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataF
             "medium (2-3)",
             "long (4+)",
             "all years",
+            "p",
+            "q (sharpened)",
             "pre-trends",
         ):
             table.add_column(column, no_wrap=column == "outcome")
@@ -135,7 +146,7 @@ def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataF
             simple = next(per[per["aggregation"] == "simple"].itertuples())
             reason = _reason(simple)
             if reason:
-                table.add_row(str(outcome), reason, "", "", "", "")
+                table.add_row(str(outcome), reason, "", "", "", "", "", "")
                 continue
             horizon = per[per["aggregation"] == "horizon"].set_index("label")
             cells = [str(outcome)]
@@ -146,6 +157,8 @@ def print_evaluation(console: Console, estimates: pd.DataFrame, ratios: pd.DataF
                     else "n/a"
                 )
             cells.append(_ci(simple.estimate, simple.ci_low, simple.ci_high))
+            # over the program's family of outcomes (evaluation.multiple)
+            cells += [_prob(getattr(simple, c, None)) for c in ("pvalue", "qvalue")]
             cells.append(_pretrend(simple))
             table.add_row(*cells)
         console.print(table)

@@ -109,6 +109,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Los efectos son efectos promedio sobre las empresas tratadas (ATT), Callaway y Sant'Anna (2021), con intervalos de confianza del 95%; para resultados en logaritmos, en porcentaje, 100×(e^ATT−1).",
         "Os efeitos são efeitos médios sobre as empresas tratadas (ATT), Callaway e Sant'Anna (2021), com intervalos de confiança de 95%; para resultados em logaritmo, em percentual, 100×(e^ATT−1).",
     ),
+    "note.qvalues": (
+        "p: two-sided p-value of no effect; q: sharpened q-value over the program's outcomes (methodology).",
+        "p: valor p bilateral de efecto nulo; q: valor q ajustado sobre los resultados del programa (metodología).",
+        "p: valor-p bilateral de efeito nulo; q: valor-q ajustado sobre os resultados do programa (metodologia).",
+    ),
     "note.pretrend_fail": (
         "The pre-entry test rejects parallel trends for this outcome: read its effects with caution.",
         "La prueba previa al ingreso rechaza tendencias paralelas para este resultado: lea sus efectos con cautela.",
@@ -323,6 +328,8 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "col.n_treated": ("Beneficiaries", "Beneficiarias", "Beneficiárias"),
     "col.n_control": ("Comparison firms", "Empresas de comparación", "Empresas de comparação"),
     "col.estimated": ("Estimated", "Estimado", "Estimado"),
+    "col.pvalue": ("p", "p", "p"),
+    "col.qvalue": ("q (sharpened)", "q (ajustado)", "q (ajustado)"),
     "col.pretrend_passes": (
         "Parallel pre-trends",
         "Tendencias previas paralelas",
@@ -891,6 +898,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Impact is estimated with staggered difference-in-differences (Callaway and Sant'Anna, 2021): for each entry cohort and year, the change in the outcome of beneficiaries since the year before entry is compared with the change of comparison firms that never took part ({control_group}). These group-time effects are averaged by years since entry (event study), by entry cohort and overall, with standard errors clustered by firm. The shaded band of the event-study charts is a simultaneous 95% band (multiplier bootstrap): it covers all the years' effects at once, so the whole path can be read without the risk of over-reading one year that pointwise intervals carry.",
         "El impacto se estima con diferencias en diferencias escalonadas (Callaway y Sant'Anna, 2021): para cada cohorte de ingreso y año, el cambio del resultado de las beneficiarias desde el año previo al ingreso se compara con el cambio de empresas de comparación que nunca participaron ({control_group}). Estos efectos por grupo y período se promedian por años desde el ingreso (estudio de eventos), por cohorte y en total, con errores estándar agrupados por empresa. La banda sombreada de los gráficos de estudio de eventos es una banda simultánea del 95% (bootstrap de multiplicadores): cubre a la vez los efectos de todos los años, de modo que la trayectoria completa puede leerse sin sobreinterpretar un año aislado, como ocurre con los intervalos puntuales.",
         "O impacto é estimado com diferenças em diferenças escalonadas (Callaway e Sant'Anna, 2021): para cada coorte de entrada e ano, a variação do resultado das beneficiárias desde o ano anterior à entrada é comparada com a variação de empresas de comparação que nunca participaram ({control_group}). Esses efeitos por grupo e período são agregados por anos desde a entrada (estudo de eventos), por coorte e no total, com erros-padrão agrupados por empresa. A faixa sombreada dos gráficos de estudo de eventos é uma banda simultânea de 95% (bootstrap de multiplicadores): cobre ao mesmo tempo os efeitos de todos os anos, de modo que a trajetória inteira pode ser lida sem superinterpretar um ano isolado, como ocorre com os intervalos pontuais.",
+    ),
+    "method.qvalues": (
+        "A program is judged on several outcomes at once, so some effects would look significant by chance alone. Beside each overall effect's p-value (two-sided, of no effect), the program page gives its sharpened q-value over the program's outcomes (Benjamini, Krieger and Yekutieli 2006, as computed by Anderson 2008): the smallest false discovery rate at which the effect counts as a discovery. Calling every effect with q ≤ 0.05 real, at most 5% of those are expected to be false.",
+        "Un programa se juzga por varios resultados a la vez, por lo que algunos efectos parecerían significativos solo por azar. Junto al valor p de cada efecto global (bilateral, de efecto nulo), la página del programa da su valor q ajustado sobre los resultados del programa (Benjamini, Krieger y Yekutieli 2006, calculado como en Anderson 2008): la menor tasa de falsos descubrimientos a la que el efecto cuenta como descubrimiento. Si se da por real cada efecto con q ≤ 0,05, se espera que a lo sumo el 5% de ellos sea falso.",
+        "Um programa é julgado por vários resultados ao mesmo tempo, de modo que alguns efeitos pareceriam significativos só por acaso. Ao lado do valor-p de cada efeito global (bilateral, de efeito nulo), a página do programa dá o seu valor-q ajustado sobre os resultados do programa (Benjamini, Krieger e Yekutieli 2006, calculado como em Anderson 2008): a menor taxa de falsas descobertas à qual o efeito conta como descoberta. Tomando como real cada efeito com q ≤ 0,05, espera-se que no máximo 5% deles sejam falsos.",
     ),
     "method.horizons": (
         "Horizons follow the years since entry: short run 0-1 years, medium run 2-3, long run 4 or more. Cohorts are followed across editions, so each annual edition re-estimates earlier cohorts on a longer panel.",

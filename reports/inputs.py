@@ -35,6 +35,9 @@ ADDED_COLUMNS: dict[str, dict[str, object]] = {
         "pretrend_reason": None,
         "pretrend_reason_params": None,
         "unit": None,
+        # 018: the family of whole-sample outcomes' p- and sharpened q-values
+        "pvalue": None,
+        "qvalue": None,
     },
     "roi": {
         "status": None,

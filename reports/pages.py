@@ -487,8 +487,8 @@ def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[
         head = frame.loc[first]
         out: list[dict[str, Any]] = []
         overall = reason_text_of(head, t) if cells[0] is not None else None
-        if overall is not None:
-            out.append({"text": overall, "classes": "na", "title": "", "span": len(cells)})
+        if overall is not None:  # across the horizons and the p and q columns
+            out.append({"text": overall, "classes": "na", "title": "", "span": len(cells) + 2})
         for i in cells if overall is None else []:
             if i is None:
                 out.append({"text": t("sym.missing"), "classes": "num", "title": "", "span": 1})
@@ -515,6 +515,8 @@ def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[
                         "span": 1,
                     }
                 )
+        if overall is None:
+            out += _pq_cells(horizon, cells[0], t)
         passes = head.get("pretrend_passes")
         if not missing(passes):
             pretrend = t("value.yes" if bool(passes) else "value.no")
@@ -533,6 +535,24 @@ def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[
             }
         )
     return rows
+
+
+def _pq_cells(horizon: Published, index: int | None, t: Translator) -> list[dict[str, Any]]:
+    """The overall effect's p-value and sharpened q-value (over the program's family of
+    outcomes, `evaluation.multiple`), as two cells; suppressed where the effect is."""
+    out = []
+    for column in ("pvalue", "qvalue"):
+        value: Any = horizon.values.at[index, column] if index is not None else None
+        if index is not None and horizon.is_suppressed(index, column) and horizon.applied:
+            text, classes, title = t("sym.suppressed"), "num sup", t("note.suppressed")
+        elif missing(value):
+            text, classes, title = t("sym.missing"), "num", ""
+        elif column == "pvalue" and float(value) < 0.001:
+            text, classes, title = "< " + t.num(0.001, 3), "num", ""
+        else:
+            text, classes, title = t.num(float(value), 3), "num", ""
+        out.append({"text": text, "classes": classes, "title": title, "span": 1, "col": column})
+    return out
 
 
 def _impact_context(

@@ -15,7 +15,7 @@ disclosure control like any other (`reports.disclosure.protect_reasons`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -1047,6 +1047,10 @@ def _horizon_table(
     # a test's reason is only what stands in for its verdict
     tested = values["pretrend_passes"].notna().to_numpy()
     values.loc[tested, ["pretrend_reason", "pretrend_reason_params"]] = None
+    # the overall effect's p-value and sharpened q-value over the program's outcomes
+    # (evaluation.multiple); hidden wherever the effect itself is
+    values, suppressed = _with_qvalues(values, table.suppressed, estimates)
+    table = replace(table, values=values, suppressed=suppressed)
     # the effects' own reasons were protected in the tables they come from
     values, log = protect_reasons(
         values,
@@ -1065,6 +1069,45 @@ def _horizon_table(
         table.applied,
     )
     return published, log
+
+
+def _with_qvalues(
+    values: pd.DataFrame, suppressed: pd.DataFrame, estimates: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add `pvalue` and `qvalue` (results.estimates: the family of whole-sample outcomes)
+    to the overall rows of the horizon table, null on the horizon means and where the
+    warehouse has none; each is suppressed wherever the row's effect is (a p-value and
+    the interval would give the effect away)."""
+    simple = _cs(estimates)
+    found: dict[tuple[str, str], tuple[object, object]] = {}
+    if len(simple):
+        simple = simple[(simple["aggregation"] == "simple") & (simple["subgroup"] == "all")]
+        simple = simple[simple["key"].isna()] if "key" in simple else simple
+        for row in simple.itertuples(index=False):
+            found[(row.program_id, row.outcome)] = (
+                getattr(row, "pvalue", None),
+                getattr(row, "qvalue", None),
+            )
+    overall = (values["horizon"] == "overall").to_numpy()
+    keys = list(zip(values["program_id"], values["outcome"], strict=True))
+    for i, column in enumerate(("pvalue", "qvalue")):
+        cells = [
+            found.get(k, (None, None))[i] if o else None for k, o in zip(keys, overall, strict=True)
+        ]
+        values = values.assign(
+            **{
+                column: pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(
+                    dtype=float
+                )
+            }
+        )
+    effect = (
+        suppressed["effect"] if "effect" in suppressed else pd.Series(False, index=suppressed.index)
+    )
+    suppressed = suppressed.assign(
+        pvalue=effect.to_numpy(dtype=bool), qvalue=effect.to_numpy(dtype=bool)
+    )
+    return values, suppressed
 
 
 def _flag(value: object) -> object:

@@ -274,3 +274,34 @@ def test_event_studies_draw_their_simultaneous_band(edition: dict[str, Any]) -> 
     assert (banded["effect"] <= banded["band_high"]).all()
     pages = [p for p in site.pages if p.name.startswith("program")]
     assert pages and all("banda simultánea del 95%" in p.read_text(encoding="utf-8") for p in pages)
+
+
+def test_program_pages_show_p_and_sharpened_q_values(
+    edition: dict[str, Any], warehouse: Path
+) -> None:
+    """The overall effect of each outcome carries the p-value and sharpened q-value stored
+    with the run (evaluation.multiple), hidden where the effect is; horizon means have
+    none; each program page shows them in their own columns."""
+    site: SiteResult = edition["site"]
+    horizon = site.tables["effects_by_horizon"]  # as published
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.execute(
+            "select program_id, outcome, pvalue, qvalue from results.estimates "
+            "where run_id = ? and qvalue is not null",
+            [RUN_ID],
+        ).df()
+    assert len(stored) > 0
+    assert horizon.loc[horizon["horizon"] != "overall", "qvalue"].isna().all()
+    overall = horizon[horizon["horizon"] == "overall"].merge(
+        stored, on=["program_id", "outcome"], suffixes=("", "_stored")
+    )
+    assert len(overall) == len(stored)
+    shown = overall["effect"].notna()
+    assert shown.any()
+    assert (overall.loc[shown, "qvalue"] == overall.loc[shown, "qvalue_stored"]).all()
+    assert (overall.loc[shown, "pvalue"] == overall.loc[shown, "pvalue_stored"]).all()
+    assert overall.loc[~shown, ["pvalue", "qvalue"]].isna().all().all()
+    html = "".join(p.read_text(encoding="utf-8") for p in site.pages)
+    q_cells = re.findall(r'<td data-col="qvalue" class="num">([0-9,.]+)</td>', html)
+    assert len(q_cells) == int(shown.sum())
+    assert LABELS["col.qvalue"][1] in html  # labelled in the edition's language

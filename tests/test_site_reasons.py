@@ -478,8 +478,9 @@ def test_the_overview_shows_why_a_headline_effect_is_missing(
 def test_program_pages_show_every_kind_of_reason(reasons: dict[str, SiteResult]) -> None:
     en, es = reasons["en"], reasons["es"]
     chl = _page(en, CHL)
+    # the reason spans the four horizons and the p and q columns
     assert re.search(
-        r'<td data-col="effect" class="na" colspan="4">not estimable: value added per worker '
+        r'<td data-col="effect" class="na" colspan="6">not estimable: value added per worker '
         r"is constant within every firm</td>",
         chl,
     )
