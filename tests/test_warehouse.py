@@ -466,3 +466,17 @@ def test_cross_entity_rules_quarantine_with_their_reason(
         ("participations", 3, "outside_program_life", "start_date"),
     ]
     assert fresh_db.execute("select count(*) from raw.outcomes").fetchall()[0] == (1,)
+
+
+def test_a_read_only_open_of_an_older_warehouse_migrates_it_first(tmp_path: Path) -> None:
+    from warehouse.db import open_warehouse
+
+    path = tmp_path / "old.duckdb"
+    last = "019_load_supersession"
+    with open_warehouse(path) as con:  # made by a version without that migration
+        con.execute("drop view meta.load_supersession")
+        con.execute("delete from main.schema_migrations where name = ?", [last])
+    with open_warehouse(path, read_only=True) as con:
+        assert con.execute("select count(*) from meta.load_supersession").fetchall() == [(0,)]
+        done = {r[0] for r in con.execute("select name from main.schema_migrations").fetchall()}
+    assert last in done

@@ -47,14 +47,36 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
 def open_warehouse(
     path: Path | str, *, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager: a migrated connection to the warehouse, closed on exit."""
+    """Context manager: a migrated connection to the warehouse, closed on exit.
+
+    A read-only open of a warehouse made by an older version (migrations pending: a new
+    view or column a query needs) first migrates it, when nothing else has it open: the
+    commands that only read (report, quarantine, runs) then work on it as on a new one."""
     con = connect(path, read_only=read_only)
+    if read_only and _pending(con):
+        con.close()
+        with contextlib.suppress(WarehouseError, duckdb.Error):  # busy: read it as it is
+            writer = connect(path, read_only=False)
+            try:
+                migrate(writer)
+            finally:
+                writer.close()
+        con = connect(path, read_only=True)
     try:
         if not read_only:
             migrate(con)
         yield con
     finally:
         con.close()
+
+
+def _pending(con: duckdb.DuckDBPyConnection) -> bool:
+    """Migrations not yet applied to a warehouse (False for a file that is not one)."""
+    try:
+        done = {r[0] for r in con.execute("select name from main.schema_migrations").fetchall()}
+    except duckdb.Error:
+        return False
+    return bool(done) and any(name not in done for name, _ in migration_files())
 
 
 @contextlib.contextmanager
