@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from evaluation.claims import PROGRAM_COLUMNS as CLAIMS_PROGRAM_COLUMNS
 from evaluation.impact import ESTIMATOR, HEADLINE_OUTCOMES, MATCHING_ESTIMATOR, OUTCOMES
 from reports.audit import Certificate, protect_edition
 from reports.disclosure import (
@@ -682,40 +683,10 @@ CLAIMS = TableSpec(
     ),
     internal=("_compared_firms", "_ratio_firms", "_claimed_top", "_effect_top"),
 )
-# the published columns of the claims table (the warehouse has a few more counts)
-CLAIMS_COLUMNS = (
-    "program_id",
-    "measure",
-    "beneficiaries",
-    "respondents",
-    "response_rate",
-    "compared",
-    "share_above",
-    "share_ci_low",
-    "share_ci_high",
-    "share_reason",
-    "share_reason_params",
-    "ratio_answers",
-    "claimed_total",
-    "counterfactual_total",
-    "gross_to_net",
-    "ratio_ci_low",
-    "ratio_ci_high",
-    "ratio_method",
-    "ratio_reason",
-    "ratio_reason_params",
-    "bias_outcome",
-    "bias_respondents",
-    "bias_nonrespondents",
-    "mean_respondents",
-    "mean_nonrespondents",
-    "bias_difference",
-    "bias_std_difference",
-    "bias_pvalue",
-    "bias_reason",
-    "bias_reason_params",
-    *REASON_COLUMNS,
-)
+# the published columns of the claims table: the warehouse's (evaluation.claims), but for
+# counts and a standard error that serve the computation, and the free-text note
+CLAIMS_UNPUBLISHED = ("answers", "above_recorded", "counterfactual_se", "note")
+CLAIMS_COLUMNS = tuple(c for c in CLAIMS_PROGRAM_COLUMNS if c not in CLAIMS_UNPUBLISHED)
 
 
 def claims(inputs: SiteInputs, top: int) -> pd.DataFrame:

@@ -32,21 +32,10 @@ from warehouse.db import open_warehouse
 from warehouse.load import load_file
 
 from .conftest import write_csv
-from .test_warehouse import KEY, PROGRAM_HEADER, load_registry
+from .test_warehouse import KEY, OUTCOME_HEADER, PROGRAM_HEADER, load_registry
 
 runner = CliRunner()
-OUTCOMES = [
-    "firm_id",
-    "year",
-    "employment",
-    "sales",
-    "wage_bill",
-    "exports",
-    "value_added",
-    "rd_spend",
-    "training_spend",
-    "capital",
-]
+OUTCOMES = OUTCOME_HEADER  # the contract's first ten outcome columns
 EXPORT_COLUMNS = [
     "entity",
     "source_file",
