@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation import roi
+from evaluation import roi, sensitivity
 from evaluation.diagnostics import pretrend_test, small_sample_corrected, supported_leads
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
@@ -160,6 +160,9 @@ class ProgramImpact:
     att_gt: pd.DataFrame
     roi: pd.DataFrame
     balance: pd.DataFrame  # matching balance table (empty when matching is off)
+    # robustness to violations of parallel trends (evaluation.sensitivity); empty when the
+    # Callaway-Sant'Anna estimator is off
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --- one unit of estimation -------------------------------------------------------------
@@ -811,11 +814,15 @@ def evaluate_program(
     if spec.matching:
         matching_rows, balance = _matching_rows(panel, spec)
         estimates += matching_rows
+    robustness = (
+        sensitivity.program_sensitivity(panel, spec) if spec.callaway_santanna else pd.DataFrame()
+    )
     return ProgramImpact(
         estimates=_with_columns(pd.DataFrame(estimates), ESTIMATE_COLUMNS),
         att_gt=pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(),
         roi=_with_columns(pd.DataFrame(_roi_rows(panel, spec, survey)), ROI_COLUMNS),
         balance=balance,
+        sensitivity=robustness,
     )
 
 
@@ -918,13 +925,13 @@ def estimate_impacts(
         results.append(
             tuple(
                 t.assign(program_id=program_id)
-                for t in (one.estimates, one.att_gt, one.roi, one.balance)
+                for t in (one.estimates, one.att_gt, one.roi, one.balance, one.sensitivity)
             )
         )
     if not results:
         empty = pd.DataFrame()
         return ProgramImpact(empty, empty, empty, empty)
-    estimates, cells, ratios, balance = (
+    estimates, cells, ratios, balance, robustness = (
         pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
     )
     matching = estimates["estimator"] == MATCHING_ESTIMATOR
@@ -942,4 +949,15 @@ def estimate_impacts(
     if len(cells):
         control_of = cells["program_id"].map(lambda p: specs[str(p)].control_group)
         cells = cells[ATT_GT_COLUMNS].assign(comparison_group=control_of)
-    return ProgramImpact(estimates=estimates, att_gt=cells, roi=ratios, balance=balance)
+    if len(robustness):
+        robustness = robustness.assign(
+            estimator=ESTIMATOR,
+            comparison_group=robustness["program_id"].map(lambda p: specs[str(p)].control_group),
+            specification=robustness["program_id"].map(lambda p: specs[str(p)].to_json()),
+            subgroup="all",
+            subgroup_value="all",
+            target=sensitivity.TARGET,
+        )
+    return ProgramImpact(
+        estimates=estimates, att_gt=cells, roi=ratios, balance=balance, sensitivity=robustness
+    )

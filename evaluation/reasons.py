@@ -125,6 +125,31 @@ REASONS: dict[str, ReasonKind] = {
         "{n_respondents} respondents and {n_nonrespondents} non-respondents are observed in "
         "the year before entry; each group needs at least 2",
     ),
+    # --- sensitivity to violations of parallel trends (evaluation.sensitivity) ---------------
+    "sensitivity_too_few_leads": ReasonKind(
+        NOT_ESTIMATED,
+        "{leads} pre-entry years with an estimate before the reference year, fewer than the "
+        "{min} the sensitivity analysis needs",
+    ),
+    "sensitivity_too_few_lags": ReasonKind(
+        NOT_ESTIMATED,
+        "{lags} post-entry years with an estimate, fewer than the {min} the "
+        "relative-magnitudes bound needs",
+    ),
+    "sensitivity_singular": ReasonKind(
+        NOT_ESTIMABLE,
+        "the covariance of the event-study estimates is singular (a year's estimate has no "
+        "sampling variance)",
+    ),
+    "sensitivity_not_significant": ReasonKind(
+        NOT_ESTIMABLE,
+        "the effect's 95% interval includes zero even under exact parallel trends: there is "
+        "no breakdown value",
+    ),
+    "sensitivity_includes_zero": ReasonKind(
+        NOT_ESTIMABLE,
+        "the robust interval includes zero already at the smallest bound examined ({m})",
+    ),
 }
 
 

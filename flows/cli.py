@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from schemas.mapping import Mapping
 
 prefect_env.configure()  # before anything imports prefect
+STARTED = time.perf_counter()  # fallback of `_elapsed` where /proc is not there
 
 app = typer.Typer(
     add_completion=False,
@@ -486,16 +488,20 @@ def runs(
     with open_warehouse(warehouse, read_only=True) as con:
         history = run_history(con, limit)
     table = Table(title=f"Runs on {warehouse}", title_justify="left")
-    for column in ("run", "flow", "status", "started (UTC)", "seconds", "cached", "code"):
+    # seconds: the command as its user waited for it (start-up included), then the flow's part
+    columns = ("run", "flow", "status", "started (UTC)", "seconds", "in flow", "cached", "code")
+    for column in columns:
         table.add_column(column, no_wrap=True)
     for r in history.itertuples():
         style = {"failed": "red", "running": "yellow"}.get(r.status, "")
         seconds = "" if pd.isna(r.duration_seconds) else f"{r.duration_seconds:.1f}"
+        wall = "" if pd.isna(r.wall_seconds) else f"{r.wall_seconds:.1f}"
         table.add_row(
             r.run_id,
             r.flow,
             f"[{style}]{r.status}[/]" if style else r.status,
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            wall,
             seconds,
             "yes" if not pd.isna(r.cached) and bool(r.cached) else "",
             str(r.code_version or ""),
@@ -535,14 +541,21 @@ def quarantine(
     limit: int = typer.Option(
         20, "--limit", "-n", min=0, help="How many records to show in the terminal."
     ),
+    decisions: bool = typer.Option(
+        False,
+        "--decisions",
+        help="Instead, the changelog of the corrections file's decisions (keep, drop, "
+        "correct: who, when, why; unmatched ones say what the file has now).",
+    ),
 ) -> None:
     """List the quarantined rows and their reasons, newest load first; no Prefect."""
     import duckdb
 
-    from flows.quarantine import print_listing
+    from flows.quarantine import print_decisions, print_listing
     from reports.quarantine import (
         ExportError,
         check_export,
+        decision_log,
         known_files,
         known_rules,
         listing,
@@ -578,11 +591,107 @@ def quarantine(
         if file is not None and file not in files:
             shown = ", ".join(files[:20]) + (f" (and {len(files) - 20} more)" * (len(files) > 20))
             raise _fail(f"no load of a file named {file!r}; files loaded: {shown or 'none'}")
-        found = listing(con, entity=entity, rule=rule, source_file=file, all_loads=all_loads)
+        if decisions:
+            log = decision_log(con)
+        else:
+            found = listing(con, entity=entity, rule=rule, source_file=file, all_loads=all_loads)
+    if decisions:
+        print_decisions(console, log, str(warehouse))
+        if out is not None:
+            write_export(log, out)
+            console.print(f"wrote {len(log):,} decisions to [bold]{out}[/]", soft_wrap=True)
+        return
     print_listing(console, found, limit, str(warehouse))
     if out is not None:
         write_export(found.records, out)
         console.print(f"wrote {len(found.records):,} records to [bold]{out}[/]", soft_wrap=True)
+
+
+@command()
+def plan(
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="YAML file of the run: the warehouse it names."
+    ),
+    warehouse: Path | None = typer.Option(
+        None,
+        "--warehouse",
+        "-w",
+        help="The warehouse file, instead of --config (default warehouse.duckdb).",
+    ),
+    program: str | None = typer.Option(
+        None, "--program", "-p", help="Only this program (default: every program)."
+    ),
+    outcome: str = typer.Option(
+        "log_sales", "--outcome", help="Outcome column of the evaluation panel."
+    ),
+    effect: float | None = typer.Option(
+        None,
+        "--effect",
+        help="A true effect to plan for (outcome units; 0.05 = 5% for a log outcome): its "
+        "power, and the beneficiaries and comparison firms needed for 80%.",
+    ),
+    years: int = typer.Option(3, "--years", min=1, help="Post-entry years observed per cohort."),
+    pre_years: int = typer.Option(
+        1,
+        "--pre-years",
+        min=1,
+        help="Pre-entry years averaged per cohort (1: the year before entry, as the "
+        "pipeline's Callaway-Sant'Anna estimate uses).",
+    ),
+    treated: int | None = typer.Option(
+        None, "--treated", min=1, help="Planned beneficiaries (default: the panel's)."
+    ),
+    controls: int | None = typer.Option(
+        None, "--controls", min=1, help="Planned comparison firms (default: the panel's)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the power-curve chart to this .html file."
+    ),
+) -> None:
+    """Power and minimum detectable effect of the next evaluation, from the panel; no Prefect."""
+    from evaluation.power import PowerError
+    from flows.plan import PlanError, plan_program, print_plans, read_panel, write_figure
+    from warehouse.db import open_warehouse
+
+    if config is not None and warehouse is not None:
+        raise _fail("give --config or --warehouse, not both")
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
+        raise _fail(f"{out}: the chart is written as HTML; name it .html")
+    if config is not None:
+        from flows.config import load_config
+
+        warehouse = load_config(config).warehouse  # only the path: nothing else is checked
+    warehouse = warehouse or Path("warehouse.duckdb")
+    if not warehouse.is_file():
+        raise _fail(f"{warehouse}: no warehouse here; give its path with --warehouse or --config")
+    with open_warehouse(warehouse, read_only=True) as con:
+        try:
+            panel = read_panel(con, outcome, program)
+        except PlanError as exc:
+            raise _fail(str(exc)) from None
+    plans, skipped = [], {}
+    for program_id, rows in panel.groupby("program_id", sort=True):
+        try:
+            plans.append(
+                plan_program(
+                    str(program_id),
+                    rows,
+                    post_years=years,
+                    pre_years=pre_years,
+                    effect=effect,
+                    treated=treated,
+                    controls=controls,
+                )
+            )
+        except PowerError as exc:
+            skipped[str(program_id)] = str(exc)
+    if not plans:
+        reasons = "; ".join(f"{p}: {r}" for p, r in skipped.items()) or "no data"
+        raise _fail(f"no program can be planned for {outcome}: {reasons}")
+    print_plans(console, plans, outcome, skipped)
+    if out is not None:
+        write_figure(plans, outcome, out)
+        console.print(f"wrote the power curves to [bold]{out}[/]", soft_wrap=True)
 
 
 @command()
@@ -636,13 +745,44 @@ def _checked(
     return checked.config
 
 
-def _flow(config: RunConfig, name: str) -> Any:
-    """Run one of the pipeline's flows with a spinner (errors: see `exit_for`)."""
-    with _progress() as progress:
-        progress.add_task(FLOW_STEPS[name], total=None)
-        from flows import pipeline
+def _elapsed() -> float:
+    """Seconds since this process started, as its user waited for it (Python's and
+    Prefect's start-up included): from the kernel's process start time on Linux."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat, open("/proc/uptime") as up:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+            return float(up.read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - STARTED
 
-        return getattr(pipeline, name)(config)
+
+def _flow(config: RunConfig, name: str) -> Any:
+    """Run one of the pipeline's flows with a spinner (errors: see `exit_for`). The run's
+    whole time as the user saw it (`_elapsed`) is recorded beside the flow's own in
+    meta.runs, whether the run completed or failed."""
+    run_id = uuid.uuid4().hex[:12]
+    try:
+        with _progress() as progress:
+            progress.add_task(FLOW_STEPS[name], total=None)
+            from flows import pipeline
+
+            return getattr(pipeline, name)(config, run_id=run_id)
+    finally:
+        _record_wall_time(config, run_id, _elapsed())
+
+
+def _record_wall_time(config: RunConfig, run_id: str, seconds: float) -> None:
+    """Best effort: a warehouse another run holds now, or a run that never started, keeps
+    its flow duration only."""
+    from warehouse.db import open_warehouse
+    from warehouse.lock import writer_lock
+    from warehouse.runs import record_wall_time
+
+    try:
+        with writer_lock(config.warehouse, wait_seconds=5), open_warehouse(config.warehouse) as con:
+            record_wall_time(con, run_id, seconds)
+    except Exception:  # never turn a finished run into an error over this
+        return
 
 
 def _run(config: RunConfig, started: float) -> None:
@@ -650,7 +790,7 @@ def _run(config: RunConfig, started: float) -> None:
     truth = None
     if config.truth_dir is not None:
         truth = pd.read_csv(config.truth_dir / "true_att_simple.csv")
-    _print_summary(summary, time.perf_counter() - started, truth)
+    _print_summary(summary, _elapsed(), truth)
 
 
 def _print_editions(editions: list[SiteResult]) -> None:

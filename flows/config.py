@@ -17,6 +17,7 @@ from evaluation.impact import EvaluationSpec
 from flows.evaluation_settings import EvaluationSettings, check_names
 from reports.disclosure import DisclosureRules
 from schemas.contract import ENTITIES
+from schemas.decisions import Corrections, read_corrections
 from schemas.extras import ExtraKind, check_declarations, check_name
 from schemas.mapping import Mapping, load_mapping
 from schemas.pseudonym import KeySource, PseudonymKeyError, key_source
@@ -158,6 +159,12 @@ class RunConfig(BaseModel):
     truth_dir: Path | None = Field(
         None, description="Demo only: folder with the planted true effects."
     )
+    corrections: Path | None = Field(
+        None,
+        description="The agency's corrections file (YAML, CSV or XLSX; schemas/decisions.py): "
+        "decisions to keep, drop or correct submitted rows, with who and why, re-applied on "
+        "every run; and the follow-up of outlier flags.",
+    )
     pseudonym_key_file: Path | None = Field(
         None,
         description="File holding the key that pseudonymizes firm identifiers (keep it "
@@ -180,6 +187,15 @@ class RunConfig(BaseModel):
             return self.key_source().read()
         except PseudonymKeyError as exc:
             raise ConfigError(str(exc)) from None
+
+    def read_corrections(self) -> Corrections | None:
+        """The corrections file, read and checked against the run's sources (None: none).
+        Raises ContractError (one line) for a malformed file or a decision on a file the
+        run does not load."""
+        if self.corrections is None:
+            return None
+        files = {source.path.name: entity for entity, source in self.sources.items()}
+        return read_corrections(self.corrections, files)
 
     def extra_columns(self) -> dict[str, dict[str, str]]:
         """Entity -> {declared extra column: kind}, from the sources."""
@@ -244,7 +260,7 @@ def load_config(path: Path) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     base = path.parent.resolve()
-    for key in ("warehouse", "out_dir", "truth_dir", "pseudonym_key_file"):
+    for key in ("warehouse", "out_dir", "truth_dir", "pseudonym_key_file", "corrections"):
         if raw.get(key):
             # `~/...` is the user's home (as the example config writes the key file)
             raw[key] = base / Path(str(raw[key])).expanduser()

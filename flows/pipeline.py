@@ -42,7 +42,7 @@ from warehouse.db import open_warehouse
 from warehouse.load import LoadReport
 from warehouse.lock import writer_lock
 from warehouse.models import CheckResult
-from warehouse.runs import close_interrupted_runs, finish_run, start_run
+from warehouse.runs import close_interrupted_runs, code_version, finish_run, start_run
 
 
 class DataCheckError(RuntimeError):
@@ -115,7 +115,12 @@ def ingest_flow(config: RunConfig, run_id: str) -> list[LoadReport]:
             load.rows_quarantined,
             " (already loaded)" if load.skipped else "",
         )
+        for line in load.decisions_unmatched:  # never silently ignored
+            logger.warning("%s: decision not applied: %s", load.source_file, line)
         loads.append(load)
+    reviews = steps.record_reviews(config, run_id)
+    if reviews:
+        logger.info("%d outlier review(s) recorded from the corrections file", reviews)
     return loads
 
 
@@ -192,9 +197,19 @@ def logged_run(config: RunConfig, flow_name: str, run_id: str | None) -> Iterato
 
 
 def _artifacts(
-    loads: list[LoadReport], summary: steps.EstimateSummary | None, page: Path | None
+    run_id: str,
+    loads: list[LoadReport],
+    summary: steps.EstimateSummary | None,
+    page: Path | None,
 ) -> None:
-    """What a reader of the Prefect UI sees on the run: data quality, estimates, the report."""
+    """What a reader of the Prefect UI sees on the run: its versions, data quality,
+    estimates, the report. The code version is the one string meta.runs, the results and
+    every edition's footer carry (`warehouse.runs.code_version`)."""
+    create_markdown_artifact(
+        key="run-version",
+        markdown=f"Run `{run_id}`, code version `{code_version()}`",
+        description="The run and its code version, as meta.runs and the report footer show it",
+    )
     lines = ["| file | entity | rows in | loaded | quarantined |", "|---|---|---|---|---|"]
     lines += [
         f"| {x.source_file} | {x.entity} | {x.rows_in:,} | {x.rows_loaded:,} | {x.rows_quarantined:,} |"
@@ -232,7 +247,7 @@ def evaluation_run(config: RunConfig, run_id: str | None = None) -> RunSummary:
             summary = evaluate_flow(config, run.run_id)
             run.cached = summary.cached_from is not None
         editions = publish_flow(config, run.run_id, period)
-        _artifacts(loads, summary, editions[0].index if editions else None)
+        _artifacts(run.run_id, loads, summary, editions[0].index if editions else None)
     return RunSummary(
         run.run_id,
         loads,

@@ -85,6 +85,7 @@ def preflight(
         check_outputs(config)
     if command == "run":
         check_sources(config)
+        config.read_corrections()  # a malformed decision: one line, before any load
     elif command == "serve":
         if not config.schedules:
             raise ConfigError(

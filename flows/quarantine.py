@@ -10,6 +10,43 @@ from rich.text import Text
 
 from reports.quarantine import SUPERSEDED, Listing, printable, summary
 
+DECISION_HEADERS = {
+    "source_file": "file",
+    "row_number": "row",
+    "action": "action",
+    "column_name": "column",
+    "old_value": "from",
+    "new_value": "to",
+    "decided_by": "by",
+    "decided_on": "on",
+    "reason": "why",
+    "status": "status",
+    "detail": "detail",
+}
+
+
+def print_decisions(console: Console, log: pd.DataFrame, where: str) -> None:
+    """The changelog of the decisions standing now, unmatched ones highlighted."""
+    if log.empty:
+        console.print(f"No decisions on rows in {where} (no corrections file applied).")
+        return
+    unmatched = int((log["status"] == "unmatched").sum())
+    console.print(
+        Text(f"Decisions on rows in {where}: {len(log):,} ({unmatched:,} unmatched)"),
+        soft_wrap=True,
+    )
+    table = Table()
+    for header in DECISION_HEADERS.values():
+        table.add_column(header, overflow="fold", no_wrap=header in ("row", "action", "on"))
+    for row in log.itertuples(index=False):
+        style = "yellow" if row.status == "unmatched" else ""
+        cells = [getattr(row, c) for c in DECISION_HEADERS]
+        cells = [
+            "" if pd.isna(c) else str(c)[:10] if isinstance(c, pd.Timestamp) else c for c in cells
+        ]
+        table.add_row(*(Text(printable(c), style=style) for c in cells))
+    console.print(table)
+
 
 def print_listing(console: Console, listing: Listing, limit: int, where: str) -> None:
     """The first `limit` records (newest load first), then the summary, then what the

@@ -20,6 +20,7 @@ from schemas.mapping import Mapping
 from schemas.pseudonym import resolve_key
 from schemas.validate import ContractError
 from warehouse.db import open_warehouse
+from warehouse.decisions import record_outlier_reviews
 from warehouse.keys import check_key
 from warehouse.load import LoadReport, data_version, load_file
 from warehouse.models import CheckResult, build_models, run_checks
@@ -130,12 +131,25 @@ def ingest_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
             sheet=source.sheet,
             mapping=source.load_mapping(),
             extra_columns=source.extra_columns,
+            corrections=config.read_corrections(),
         )
 
 
 def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
     """Validate and load every configured file, in the contract's load order."""
-    return [ingest_source(config, entity, run_id) for entity in entities_in_load_order(config)]
+    loads = [ingest_source(config, entity, run_id) for entity in entities_in_load_order(config)]
+    record_reviews(config, run_id)
+    return loads
+
+
+def record_reviews(config: RunConfig, run_id: str) -> int:
+    """Record the corrections file's outlier reviews not recorded yet (`meta.outlier_reviews`
+    keeps each review once, with the run that first saw it). Returns how many are new."""
+    corrections = config.read_corrections()
+    if corrections is None or not corrections.outliers:
+        return 0
+    with open_warehouse(config.warehouse) as con:
+        return record_outlier_reviews(con, corrections.outliers, run_id)
 
 
 def ingest_file(

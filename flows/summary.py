@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from evaluation.reasons import ESTIMATED, Reason
 from evaluation.roi import SCALE_CHOICES
@@ -24,20 +25,35 @@ def _ci(est: float, low: float, high: float, fmt: str = "{:+.3f}") -> str:
 def print_loads(console: Console, loads: list[LoadReport]) -> None:
     """Rows in, loaded and quarantined per file."""
     table = Table(title="Loads: every input row is loaded or quarantined", title_justify="left")
-    for column in ("entity", "file", "rows in", "loaded", "quarantined"):
+    dropped = any(load.rows_dropped for load in loads)
+    columns = ["entity", "file", "rows in", "loaded", "quarantined"]
+    columns += ["of which dropped by decision"] if dropped else []
+    for column in columns:
         table.add_column(column, justify="left" if column in ("entity", "file") else "right")
     for load in loads:
         note = " (unchanged, skipped)" if load.skipped else ""
-        table.add_row(
+        cells = [
             load.entity,
             load.source_file + note,
             f"{load.rows_in:,}",
             f"{load.rows_loaded:,}",
             f"{load.rows_quarantined:,}",
-        )
+        ]
+        table.add_row(*cells, *([f"{load.rows_dropped:,}"] if dropped else []))
     console.print(table)
     if any(load.rows_quarantined for load in loads):
-        console.print("Quarantined rows and their reasons: table meta.quarantine in the warehouse.")
+        console.print(
+            "Quarantined rows and their reasons: mes-eval quarantine --config F "
+            "(decisions on them: a corrections file, see the README)."
+        )
+    applied = sum(load.decisions_applied for load in loads)
+    unmatched = [(load.source_file, line) for load in loads for line in load.decisions_unmatched]
+    if applied or unmatched:
+        console.print(
+            f"Decisions of the corrections file: {applied} applied, {len(unmatched)} not."
+        )
+    for file, line in unmatched:  # a decision that no longer matches is said, never ignored
+        console.print(Text(f"  not applied, {file}: {line}", style="yellow"), soft_wrap=True)
 
 
 def _reason(row: Any) -> str | None:

@@ -78,7 +78,10 @@ class Measure:
     kind: count (a number of firms or records: the threshold rule applies to the value
     itself), sum (money or jobs added over firms), estimate (a mean or model estimate over
     firms), derived (computed from other measures: suppressed with them), info (not a firm
-    statistic: never suppressed).
+    statistic: never suppressed). Counts of input records that describe the agency's data
+    handling rather than any firm, such as the rows quarantined by each rule, are info: a
+    row rejected as `not_a_number` says how a file was filled in, not what a firm earns or
+    employs, and the aggregates built from the rows kept stay under the rules.
     """
 
     column: str

@@ -798,6 +798,63 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Indicadores de qualidade dos dados",
     ),
     "table.loads": ("Loads", "Cargas", "Cargas"),
+    "table.decisions": (
+        "Decisions on rows (changelog)",
+        "Decisiones sobre filas (registro de cambios)",
+        "Decisões sobre linhas (registro de alterações)",
+    ),
+    "quality.decisions": (
+        "Decisions on rows: the changelog",
+        "Decisiones sobre filas: registro de cambios",
+        "Decisões sobre linhas: registro de alterações",
+    ),
+    "quality.decisions_note": (
+        "The agency's corrections file, applied again on every load of the file it names: "
+        "keep (a duplicate or a row a plausibility rule rejected), drop (left out, and counted "
+        "among the quarantined rows) or correct (a new value, validated like any other). A "
+        "decision the file no longer matches is marked unmatched, with what the file has now.",
+        "El archivo de correcciones de la agencia, aplicado de nuevo en cada carga del archivo "
+        "que nombra: conservar (un duplicado o una fila rechazada por una regla de "
+        "plausibilidad), descartar (queda fuera y se cuenta entre las filas en cuarentena) o "
+        "corregir (un valor nuevo, validado como cualquier otro). Una decisión que el archivo "
+        "ya no coincide se marca sin coincidencia, con lo que el archivo tiene ahora.",
+        "O arquivo de correções da agência, aplicado de novo a cada carga do arquivo que "
+        "nomeia: manter (uma duplicata ou uma linha rejeitada por uma regra de plausibilidade), "
+        "descartar (fica de fora e conta entre as linhas em quarentena) ou corrigir (um valor "
+        "novo, validado como qualquer outro). Uma decisão que o arquivo já não corresponde é "
+        "marcada sem correspondência, com o que o arquivo tem agora.",
+    ),
+    "col.action": ("Decision", "Decisión", "Decisão"),
+    "col.old_value": ("Value submitted", "Valor enviado", "Valor enviado"),
+    "col.new_value": ("New value", "Valor nuevo", "Valor novo"),
+    "col.decision_status": ("Status", "Estado", "Situação"),
+    "col.decided_by": ("Decided by", "Decidido por", "Decidido por"),
+    "col.decided_on": ("On", "Fecha", "Data"),
+    "col.why": ("Why", "Motivo", "Motivo"),
+    "col.submitted_value": ("Value submitted", "Valor enviado", "Valor enviado"),
+    "table.quarantine_rows": ("Rejected rows", "Filas rechazadas", "Linhas rejeitadas"),
+    "quality.rejected_rows": (
+        "Rejected rows, one by one",
+        "Filas rechazadas, una por una",
+        "Linhas rejeitadas, uma a uma",
+    ),
+    "quality.rejected_rows_note": (
+        "The first {shown} of {rows} rejected rows of the current loads, as mes-eval "
+        "quarantine lists them (firm identifiers pseudonymized, values as submitted).",
+        "Las primeras {shown} de {rows} filas rechazadas de las cargas vigentes, como las "
+        "lista mes-eval quarantine (identificadores de empresas seudonimizados, valores tal "
+        "como se enviaron).",
+        "As primeiras {shown} de {rows} linhas rejeitadas das cargas vigentes, como mes-eval "
+        "quarantine as lista (identificadores de empresas pseudonimizados, valores como "
+        "enviados).",
+    ),
+    "quality.rejected_rows_csv": ("All of them (CSV)", "Todas (CSV)", "Todas (CSV)"),
+    "col.pseudonym": ("Firm (pseudonym)", "Empresa (seudónimo)", "Empresa (pseudônimo)"),
+    "decision.keep": ("keep", "conservar", "manter"),
+    "decision.drop": ("drop", "descartar", "descartar"),
+    "decision.correct": ("correct", "corregir", "corrigir"),
+    "decision_status.applied": ("applied", "aplicada", "aplicada"),
+    "decision_status.unmatched": ("unmatched", "sin coincidencia", "sem correspondência"),
     "table.suppression_log": (
         "Suppression log",
         "Registro de supresiones",
@@ -818,9 +875,9 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Os indicadores de qualidade dos dados ainda não estão disponíveis para este armazém.",
     ),
     "quality.scorecard_note": (
-        "Shares of the current data (1 = 100%); timeliness in days from the end of the period to its delivery.",
-        "Proporciones de los datos vigentes (1 = 100%); oportunidad en días desde el fin del período hasta su entrega.",
-        "Proporções dos dados vigentes (1 = 100%); tempestividade em dias do fim do período até a entrega.",
+        "Shares of the current data (1 = 100%); completeness, validity and uniqueness count every submitted row, the quarantined ones included; timeliness in days from the end of the period to its delivery.",
+        "Proporciones de los datos vigentes (1 = 100%); completitud, validez y unicidad cuentan todas las filas enviadas, también las que quedaron en cuarentena; oportunidad en días desde el fin del período hasta su entrega.",
+        "Proporções dos dados vigentes (1 = 100%); completude, validade e unicidade contam todas as linhas enviadas, inclusive as que ficaram em quarentena; tempestividade em dias do fim do período até a entrega.",
     ),
     "quality.scorecard_details": (
         "All indicators",
@@ -1295,6 +1352,34 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
         "{n_respondents} empresas respondentes e {n_nonrespondents} não respondentes são "
         "observadas no ano anterior à entrada; cada grupo precisa de pelo menos 2",
     ),
+    "sensitivity_too_few_leads": (
+        "{leads} años previos al ingreso con estimación antes del año de referencia, menos de "
+        "los {min} que necesita el análisis de sensibilidad",
+        "{leads} anos anteriores à entrada com estimativa antes do ano de referência, menos que "
+        "os {min} de que a análise de sensibilidade precisa",
+    ),
+    "sensitivity_too_few_lags": (
+        "{lags} años posteriores al ingreso con estimación, menos de los {min} que necesita la "
+        "cota de magnitudes relativas",
+        "{lags} anos posteriores à entrada com estimativa, menos que os {min} de que a cota de "
+        "magnitudes relativas precisa",
+    ),
+    "sensitivity_singular": (
+        "la covarianza de las estimaciones del estudio de eventos es singular (la estimación de "
+        "un año no tiene varianza muestral)",
+        "a covariância das estimativas do estudo de eventos é singular (a estimativa de um ano "
+        "não tem variância amostral)",
+    ),
+    "sensitivity_not_significant": (
+        "el intervalo del 95% del efecto incluye el cero aun con tendencias exactamente "
+        "paralelas: no hay valor de quiebre",
+        "o intervalo de 95% do efeito inclui o zero mesmo com tendências exatamente paralelas: "
+        "não há valor de ruptura",
+    ),
+    "sensitivity_includes_zero": (
+        "el intervalo robusto incluye el cero ya con la menor cota examinada ({m})",
+        "o intervalo robusto inclui o zero já com a menor cota examinada ({m})",
+    ),
 }
 
 LABELS.update(
@@ -1354,6 +1439,9 @@ LABELS.update(
             "empresas que no respondieron",
             "não respondentes",
         ),
+        "placeholder.leads": ("pre-entry years", "años previos", "anos anteriores"),
+        "placeholder.lags": ("post-entry years", "años posteriores", "anos posteriores"),
+        "placeholder.m": ("bound", "cota", "cota"),
         "placeholder.error": ("error", "error", "erro"),
         # the comparison group inside a reason ("with never-treated comparison")
         "reason_control_group.nevertreated": (
@@ -1560,6 +1648,56 @@ LABELS.update(
 )
 
 
+# --- robustness to violations of parallel trends (evaluation.sensitivity) ---------------------
+LABELS.update(
+    {
+        "program.robustness": ("Robustness", "Robustez", "Robustez"),
+        "robust.intro": (
+            "How far could the trends of beneficiaries and comparison firms have diverged after entry, for reasons other than the program, before the average effect over years {first} to {last} since entry stopped being significant? Each interval is a 95% confidence set for that effect when post-entry violations of parallel trends may be up to M̄ times the largest change between consecutive pre-entry years (relative magnitudes, Rambachan and Roth 2023); the original interval assumes exactly parallel trends.",
+            "¿Cuánto podrían haber divergido, tras el ingreso, las tendencias de las beneficiarias y de las empresas de comparación por causas ajenas al programa antes de que el efecto promedio de los años {first} a {last} desde el ingreso dejara de ser significativo? Cada intervalo es un conjunto de confianza del 95% para ese efecto cuando las violaciones de tendencias paralelas posteriores al ingreso pueden llegar a M̄ veces el mayor cambio entre años consecutivos previos al ingreso (magnitudes relativas, Rambachan y Roth 2023); el intervalo original supone tendencias exactamente paralelas.",
+            "Quanto poderiam ter divergido, após a entrada, as tendências das beneficiárias e das empresas de comparação por causas alheias ao programa antes que o efeito médio dos anos {first} a {last} desde a entrada deixasse de ser significativo? Cada intervalo é um conjunto de confiança de 95% para esse efeito quando as violações de tendências paralelas posteriores à entrada podem chegar a M̄ vezes a maior variação entre anos consecutivos anteriores à entrada (magnitudes relativas, Rambachan e Roth 2023); o intervalo original supõe tendências exatamente paralelas.",
+        ),
+        "robust.breakdown": (
+            "The effect on {outcome} stays significant unless post-entry violations of parallel trends exceed {mbar} times the largest pre-entry violation.",
+            "El efecto sobre {outcome} sigue siendo significativo salvo que las violaciones de tendencias paralelas posteriores al ingreso superen {mbar} veces la mayor violación previa al ingreso.",
+            "O efeito sobre {outcome} continua significativo a menos que as violações de tendências paralelas posteriores à entrada superem {mbar} vezes a maior violação anterior à entrada.",
+        ),
+        "robust.breakdown_at_least": (
+            "The effect on {outcome} stays significant even if post-entry violations of parallel trends reach {mbar} times the largest pre-entry violation, the largest bound examined.",
+            "El efecto sobre {outcome} sigue siendo significativo aun si las violaciones de tendencias paralelas posteriores al ingreso llegan a {mbar} veces la mayor violación previa al ingreso, la mayor cota examinada.",
+            "O efeito sobre {outcome} continua significativo mesmo que as violações de tendências paralelas posteriores à entrada cheguem a {mbar} vezes a maior violação anterior à entrada, a maior cota examinada.",
+        ),
+        "robust.no_breakdown": (
+            "Robustness of the effect on {outcome}: {reason}.",
+            "Robustez del efecto sobre {outcome}: {reason}.",
+            "Robustez do efeito sobre {outcome}: {reason}.",
+        ),
+        "robust.suppressed": (
+            "The robustness of the effect on {outcome} is not shown: the effect itself is suppressed.",
+            "La robustez del efecto sobre {outcome} no se muestra: el efecto mismo está suprimido.",
+            "A robustez do efeito sobre {outcome} não é mostrada: o próprio efeito está suprimido.",
+        ),
+        "fig.sensitivity": (
+            "Robustness of the effect on {outcome}",
+            "Robustez del efecto sobre {outcome}",
+            "Robustez do efeito sobre {outcome}",
+        ),
+        "fig.sensitivity_original": ("Original", "Original", "Original"),
+        "fig.sensitivity_robust": (
+            "Robust 95% interval",
+            "Intervalo robusto del 95%",
+            "Intervalo robusto de 95%",
+        ),
+        "fig.mbar": ("M̄ (relative magnitude)", "M̄ (magnitud relativa)", "M̄ (magnitude relativa)"),
+        "method.breakdown": (
+            "Robustness to violations of parallel trends. Every effect rests on the assumption that, without the program, beneficiaries' outcomes would have moved in parallel with the comparison firms'. The years before entry show how far the two groups' trends drifted apart then. Following Rambachan and Roth (2023), each program page asks how much larger the drift after entry could be before the effect stopped being significant: the breakdown value M̄. A breakdown value of 1.5 means the effect stays significant as long as, after entry, the year-to-year divergence of trends never exceeds 1.5 times the largest divergence seen before entry; a breakdown value of 0 means that any divergence as large as the pre-entry ones could explain the effect away. The larger the breakdown value, the more robust the effect. The analysis covers the average effect over years 0 to 3 since entry, with the three years before the reference year, on a coarse grid of M̄ (0, 0.5, 1, 1.5 and 2).",
+            "Robustez ante violaciones de tendencias paralelas. Todo efecto descansa en el supuesto de que, sin el programa, los resultados de las beneficiarias habrían evolucionado en paralelo con los de las empresas de comparación. Los años previos al ingreso muestran cuánto se separaron entonces las tendencias de ambos grupos. Siguiendo a Rambachan y Roth (2023), cada página de programa pregunta cuánto mayor podría ser la divergencia tras el ingreso antes de que el efecto deje de ser significativo: el valor de quiebre M̄. Un valor de quiebre de 1,5 significa que el efecto sigue siendo significativo mientras, tras el ingreso, la divergencia de tendencias de un año a otro nunca supere 1,5 veces la mayor divergencia observada antes del ingreso; un valor de quiebre de 0 significa que cualquier divergencia tan grande como las previas al ingreso podría explicar el efecto. Cuanto mayor el valor de quiebre, más robusto el efecto. El análisis cubre el efecto promedio de los años 0 a 3 desde el ingreso, con los tres años anteriores al año de referencia, en una grilla gruesa de M̄ (0; 0,5; 1; 1,5 y 2).",
+            "Robustez a violações de tendências paralelas. Todo efeito se apoia na hipótese de que, sem o programa, os resultados das beneficiárias teriam evoluído em paralelo com os das empresas de comparação. Os anos anteriores à entrada mostram quanto as tendências dos dois grupos se afastaram então. Seguindo Rambachan e Roth (2023), cada página de programa pergunta quanto maior poderia ser a divergência após a entrada antes que o efeito deixasse de ser significativo: o valor de ruptura M̄. Um valor de ruptura de 1,5 significa que o efeito continua significativo enquanto, após a entrada, a divergência de tendências de um ano para outro nunca superar 1,5 vez a maior divergência observada antes da entrada; um valor de ruptura de 0 significa que qualquer divergência tão grande quanto as anteriores à entrada poderia explicar o efeito. Quanto maior o valor de ruptura, mais robusto o efeito. A análise cobre o efeito médio dos anos 0 a 3 desde a entrada, com os três anos anteriores ao ano de referência, em uma grade grossa de M̄ (0; 0,5; 1; 1,5 e 2).",
+        ),
+    }
+)
+
+
 # --- claims against records (client survey; evaluation.claims) -------------------------------
 LABELS.update(
     {
@@ -1715,6 +1853,78 @@ LABELS.update(
             "Empleos declarados por encima de lo registrado",
             "Empregos declarados acima do registrado",
         ),
+    }
+)
+
+# the outlier page (internal editions) and its link from the data-quality page
+LABELS.update(
+    {
+        "outliers.title": (
+            "Outliers to review",
+            "Valores atípicos por revisar",
+            "Valores atípicos a revisar",
+        ),
+        "outliers.lede": (
+            "Firm-years whose figures are far from their peers', kept in the data and flagged for a person to check, with where that follow-up stands.",
+            "Años-empresa cuyas cifras se alejan mucho de las de sus pares, conservados en los datos y señalados para que una persona los revise, con el estado de esa revisión.",
+            "Anos-empresa cujos números se afastam muito dos de seus pares, mantidos nos dados e sinalizados para que uma pessoa os verifique, com a situação dessa revisão.",
+        ),
+        "outliers.status_summary": ("{n} flags.", "{n} señales.", "{n} sinalizações."),
+        "outliers.follow_up": (
+            "Status comes from the corrections file's outliers section (the latest entry per firm, year and outcome); a flag nobody has reviewed yet is open.",
+            "El estado viene de la sección outliers del archivo de correcciones (la última entrada por empresa, año y resultado); una señal que nadie ha revisado aún está abierta.",
+            "A situação vem da seção outliers do arquivo de correções (a última entrada por empresa, ano e resultado); uma sinalização que ninguém revisou ainda está aberta.",
+        ),
+        "outliers.none": (
+            "No outlier is flagged.",
+            "No hay valores atípicos señalados.",
+            "Nenhum valor atípico sinalizado.",
+        ),
+        "outliers.back": (
+            "Back to data quality",
+            "Volver a la calidad de los datos",
+            "Voltar à qualidade dos dados",
+        ),
+        "outliers.link_note": (
+            "Figures kept but flagged as outliers, firm by firm, ranked by severity (internal edition only).",
+            "Cifras conservadas pero señaladas como atípicas, empresa por empresa, ordenadas por gravedad (solo en la edición interna).",
+            "Números mantidos mas sinalizados como atípicos, empresa por empresa, ordenados por gravidade (somente na edição interna).",
+        ),
+        "outliers.link": (
+            "Outliers to review",
+            "Valores atípicos por revisar",
+            "Valores atípicos a revisar",
+        ),
+        "outliers.note_growth": (
+            "Year-on-year growth far from that of firms of the same sector and size class that year: severity is the robust z-score (distance from the median in robust standard deviations), flagged above the run's outlier_z setting.",
+            "Crecimiento interanual muy distinto del de las empresas del mismo sector y tamaño ese año: la gravedad es el puntaje z robusto (distancia a la mediana en desviaciones estándar robustas), señalado por encima del parámetro outlier_z de la ejecución.",
+            "Crescimento anual muito diferente do das empresas do mesmo setor e porte naquele ano: a gravidade é o escore z robusto (distância da mediana em desvios-padrão robustos), sinalizado acima do parâmetro outlier_z da execução.",
+        ),
+        "outliers.note_wage_per_worker_level": (
+            "Wage bill per employee more than 20 times above or below the median of the firm's country and year, in a firm that is at that level in its other years too (a single such year is quarantined instead): severity is how many times away from the median.",
+            "Masa salarial por empleado más de 20 veces por encima o por debajo de la mediana del país y año de la empresa, en una empresa que está en ese nivel también en sus otros años (un solo año así va a cuarentena): la gravedad es cuántas veces se aleja de la mediana.",
+            "Folha salarial por empregado mais de 20 vezes acima ou abaixo da mediana do país e ano da empresa, numa empresa que está nesse nível também nos outros anos (um único ano assim vai para a quarentena): a gravidade é quantas vezes se afasta da mediana.",
+        ),
+        "outliers.col_firm": ("Firm (pseudonym)", "Empresa (seudónimo)", "Empresa (pseudônimo)"),
+        "outliers.col_outcome": ("Outcome", "Resultado", "Resultado"),
+        "outliers.col_severity": ("Severity", "Gravedad", "Gravidade"),
+        "outliers.col_status": ("Follow-up", "Seguimiento", "Acompanhamento"),
+        "outliers.col_decided_by": ("Reviewed by", "Revisado por", "Revisado por"),
+        "outliers.col_reason": ("Note", "Nota", "Nota"),
+        "outlier_rule.growth": (
+            "Growth far from peers",
+            "Crecimiento lejos de los pares",
+            "Crescimento longe dos pares",
+        ),
+        "outlier_rule.wage_per_worker_level": (
+            "Wage per worker far from peers, consistently",
+            "Salario por trabajador lejos de los pares, de forma constante",
+            "Salário por trabalhador longe dos pares, de forma constante",
+        ),
+        "review.open": ("open", "abierta", "aberta"),
+        "review.checked": ("checked", "revisada", "verificada"),
+        "review.confirmed": ("confirmed", "confirmada", "confirmada"),
+        "review.corrected": ("corrected", "corregida", "corrigida"),
     }
 )
 

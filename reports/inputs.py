@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from reports.period import Period
+from reports.quarantine import decision_log, listing
 from reports.reasons import status_of
 from warehouse.load import data_version
 
@@ -135,6 +136,12 @@ class SiteInputs:
     # empty in quarterly editions and for warehouses from before claims were checked
     claims: pd.DataFrame = field(default_factory=pd.DataFrame)
     claim_firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the agency's decisions on its rows that stand now (meta.decisions; internal editions)
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # every rejected row of the current loads, as `mes-eval quarantine` lists it (internal)
+    quarantine_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # HonestDiD sensitivity of the headline effects (results.sensitivity; annual editions)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _warehouse_path(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -195,4 +202,11 @@ def read_site_inputs(con: duckdb.DuckDBPyConnection, run_id: str, period: Period
         scorecard=scorecard,
         claims=claims,
         claim_firms=claim_firms,
+        decisions=decision_log(con),
+        quarantine_rows=listing(con).records,
+        sensitivity=(
+            run_query(con, "sensitivity", **params)
+            if impact and table_exists(con, "results", "sensitivity")
+            else pd.DataFrame()
+        ),
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -23,7 +24,7 @@ from reports import figures, scales, tables
 from reports.audit import Certificate
 from reports.disclosure import DERIVED, DOMINANCE, MIN_FIRMS, SECONDARY, DisclosureRules, Published
 from reports.i18n import Translator
-from reports.inputs import SiteInputs
+from reports.inputs import SiteInputs, run_query, table_exists
 from reports.reasons import catalogue, statuses
 from reports.reasons import row_text as reason_text_of
 from reports.views import Col, Formats, TableView, missing, table_view
@@ -681,7 +682,9 @@ def _impact_context(
             t,
             keys=tables.BALANCE.keys,
         )
+    robustness = robustness_context(pid, key, horizon, charted, inputs, t, charts)
     return {
+        "robustness": robustness,
         "horizons": [t(f"horizon.{h}") for h in tables.HORIZONS],
         "horizon_rows": rows,
         "pretrend_warnings": warnings,
@@ -693,6 +696,135 @@ def _impact_context(
         "balance": balance_view,
         "balance_chart": balance_chart,
         "matching": tables.matching_used(inputs),
+    }
+
+
+# --- robustness to violations of parallel trends (evaluation.sensitivity) ---------------------
+
+
+def read_sensitivity(inputs: SiteInputs) -> pd.DataFrame:
+    """The run's `results.sensitivity` rows (`queries/sensitivity.sql`, read with the
+    edition's inputs); empty in quarterly editions and for a warehouse from before
+    migration 022."""
+    return inputs.sensitivity
+
+
+def _bound(value: object, t: Translator) -> str:
+    number = float(value)  # type: ignore[arg-type]
+    return t.num(number, 0 if number.is_integer() else 1)
+
+
+def sensitivity_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
+    """HonestDiD's sensitivity plot: the original 95% interval at left, then the robust
+    (relative magnitudes) interval at each M̄, in the outcome's display units."""
+    unit = str(rows["unit"].dropna().iloc[0]) if rows["unit"].notna().any() else None
+    original = rows[(rows["method"] == "original") & rows["lower"].notna()]
+    robust = rows[
+        (rows["method"] == "relative_magnitudes")
+        & (rows["quantity"] == "interval")
+        & rows["lower"].notna()
+    ].sort_values("m")
+    fig = go.Figure()
+    for part, name, color, labels in (
+        (original, t("fig.sensitivity_original"), figures.COLORS["comparison"], None),
+        (robust, t("fig.sensitivity_robust"), figures.COLORS["beneficiaries"], "m"),
+    ):
+        if not len(part):
+            continue
+        low = tables.to_display(outcome, part["lower"].astype(float), unit)
+        high = tables.to_display(outcome, part["upper"].astype(float), unit)
+        mid = ((low + high) / 2).to_numpy()
+        x = [t("fig.sensitivity_original")] * len(part) if labels is None else None
+        fig.add_scatter(
+            x=x if x is not None else [_bound(v, t) for v in part["m"]],
+            y=mid,
+            mode="markers",
+            name=name,
+            marker={"color": color, "size": 4},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (high - mid).to_numpy(),
+                "arrayminus": (mid - low).to_numpy(),
+                "width": 8,
+            },
+            hoverinfo="skip",
+        )
+    fig.add_hline(y=0, line_color="#888", line_width=1)
+    return figures._layout(
+        fig,
+        t,
+        t("fig.sensitivity", outcome=t.code("outcome", outcome)),
+        xaxis={"type": "category", "title": {"text": t("fig.mbar")}},
+        yaxis_title=t(f"unit.{unit}") if unit and t.has(f"unit.{unit}") else "",
+    )
+
+
+def robustness_context(
+    pid: str,
+    key: str,
+    horizon: Published,
+    charted: tuple[str, ...],
+    inputs: SiteInputs,
+    t: Translator,
+    charts: Charts,
+) -> dict[str, Any] | None:
+    """The program page's robustness section: per outcome, one sentence with the breakdown
+    value M̄ (relative magnitudes) or why there is none, and for the charted outcomes the
+    sensitivity chart. Hidden where the overall effect itself is suppressed, as the
+    effects table hides it. None when the run stored no sensitivity rows."""
+    frame = read_sensitivity(inputs)
+    if frame.empty:
+        return None
+    mine = frame[frame["program_id"] == pid]
+    if mine.empty:
+        return None
+    hv = horizon.values
+    sentences: list[dict[str, str]] = []
+    charts_out: list[dict[str, Any]] = []
+    window: tuple[int, int] | None = None
+    for outcome in tables.outcome_order(mine["outcome"]):
+        rows = mine[mine["outcome"] == outcome]
+        label = t.code("outcome", outcome)
+        overall = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == "overall")]
+        if len(overall) and horizon.applied and horizon.is_suppressed(overall[0], "effect"):
+            sentences.append(
+                {"outcome": outcome, "text": t("robust.suppressed", outcome=label), "kind": "sup"}
+            )
+            continue
+        found = rows[(rows["method"] == "relative_magnitudes") & (rows["quantity"] == "breakdown")]
+        if not len(found):
+            continue
+        row = found.iloc[0]
+        why = reason_text_of(row, t)
+        if why is not None:
+            text = t("robust.no_breakdown", outcome=label, reason=why)
+            kind = "na"
+        else:
+            at_least = not missing(row.get("at_least")) and bool(row["at_least"])
+            name = "robust.breakdown_at_least" if at_least else "robust.breakdown"
+            text = t(name, outcome=label, mbar=_bound(row["m"], t))
+            kind = "breakdown"
+            if window is None and not missing(row.get("last_event_time")):
+                window = (0, int(row["last_event_time"]))
+        sentences.append({"outcome": outcome, "text": text, "kind": kind})
+        intervals = rows[(rows["method"] == "relative_magnitudes") & rows["lower"].notna()]
+        if outcome in charted and len(intervals):
+            short = slug(outcome.removeprefix("log_"))
+            charts_out.append(
+                {
+                    "chart": charts.div(
+                        sensitivity_figure(rows, t, outcome), image=f"{key}_robustness_{short}"
+                    )
+                }
+            )
+    if not sentences:
+        return None
+    first, last = window or (0, 3)
+    return {
+        "intro": t("robust.intro", first=first, last=last),
+        "sentences": sentences,
+        "charts": charts_out,
     }
 
 
@@ -857,6 +989,9 @@ def _roi_context(
     return out
 
 
+REJECTED_SHOWN = 100  # rejected rows listed on the page; all of them in the CSV beside it
+
+
 def quality_context(
     inputs: SiteInputs,
     tabs: dict[str, Published],
@@ -959,6 +1094,59 @@ def quality_context(
             t,
             keys=tables.LOADS.keys,
         )
+    rejected = tabs.get("quarantine_rows")
+    rejected_view = None
+    if rejected is not None:  # internal editions only (reports.tables.build_tables)
+        first = pd.Series(np.arange(len(rejected.values)) < REJECTED_SHOWN)
+        rejected_view = {
+            "rows": t.num(len(rejected.values)),
+            "shown": t.num(min(len(rejected.values), REJECTED_SHOWN)),
+            "csv": "tables/quarantine_rows.csv",
+            "table": table_view(
+                rejected,
+                [
+                    Col("entity", t("col.entity"), fmt.code("entity"), numeric=False),
+                    Col("source_file", t("col.source_file"), fmt.text(), False, identifier=True),
+                    Col("row_number", t("col.row"), fmt.number()),
+                    Col("column", t("col.column"), fmt.text(), numeric=False, identifier=True),
+                    Col("rule", t("col.rule"), fmt.code("rule"), numeric=False),
+                    Col("value", t("col.submitted_value"), fmt.text(), False, identifier=True),
+                    Col("reason", t("col.reason"), fmt.text(), numeric=False, identifier=True),
+                ],
+                t,
+                keys=tables.QUARANTINE_ROWS.keys,
+                rows=first,
+            ),
+        }
+    decisions = tabs.get("decisions")
+    decisions_view = None
+    if decisions is not None:  # internal editions only (reports.tables.build_tables)
+        decisions_view = table_view(
+            decisions,
+            [
+                Col(
+                    "source_file", t("col.source_file"), fmt.text(), numeric=False, identifier=True
+                ),
+                Col("row_number", t("col.row"), fmt.number()),
+                Col("firm_id", t("col.pseudonym"), fmt.text(), numeric=False, identifier=True),
+                Col("action", t("col.action"), fmt.code("decision"), numeric=False),
+                Col("column_name", t("col.column"), fmt.text(), numeric=False, identifier=True),
+                Col("old_value", t("col.old_value"), fmt.text(), numeric=False, identifier=True),
+                Col("new_value", t("col.new_value"), fmt.text(), numeric=False, identifier=True),
+                Col("decided_by", t("col.decided_by"), fmt.text(), numeric=False, identifier=True),
+                Col(
+                    "decided_on",
+                    t("col.decided_on"),
+                    lambda v, _r: "" if missing(v) else str(v)[:10],
+                    numeric=False,
+                ),
+                Col("reason", t("col.why"), fmt.text(), numeric=False, identifier=True),
+                Col("status", t("col.decision_status"), fmt.code("decision_status"), numeric=False),
+                Col("detail", t("col.detail"), fmt.text(), numeric=False, identifier=True),
+            ],
+            t,
+            keys=tables.DECISIONS.keys,
+        )
     claims = tabs.get("claims")
     response = None
     if claims is not None and len(claims.values):
@@ -977,6 +1165,8 @@ def quality_context(
         "scorecard_details": details,
         "quarantine": quarantine_view if len(quarantine.values) else None,
         "loads": loads_view,
+        "decisions": decisions_view,
+        "rejected": rejected_view,
         "docs_link": docs_link,
         "docs_available": docs_link is not None
         or (public and data_docs_folder(inputs, None) is not None),
@@ -992,6 +1182,67 @@ def _quality_value(rows: pd.DataFrame, t: Translator, hidden: np.ndarray, digits
     if unit == "days":
         return t.num(value, 0)
     return t.num(100 * float(value), digits) + "%" if pd.notna(value) else t("sym.missing")
+
+
+OUTLIERS_PAGE = "outliers.html"
+
+
+def read_outliers(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """The flagged outliers with their latest review (queries/outliers.sql), or None when
+    the warehouse has no outlier flags yet (models not built) or no review table."""
+    if not (
+        table_exists(con, "marts", "mart_outlier_flags")
+        and table_exists(con, "meta", "outlier_reviews")
+    ):
+        return None
+    return run_query(con, "outliers")
+
+
+def outliers_context(outliers: pd.DataFrame, t: Translator, fmt: Formats) -> dict[str, Any]:
+    """The context of the outlier page (internal editions only: firm by firm): one table per
+    rule, most severe first, with each flag's follow-up status."""
+    # firm pseudonyms, years and outcome codes as the corrections file names them
+    published = Published("outliers", outliers, pd.DataFrame(index=outliers.index), False)
+
+    def severity(v: object, row: pd.Series) -> str:
+        if missing(v):
+            return t("sym.missing")
+        if row["rule"] == "growth":
+            return t.signed(row["robust_z"], 1)  # robust z: the sign says which way
+        return t.num(v, 1) + "×"
+
+    columns = [
+        Col("firm_id", t("outliers.col_firm"), fmt.text(), numeric=False, identifier=True),
+        Col("year", t("col.year"), lambda v, _r: str(v), numeric=False),
+        Col("outcome", t("outliers.col_outcome"), fmt.text(), numeric=False, identifier=True),
+        Col("severity", t("outliers.col_severity"), severity),
+        Col("status", t("outliers.col_status"), fmt.code("review"), numeric=False),
+        Col("decided_by", t("outliers.col_decided_by"), fmt.text(), numeric=False),
+        Col("reason", t("outliers.col_reason"), fmt.text(), numeric=False),
+    ]
+    keys = ("rule", "firm_id", "year", "outcome")
+    sections = []
+    for rule in ("wage_per_worker_level", "growth"):
+        rows = outliers["rule"] == rule
+        if not rows.any():
+            continue
+        sections.append(
+            {
+                "rule": rule,
+                "title": t.code("outlier_rule", rule),
+                "note": t(f"outliers.note_{rule}"),
+                "table": table_view(published, columns, t, keys=keys, rows=rows),
+            }
+        )
+    counts = outliers["status"].value_counts()
+    return {
+        "sections": sections,
+        "n_flags": len(outliers),
+        "status_counts": [
+            (t.code("review", s), int(counts.get(s, 0)))
+            for s in ("open", "checked", "confirmed", "corrected")
+        ],
+    }
 
 
 def methodology_context(

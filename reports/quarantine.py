@@ -101,6 +101,24 @@ def listing(
     )
 
 
+DECISIONS = resources.files("reports") / "queries" / "decisions.sql"
+
+
+def decision_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The changelog of the agency's decisions standing now (`queries/decisions.sql`):
+    each with the file and row, the action and values, who, when, why, and its status
+    (`unmatched`: the file no longer has what the decision was taken on). Empty for a
+    warehouse from before decisions."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'meta' "
+        "and table_name = 'decisions'"
+    ).fetchall()[0][0]
+    if not exists:
+        return pd.DataFrame()
+    frame = con.execute(DECISIONS.read_text(encoding="utf-8")).df()
+    return frame.astype({"row_number": "Int64", "year": "Int64"})
+
+
 def summary(records: pd.DataFrame) -> pd.DataFrame:
     """Rows by entity and rule, and each entity's total (entity, rule, rows, is_total).
     A row is one input row of one load; it can break several rules, so an entity's

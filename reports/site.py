@@ -149,6 +149,8 @@ def build_site(
     if price_base_year is None:
         price_base_year = int(parameters.get("price_base_year", 2020))
     published = tables.build_tables(inputs, rules, public=public)
+    # firm by firm, with the follow-up of each flag: for auditors, never in a public edition
+    outliers = None if public else pages.read_outliers(con)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -180,6 +182,7 @@ def build_site(
             images=images,
             image_cache=image_cache,
             true_effects=true_effects,
+            outliers=outliers,
         )
         staging.rename(final)  # an edition appears whole or not at all
     except BaseException:
@@ -249,8 +252,12 @@ def _write_edition(
     images: bool,
     image_cache: Path | None,
     true_effects: pd.DataFrame | None,
+    outliers: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Write pages, tables, logs and images of one edition into `folder`."""
+    """Write pages, tables, logs and images of one edition into `folder`.
+
+    outliers: the flagged outliers and their reviews (internal editions), for the outlier
+    page the data-quality page links to; None: no such page."""
     when = inputs.period
     messages: list[str] = []
     code = code_version()
@@ -278,7 +285,8 @@ def _write_edition(
 
     # the comparison record of the next edition; valid JSON (an infinite figure is the word
     # "unbounded", reports.editions._jsonable)
-    records = figure_records(published.tables, _keys())
+    compared = {k: v for k, v in published.tables.items() if k not in tables.NOT_FIGURES}
+    records = figure_records(compared, _keys())
     (folder / FIGURES).write_text(
         json.dumps(records, ensure_ascii=False, allow_nan=False), encoding="utf-8"
     )
@@ -361,7 +369,10 @@ def _write_edition(
         "quality.html",
         "quality.html",
         **pages.quality_context(inputs, tabs, t, fmt, docs_link, public),
+        outliers_link=pages.OUTLIERS_PAGE if outliers is not None else None,
     )
+    if outliers is not None:
+        render("outliers.html", pages.OUTLIERS_PAGE, **pages.outliers_context(outliers, t, fmt))
     render(
         "methodology.html",
         "methodology.html",

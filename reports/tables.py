@@ -858,7 +858,9 @@ def benchmarks(inputs: SiteInputs) -> pd.DataFrame:
 QUARANTINE = TableSpec(
     "quarantine",
     keys=("entity", "rule", "is_total"),
-    measures=(Measure("rows", "count", additive=True),),
+    # rows rejected by rule describe the agency's data handling, not a firm: published in
+    # full (reports.disclosure, "info"); a count of firms would be a "count"
+    measures=(Measure("rows", "info"),),
     group=("entity",),
     total="is_total",
 )
@@ -872,6 +874,20 @@ SCORECARD = TableSpec(
         Measure("denominator", "info"),
     ),
 )
+
+DECISIONS = TableSpec(  # the changelog of the agency's decisions (internal editions)
+    "decisions",
+    keys=("entity", "source_file", "row_number", "action", "column_name"),
+    measures=(),
+)
+
+QUARANTINE_ROWS = TableSpec(  # every rejected row, as `mes-eval quarantine` lists it (internal)
+    "quarantine_rows",
+    keys=("entity", "source_file", "load_sequence", "row_number", "column", "rule"),
+    measures=(),
+)
+# lists of rows, not figures: a restatement does not compare them (reports.site)
+NOT_FIGURES = ("decisions", "quarantine_rows")
 
 LOADS = TableSpec(
     "loads",
@@ -953,6 +969,10 @@ def build_tables(inputs: SiteInputs, rules: DisclosureRules, *, public: bool) ->
         tables["scorecard"] = scorecard
     if not public:  # file names and per-entity counts would undo the quarantine suppression
         tables["loads"] = add(inputs.loads, LOADS).published()
+        if len(inputs.decisions):  # firm rows and values: never in a public edition
+            tables["decisions"] = add(inputs.decisions, DECISIONS).published()
+        if len(inputs.quarantine_rows):
+            tables["quarantine_rows"] = add(inputs.quarantine_rows, QUARANTINE_ROWS).published()
     logs = [p.log for p in protected.values() if len(p.log)] + [g for g in logs if len(g)]
     log = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     return SiteTables(tables, log, certificate)

@@ -16,11 +16,22 @@ contract (`schemas.contract.ENTITIES`) there are two batches:
   bounds are widened by the sampling noise expected at the country's number of rows
   (`median_z` standard errors; the `kl_quantile` of the KL between two samples of one
   distribution), which matters for small programs and vanishes for large ones.
-- `latest_submission`: the rows of the entity's latest load. Its suite
-  `<entity>_latest_submission` holds one expectation: the row count is within
-  +-`row_count_tolerance` of the previous load's rows (rows loaded, from meta.loads), or,
-  for a first submission, that it is not empty. The batch carries only `_row_number`: the
-  row count needs nothing else.
+- `latest_submission`: the rows as the agencies submitted them, rejected ones included
+  (`submission_rows`): the current rows (which the loads let in) and the rows quarantined
+  by the loads whose quarantine stands now (`meta.load_supersession`, as the scorecard and
+  the quarantine report count them), read from `meta.quarantine.record` (migration 020)
+  and cast to the contract's types with TRY_CAST. Rows the agency itself left out
+  (`dropped_by_decision`) are not submitted rows; rows quarantined before records were
+  kept have no values and are left out too. Its suite `<entity>_latest_submission` holds
+  the current-rows suite's expectations (contract, row rules, key uniqueness, shift
+  checks), so a duplicate or an out-of-range value fails it with its count and examples,
+  and adds: per typed column, `unparsed_<column>` (the submitted text where it does not
+  parse as the column's type) must be empty; per cross-entity rule
+  (`warehouse/rules/*.sql`) and reference check, `quarantined_as_<rule>` (the quarantine's
+  value for the rows that rule rejected) must be empty; `quarantined_as_broken_line` (the
+  lines the structural check set aside: their columns are empty) must be empty; and the
+  rows the latest load let in number within +-`row_count_tolerance` of the previous load's
+  (or, for a first submission, are not none).
 
 Large tables. A current-rows frame above `max_rows` rows is a deterministic sample of keys:
 the rows whose first key column (firm_id for firm-level entities) falls in the lowest
@@ -29,6 +40,9 @@ and duplicates of a key are caught with the sampling probability. Shares (comple
 ranges) are estimated from the sample; the reference side of the distribution checks is
 computed in DuckDB over all rows. The exact full-data figures are in the SQL scorecard
 (warehouse/quality.py). Each result says how many rows were validated out of how many.
+A submission frame above `max_rows` keeps the same key sample of its loaded rows and every
+quarantined row (a key sample of them too when they alone exceed `max_rows`); its row
+count expectation is then left out. Batches are built and validated one entity at a time.
 
 Data Docs. GX renders pages that load Bootstrap, Bootstrap Table, jQuery, Font Awesome and
 Vega from CDNs; offline they show bare, partly empty pages (the index table is drawn by
@@ -45,7 +59,7 @@ import json
 import math
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -69,10 +83,16 @@ from great_expectations.expectations.row_conditions import Column
 from scipy import stats
 
 from schemas.contract import ENTITIES
+from schemas.structure import RULES as STRUCTURE_RULES
 from warehouse.db import quote_ident
 
 CURRENT = "current_rows"
 SUBMISSION = "latest_submission"
+UNPARSED = "unparsed_"  # submission frame: a typed column's texts that do not parse
+FLAG = "quarantined_as_"  # submission frame: the quarantine's value of a rule's rejections
+BROKEN_LINE = "broken_line"
+BROKEN_RULES = tuple(STRUCTURE_RULES)  # the structural check's rules (schemas/structure.py)
+DROPPED = "dropped_by_decision"  # rows the agency itself left out: not submitted rows
 SITE_NAME = "mes_eval_quality"
 ASSETS = resources.files("reports") / "data_docs"
 RESULT_COLUMNS = [
@@ -395,11 +415,13 @@ def entity_batches(
     con: duckdb.DuckDBPyConnection,
     settings: ExpectationSettings | None = None,
     entities: Iterable[str] | None = None,
-) -> list[EntityBatch]:
-    """The frames and suites of every entity (or of `entities`) loaded at least once."""
+) -> Iterator[EntityBatch]:
+    """The frames and suites of every entity (or of `entities`) loaded at least once.
+
+    A generator: one entity's frames are read when the previous ones have been validated,
+    so memory holds one entity at a time."""
     settings = settings or ExpectationSettings()
     wanted = set(ENTITIES if entities is None else entities)
-    batches: list[EntityBatch] = []
     for entity in (e for e in ENTITIES if e in wanted):
         loads = con.execute(
             "select load_id, rows_loaded from meta.loads where entity = ? "
@@ -413,23 +435,16 @@ def entity_batches(
         expectations = contract_expectations(entity, settings)
         if entity == "outcomes":
             expectations += shift_expectations(con, settings, frame)
-        batches.append(
-            EntityBatch(entity, CURRENT, frame, _suite(entity, expectations), latest, total)
+        yield EntityBatch(entity, CURRENT, frame, _suite(entity, expectations), latest, total)
+        del frame
+        submitted, total = submission_rows(con, entity, settings.max_rows)
+        suite = _suite(
+            f"{entity}_{SUBMISSION}",
+            submission_expectations(
+                con, entity, submitted, loads, settings, sampled=len(submitted) < total
+            ),
         )
-        submission = con.execute(
-            f"select _row_number from raw.{quote_ident(entity)} where _load_id = ?", [latest]
-        ).df()
-        batches.append(
-            EntityBatch(
-                entity,
-                SUBMISSION,
-                submission,
-                _suite(f"{entity}_{SUBMISSION}", [_row_count(loads, settings)]),
-                latest,
-                len(submission),
-            )
-        )
-    return batches
+        yield EntityBatch(entity, SUBMISSION, submitted, suite, latest, total)
 
 
 def current_rows(
@@ -457,10 +472,174 @@ def current_rows(
     return frame, total
 
 
+def submission_rows(
+    con: duckdb.DuckDBPyConnection, entity: str, max_rows: int
+) -> tuple[pd.DataFrame, int]:
+    """An entity's rows as submitted (see the module docstring), and how many there are.
+
+    Columns: the contract's, typed as in `raw.<entity>` (a quarantined cell that does not
+    parse is null there), `unparsed_<column>` for each typed column, `quarantined_as_<rule>`
+    for each rule of `submission_rules`, `_load_id`, `_row_number`, `_received` (loaded |
+    quarantined) and, for outcomes, `_country` (as in `current_rows`). Above `max_rows`
+    rows, a key sample of the loaded rows and every quarantined row (see the module
+    docstring)."""
+    spec = ENTITIES[entity]
+    table = f"raw.{quote_ident(entity)}"
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ?",
+            [entity],
+        ).fetchall()
+    )
+    rules = submission_rules(entity)
+    flags = ", ".join(
+        f"string_agg(value, '; ' order by value) filter (where rule in ({_in(names)})) "
+        f"as {quote_ident(FLAG + flag)}"
+        for flag, (names, _) in rules.items()
+    )
+    broken = _in(BROKEN_RULES)
+    # rows a decision left out are not submitted; rows without a record (quarantined before
+    # records were kept) have no values to show, unless a broken line (it never has any)
+    quarantined = (
+        f"select load_id, row_number, any_value(record) as record, {flags} "
+        "from meta.quarantine where entity = $entity and load_id in (select load_id from "
+        "meta.load_supersession where entity = $entity and superseded_by is null) "
+        "group by load_id, row_number "
+        f"having not bool_or(rule = {_lit(DROPPED)}) "
+        f"and (bool_or(record is not null) or bool_or(rule in ({broken})))"
+    )
+    loaded, received, unparsed = [], [], []
+    for name in spec.schema.columns:
+        column, kind = quote_ident(name), types[name].upper()
+        text = f"json_extract_string(record, {_lit(chr(36) + '.' + json.dumps(name))})"
+        if kind in {"VARCHAR", "TEXT"}:
+            value = text
+        elif kind in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}:
+            # DuckDB casts '2021.5' to an integer (rounded): only integer texts parse
+            value = f"case when regexp_full_match(trim({text}), '[+-]?[0-9]+') then try_cast(trim({text}) as {kind}) end"
+        elif kind == "DATE":  # an ISO date, or date and time (as the loads read dates)
+            value = f"try_cast(try_cast({text} as timestamp) as date)"
+        else:
+            value = f"try_cast({text} as {kind})"
+        loaded.append(column)
+        received.append(f"{value} as {column}")
+        if kind not in {"VARCHAR", "TEXT"}:
+            unparsed.append(f"{UNPARSED}{name}")
+            received.append(
+                f"case when {text} is not null and ({value}) is null then {text} end "
+                f"as {quote_ident(UNPARSED + name)}"
+            )
+    rows = (
+        f"select {', '.join(loaded)}, _load_id, _row_number, 'loaded' as _received "
+        f"from {table} where _superseded_by is null "
+        f"union all by name select {', '.join(received)}, "
+        + "".join(f"{quote_ident(FLAG + flag)}, " for flag in rules)
+        + f"load_id as _load_id, row_number as _row_number, 'quarantined' as _received "
+        f"from ({quarantined})"
+    )
+    params = {"entity": entity}
+    counts = dict(
+        con.execute(f"select _received, count(*) from ({rows}) group by all", params).fetchall()
+    )
+    n_loaded, n_quarantined = counts.get("loaded", 0), counts.get("quarantined", 0)
+    total = n_loaded + n_quarantined
+    where = "true"
+    if total > max_rows:  # the key sample of current_rows: a key's rows stay together
+        sample = f"hash(s.{quote_ident(spec.key[0])}) % 1000 < {math.ceil(1000 * max_rows / total)}"
+        where = sample if n_quarantined > max_rows else f"(s._received = 'quarantined' or {sample})"
+    country, join = "", ""
+    if entity == "outcomes":  # the shift checks compare like with like: one currency
+        country = ", f.country as _country"
+        join = f"left join ({CURRENT_COUNTRY}) as f on f.firm_id = s.firm_id"
+    frame = con.execute(
+        f"select s.*{country} from ({rows}) as s {join} where {where} "
+        "order by s._load_id, s._row_number",
+        params,
+    ).df()
+    return frame, total
+
+
+def submission_rules(entity: str) -> dict[str, tuple[tuple[str, ...], str]]:
+    """{flag: (quarantine rules, reason)} of the rejections no column expectation sees: the
+    cross-entity rules (`warehouse/rules/<entity>__*.sql`), the reference checks (firm or
+    program not loaded) and, as `broken_line`, the structural check's rules."""
+    from warehouse.load import REFERENCE_RULES, entity_rules  # the loader, only when validating
+
+    found: dict[str, tuple[tuple[str, ...], str]] = {
+        rule: ((rule,), reason) for rule, reason, _ in entity_rules(entity)
+    }
+    for column, target in ENTITIES[entity].references:
+        found[REFERENCE_RULES[target]] = (
+            (REFERENCE_RULES[target],),
+            f"{column}: not found in {target}",
+        )
+    found[BROKEN_LINE] = (
+        BROKEN_RULES,
+        "a line of the file that could not be read as a record (schemas/structure.py)",
+    )
+    return found
+
+
+def submission_expectations(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    frame: pd.DataFrame,
+    loads: list[tuple[Any, ...]],
+    settings: ExpectationSettings,
+    *,
+    sampled: bool = False,
+) -> list[gxe.Expectation]:
+    """The suite of the rows as submitted (`submission_rows`): the current-rows suite's
+    expectations, and the parse, rule and row-count expectations of the module docstring."""
+    expectations = contract_expectations(entity, settings)
+    for name in ENTITIES[entity].schema.columns:
+        if f"{UNPARSED}{name}" in frame.columns:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeNull(
+                    column=f"{UNPARSED}{name}",
+                    meta={"dimension": "type", "column": name},
+                    notes=(
+                        f"Every submitted value of {name} parses as its type; the unexpected "
+                        "values are the texts that do not."
+                    ),
+                )
+            )
+    for flag, (rules, reason) in submission_rules(entity).items():
+        expectations.append(
+            gxe.ExpectColumnValuesToBeNull(
+                column=FLAG + flag,
+                meta={
+                    "dimension": "structure" if flag == BROKEN_LINE else "consistency",
+                    "rules": list(rules),
+                },
+                notes=f"No row rejected as {flag}: {reason}. Unexpected values: the quarantine's.",
+            )
+        )
+    if entity == "outcomes":
+        expectations += shift_expectations(con, settings, frame)
+    if not sampled:
+        expectations.append(_row_count(loads, settings))
+    return expectations
+
+
+def _in(names: Iterable[str]) -> str:
+    return ", ".join(_lit(n) for n in names)
+
+
+def _lit(text: str) -> str:
+    """A text as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _row_count(loads: list[tuple[Any, ...]], settings: ExpectationSettings) -> gxe.Expectation:
+    """Rows the latest load let in (of a submission frame: its loaded rows of that load),
+    within the tolerance of the previous load's rows loaded."""
+    latest = (Column("_load_id") == loads[0][0]) & (Column("_received") == "loaded")
     if len(loads) < 2:
         return gxe.ExpectTableRowCountToBeBetween(
             min_value=1,
+            row_condition=latest,
             meta={"dimension": "row_count"},
             notes="First submission of this entity: nothing to compare with; it must not be empty.",
         )
@@ -469,6 +648,7 @@ def _row_count(loads: list[tuple[Any, ...]], settings: ExpectationSettings) -> g
     return gxe.ExpectTableRowCountToBeBetween(
         min_value=math.floor(previous_rows * (1 - tolerance)),
         max_value=math.ceil(previous_rows * (1 + tolerance)),
+        row_condition=latest,
         meta={"dimension": "row_count", "previous_load_id": previous_id},
         notes=(
             f"Rows loaded within +-{tolerance:.0%} of the previous submission's "

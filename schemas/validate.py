@@ -9,10 +9,12 @@ Nothing is dropped silently: every input row ends up in exactly one of the two o
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.errors
@@ -20,6 +22,7 @@ import pandera.pandas as pa
 
 from schemas.contract import ENTITIES, MAX_MAGNITUDE
 from schemas.extras import contract_schema
+from schemas.structure import IDENTIFIER_COLUMNS, shorten
 
 ROW = "_row_number"  # row as a spreadsheet shows it: the header is row 1, data start at 2
 QUARANTINE_COLUMNS = ["row_number", "column_name", "rule", "value", "reason"]
@@ -41,6 +44,10 @@ class RowValidation:
     valid: pd.DataFrame  # contract (and declared extra) columns, coerced, plus _row_number
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS, one record per failure
     rows_in: int
+    # rows a plausibility rule would have quarantined but a decision kept: row -> rules
+    waived: Mapping[int, str] = field(default_factory=dict)
+    # what became of the agency's decisions on the file (warehouse.decisions.Outcome)
+    decisions: tuple[object, ...] = ()
 
     @property
     def rows_quarantined(self) -> int:
@@ -247,6 +254,50 @@ def _quarantine_records(failures: pd.DataFrame, entity: str) -> pd.DataFrame:
     return pd.concat([single, *folded], ignore_index=True).sort_values(
         ["row_number", "column_name"], ignore_index=True
     )
+
+
+def with_records(
+    checked: RowValidation,
+    frame: pd.DataFrame,
+    entity: str,
+    hide: Callable[[Iterable[str]], Mapping[str, str]],
+    extras: Iterable[str] = (),
+) -> RowValidation:
+    """The quarantine with each row's whole record as submitted (`record`, migration 020).
+
+    `frame` is the file as read (text cells, `_row_number`, firm ids already pseudonymized);
+    a record is JSON of the row's contract and declared `extras` columns present in the
+    file, as text (null when
+    empty), each cut as the `value` column is (`shorten`). `hide(texts)` gives {text:
+    pseudonym} for the cells that are a firm's identifier
+    (`warehouse.load.identifiers_hidden`), replaced as they are in `value`: a tax number
+    shifted into another column is never stored raw. A line the structural check set aside
+    (`schemas.structure`) is not a row of `frame`: its record is null.
+    """
+    quarantine = checked.quarantine
+    # the contract's columns, then the agency's declared extras (their completeness too)
+    declared = [*ENTITIES[entity].schema.columns, *extras]
+    columns = [c for c in dict.fromkeys(declared) if c in frame.columns]
+    rows = frame[frame[ROW].isin(quarantine["row_number"].dropna().astype("int64"))]
+    cells = rows[columns].astype(object).where(rows[columns].notna(), None)
+    texts = {
+        str(v) for c in columns if c not in IDENTIFIER_COLUMNS for v in cells[c] if v is not None
+    }
+    hidden = hide(texts) if texts else {}
+    records = {}
+    for row, values in zip(rows[ROW].astype("int64"), cells.itertuples(index=False), strict=True):
+        record = {
+            c: None if v is None else shorten(hidden.get(str(v), str(v)))
+            for c, v in zip(columns, values, strict=True)
+        }
+        # the JSON text DuckDB's json_object writes (warehouse.bulk): both engines agree
+        records[int(row)] = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    found = pd.Series(
+        [records.get(int(r)) if pd.notna(r) else None for r in quarantine["row_number"]],
+        index=quarantine.index,
+        dtype=object,
+    )
+    return dataclasses.replace(checked, quarantine=quarantine.assign(record=found))
 
 
 def _fold(group: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

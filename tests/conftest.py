@@ -28,6 +28,27 @@ def fresh_db(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
+# 3,000 firms keep the run short; each program still has ~80-120 beneficiaries
+DEMO_FIRMS, DEMO_SEED = 3000, 11
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `mes-eval demo` run (real CLI, Prefect, DuckDB file) for the whole session:
+    tests read it; a test that changes it works on a copy."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo")
+    mes_eval = str(Path(sys.executable).with_name("mes-eval"))
+    args = ["demo", "--out", str(out), "--firms", str(DEMO_FIRMS), "--seed", str(DEMO_SEED)]
+    done = subprocess.run([mes_eval, *args], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Warehouse: {out / 'warehouse.duckdb'}" in done.stdout.replace("\n", "")
+    assert "index.html" in done.stdout
+    return out
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     """Write a small CSV as an agency would (UTF-8, comma, header row)."""
     lines = [",".join(header)] + [

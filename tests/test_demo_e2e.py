@@ -23,22 +23,11 @@ from .browser import render
 pytestmark = pytest.mark.e2e
 
 MES_EVAL = str(Path(sys.executable).with_name("mes-eval"))
-# 3,000 firms keep the run short; each program still has ~80-120 beneficiaries
-FIRMS, SEED = 3000, 11
+# the `demo` fixture (tests/conftest.py): one `mes-eval demo` run for the whole session
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([MES_EVAL, *args], capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    done = run_cli("demo", "--out", str(out), "--firms", str(FIRMS), "--seed", str(SEED))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"Warehouse: {out / 'warehouse.duckdb'}" in done.stdout.replace("\n", "")
-    assert "index.html" in done.stdout
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +125,11 @@ def test_a_naive_comparison_would_have_been_wrong(warehouse: duckdb.DuckDBPyConn
 def test_the_run_is_logged_with_its_data_version(warehouse: duckdb.DuckDBPyConnection) -> None:
     runs = warehouse.sql("select run_id, status from meta.runs").fetchall()
     assert len(runs) == 1 and runs[0][1] == "completed"
+    # the time the user waited (Prefect's start-up included) and the flow's own part
+    ((flow, wall),) = warehouse.sql(
+        "select duration_seconds, wall_seconds from meta.runs"
+    ).fetchall()
+    assert 0 < flow < wall
     versions = warehouse.sql(
         "select distinct run_id, data_version from results.estimates"
     ).fetchall()
@@ -231,3 +225,87 @@ def test_no_raw_identifier_reaches_the_warehouse_or_any_output(
     for path in outputs:
         leaked = _tokens(path.read_bytes().decode("latin-1")) & raw
         assert not leaked, f"{path}: {sorted(leaked)[:3]}"
+
+
+def test_a_corrections_file_resolves_the_demo_quarantine(demo: Path, tmp_path: Path) -> None:
+    """Keep one of a duplicated pair, correct a negative number, drop a row that is not a
+    number: the next run loads them, the changelog shows who and why, counts reconcile."""
+    import shutil
+
+    from schemas.decisions import DROPPED
+
+    for name in ("data", "warehouse.duckdb"):
+        copy = shutil.copytree if (demo / name).is_dir() else shutil.copyfile
+        copy(demo / name, tmp_path / name)
+    config = yaml.safe_load((demo / "config.yaml").read_text())
+    source = config["sources"]["outcomes"]
+    submitted = pd.read_csv(tmp_path / source, dtype=str, keep_default_na=False)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        records = con.sql(
+            "select row_number, column_name, rule, value, count(*) over (partition by "
+            "row_number) as rules from meta.quarantine where entity = 'outcomes'"
+        ).df()
+    single = records[records["rules"] == 1]
+    pair = single[single["rule"] == "duplicate_key"].groupby("value")["row_number"].agg(list)
+    duplicates = sorted(next(rows for rows in pair if len(rows) >= 2))
+    negative = single[single["rule"] == "out_of_range"].iloc[0]
+    column, wrong_row = str(negative["column_name"]), int(negative["row_number"])
+    wrong = submitted.loc[wrong_row - 2, column]
+    dropped = int(single[single["rule"] == "not_a_number"]["row_number"].iloc[0])
+    who = {"by": "M. Rojas", "on": "2026-11-30"}
+    decisions = [
+        {"file": "outcomes.csv", "row": duplicates[0], "action": "keep",
+         "why": "the first copy is the agency's record", **who},
+        {"file": "outcomes.csv", "row": wrong_row, "action": "correct", "column": column,
+         "from": wrong, "to": wrong.lstrip("-"), "why": "sign typed wrong", **who},
+        {"file": "outcomes.csv", "row": dropped, "action": "drop",
+         "why": "the firm closed that year", **who},
+    ]  # fmt: skip
+    (tmp_path / "corrections.yaml").write_text(yaml.safe_dump({"decisions": decisions}))
+    config.update(
+        corrections="corrections.yaml", audience="internal", languages=["en"], chart_images=False
+    )
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    done = run_cli("run", "--config", str(tmp_path / "config.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 applied, 0 not" in done.stdout
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        load = con.sql(
+            "select load_id, rows_in, rows_loaded, rows_quarantined, rows_dropped from "
+            "meta.loads where entity = 'outcomes' order by sequence desc limit 1"
+        ).df().iloc[0]  # fmt: skip
+        assert load["rows_in"] == len(submitted)
+        assert load["rows_in"] == load["rows_loaded"] + load["rows_quarantined"]
+        assert load["rows_dropped"] == 1 + len(duplicates) - 1
+        standing = dict(
+            con.execute(
+                "select row_number, rule from meta.quarantine where load_id = ?",
+                [load["load_id"]],
+            ).fetchall()
+        )
+        assert duplicates[0] not in standing and wrong_row not in standing
+        assert [standing[r] for r in (dropped, *duplicates[1:])] == [DROPPED] * len(duplicates)
+        loaded = con.execute(
+            f'select "{column}" from raw.outcomes where _load_id = ? and _row_number = ?',
+            [load["load_id"], wrong_row],
+        ).fetchall()
+        assert loaded == [(float(wrong.lstrip("-")),)]
+        log = con.sql("select action, status, decided_by, reason from meta.decisions").fetchall()
+        assert sorted(log) == sorted(
+            (d["action"], "applied", "M. Rojas", d["why"]) for d in decisions
+        )
+    listed = run_cli("quarantine", "--config", str(tmp_path / "config.yaml"), "--decisions")
+    assert listed.returncode == 0 and "sign typed wrong" in listed.stdout
+    edition = next((tmp_path / "report").glob("*-internal-en-*"))
+    page = (edition / "quality.html").read_text(encoding="utf-8")
+    assert 'data-section="decisions"' in page and "the firm closed that year" in page
+    # the internal edition lists every rejected row of the current loads, as the CLI does
+    assert 'data-section="rejected_rows"' in page
+    rejected = pd.read_csv(edition / "tables" / "quarantine_rows.csv")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        current = con.sql(
+            "select count(*) from meta.quarantine join meta.load_supersession using (load_id) "
+            "where superseded_by is null"
+        ).fetchall()[0][0]
+    assert len(rejected) == current

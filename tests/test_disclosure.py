@@ -44,8 +44,7 @@ COUNT_COLUMNS = {
     "n_control",
     "beneficiaries",
     "n_matched",
-    "rows",
-}
+}  # not the quarantine's "rows": rejected rows by rule are published in full (README)
 RUN_ID = "planted-run"
 
 # --- the rules on hand-made tables ---------------------------------------------------

@@ -436,10 +436,12 @@ def test_the_audit_scorecard_covers_extras(
     frame = scorecard_frame(fresh_db)
     entity = frame[(frame["grain"] == "entity") & (frame["dimension"] == "completeness")]
     value = entity.set_index(["entity", "detail"])["value"]
-    # current outcomes: F1 2020 (3), F1 2021 (empty), F2 2021 (2), F3 2020 (-1)
-    assert value[("outcomes", "new_products")] == pytest.approx(3 / 4)
-    # firms F1-F3 came before the declaration; F4 and F5 loaded with a value
-    assert value[("firms", "female_owned")] == pytest.approx(2 / 5)
+    # submitted outcomes: F1 2020 (3), F1 2021 (empty), F2 2021 (2), F3 2020 (-1), and F2
+    # 2020, quarantined for its "n/d": a value that failed, not a missing one
+    assert value[("outcomes", "new_products")] == pytest.approx(4 / 5)
+    # firms F1-F3 came before the declaration (missing); F4 and F5 loaded with a value; of
+    # the quarantined, F6 has one ("yes", invalid but there) and F7 none (its record says)
+    assert value[("firms", "female_owned")] == pytest.approx(3 / 7)
     # the required columns' figure is the contract's alone
     assert value[("outcomes", None)] == pytest.approx(1.0)
 

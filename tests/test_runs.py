@@ -123,6 +123,18 @@ def demo_config(tmp_path: Path, n_firms: int = 800, **extra: object) -> Path:
     return path
 
 
+def run_version_artifacts() -> list[str]:
+    """The markdown of every `run-version` artifact Prefect holds."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["run-version"]))
+        )
+    return [str(a.data) for a in found]
+
+
 @pytest.mark.e2e
 def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Path) -> None:
     from prefect.testing.utilities import prefect_test_harness
@@ -151,6 +163,7 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         (tmp_path / "data" / "targets.csv").unlink()
         with pytest.raises(Exception, match=r"targets\.csv: file not found"):
             evaluation_run(config)
+        artifacts = run_version_artifacts()
     assert (
         first.estimates.cached_from is None and first.report is not None and first.report.exists()
     )
@@ -189,6 +202,12 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         logged = {r[0] for r in con.sql("select code_version from meta.runs").fetchall()}
     assert logged == {e["code_version"] for e in editions["editions"]}
+    # ...and the Prefect UI shows the same string on each completed run (and on no other)
+    (version,) = logged
+    assert len(artifacts) == 2 and all(f"code version `{version}`" in a for a in artifacts)
+    assert {f"Run `{first.run_id}`", f"Run `{second.run_id}`"} == {
+        a.split(",")[0] for a in artifacts
+    }
     # the CLI lists the history, the failure with its reason
     done = subprocess.run(
         [
@@ -313,3 +332,31 @@ def test_an_audit_of_unchanged_data_is_reused_and_new_data_is_audited(tmp_path: 
         )
     assert steps.audit(config, "r4").cached_from is None
     assert steps.audit(config, "r5").cached_from == "r4"
+
+
+def test_the_code_version_names_the_commit_and_marks_a_dirty_checkout() -> None:
+    import re
+    import subprocess
+
+    from warehouse.runs import CODE_PACKAGES, code_version
+
+    version = code_version()
+    form = re.fullmatch(
+        r"\d+\.\d+\.\d+\+(?:g([0-9a-f]{10})(\.dirty\.[0-9a-f]{10})?|[0-9a-f]{10})", version
+    )
+    assert form, version
+    root = Path(__file__).resolve().parents[1]
+    head = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short=10", "HEAD"], capture_output=True, text=True
+    )
+    if head.returncode != 0:  # an installed copy or an export without git: content hash only
+        assert form.group(1) is None
+        return
+    status = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--", *CODE_PACKAGES],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert form.group(1) == head.stdout.strip()
+    assert bool(form.group(2)) == bool(status.stdout.strip())

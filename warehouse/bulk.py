@@ -1555,6 +1555,79 @@ class _BulkLoad:
                 f"update {records} set value = m.pseudo from {mapping} as m where value = m.raw"
             ).fetchall()
 
+    def _records(self, typed: str, present: list[ColumnPlan], records: str) -> str:
+        """Each quarantined row's record as submitted, as `schemas.validate.with_records`
+        writes it for the pandas path: a table (row_number, record JSON).
+
+        Cells are the typed table's texts: stripped text, the pseudonym of a firm id, a date's
+        text, a number's text when the row has an odd number cell (`_odd` holds them all),
+        otherwise the parsed number written back (an integral float without ".0": `1.50` is
+        written `1.5`, the one way a record may differ from the pandas path's). Cells that
+        are a firm's identifier are pseudonymized as `_hide_identifiers` does for values.
+        A line set aside by the structural check is not in the typed table: no record."""
+        params = Params()
+        numeric = [c for c in present if c.numeric]
+        strip = params.add(f"^{WS_CLASS}+|{WS_CLASS}+$")
+        texts = []
+        for column in present:  # the contract's columns and the declared extras
+            out = _c(column.name)
+            if column.kind == "date":
+                text = _c(column.name + "__raw")
+            elif column.numeric:
+                cell = f"_odd[{numeric.index(column) + 1}]"
+                odd = f"nullif(regexp_replace({cell}, {strip}, '', 'g'), '')"
+                number = f"{out}::varchar"
+                if column.kind == "float":
+                    number = (
+                        f"case when {out} = trunc({out}) and abs({out}) < 1e15 "
+                        f"then {out}::bigint::varchar else {number} end"
+                    )
+                text = f"case when _odd is null then {number} else {odd} end"
+            else:
+                text = out
+            texts.append((column, f"{text} as {out}"))
+        found = self.ws.table("records")
+        sql = (
+            f"create temp table {found} as select _row_number as row_number"
+            + "".join(f", {t}" for _, t in texts)
+            + f" from {typed} where not _blank and _row_number in (select row_number from {records})"
+        )
+        self.con.execute(sql, params.used(sql))
+        plain = [_c(c.name) for c, _ in texts if not c.pseudonymized]
+        if plain:
+            values = [
+                str(r[0])
+                for r in self.con.execute(
+                    f"select distinct v from (select unnest([{', '.join(plain)}]) as v from "
+                    f"{found}) where length(trim(v)) >= ?",
+                    [MIN_ID_CHARS],
+                ).fetchall()
+            ]
+            known = known_keys(self.con, "firms") if values else set[str]()
+            if values and any(c.pseudonymized for c in present):
+                known |= {
+                    r[0]
+                    for r in self.con.execute(
+                        f"select distinct firm_id from {typed} where firm_id is not null"
+                    ).fetchall()
+                }
+            hidden = identifiers_hidden(values, known, self.key) if values else {}
+            if hidden:
+                table = pa.table({"raw": list(hidden), "pseudo": list(hidden.values())})
+                mapping = self.ws.register("hidden_cells", table)
+                for name in plain:
+                    self.con.execute(
+                        f"update {found} set {name} = m.pseudo from {mapping} as m "
+                        f"where {name} = m.raw"
+                    ).fetchall()
+        pairs = ", ".join(f"{_lit(c.name)}, {_shortened(_c(c.name))}" for c, _ in texts)
+        recorded = self.ws.table("recorded")
+        self.con.execute(
+            f"create temp table {recorded} as select row_number, json_object({pairs}) as record "
+            f"from {found}"
+        )
+        return recorded
+
     def _commit(
         self, typed: str, present: list[ColumnPlan], records: str, sha256: str, run_id: str | None
     ) -> LoadReport:
@@ -1572,6 +1645,7 @@ class _BulkLoad:
                 f"from {broken}"
             ).fetchall()
         self._hide_identifiers(typed, present, records)
+        recorded = self._records(typed, present, records)  # each row as submitted
         rows_in, rows_loaded = int(counts[0]) + len(self.broken.lines), int(counts[1])
         rows_quarantined = int(
             self.con.execute(f"select count(distinct row_number) from {records}").fetchall()[0][0]
@@ -1590,8 +1664,9 @@ class _BulkLoad:
             superseded = supersede(self.con, table, ENTITIES[self.entity].key, load_id)
             self.con.execute(
                 "insert into meta.quarantine (load_id, entity, source_file, row_number, "
-                "column_name, rule, value, reason) select ?, ?, ?, row_number, column_name, "
-                f"rule, {_shortened('value')}, reason from {records}",
+                "column_name, rule, value, reason, record) select ?, ?, ?, row_number, "
+                f"column_name, rule, {_shortened('value')}, reason, r.record from {records} "
+                f"left join {recorded} as r using (row_number)",
                 [load_id, self.entity, self.name],
             ).fetchall()
             report = LoadReport(

@@ -20,9 +20,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingOf
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from schemas.contract import ENTITIES
+from schemas.decisions import DROPPED, Corrections, Decision
 from schemas.extras import ExtraColumnError, merge_extra_columns
 from schemas.mapping import Mapping, read_with_mapping
 from schemas.pseudonym import pseudonym, pseudonymize
@@ -43,8 +44,25 @@ from schemas.structure import (
     quarantine_records,
     shorten,
 )
-from schemas.validate import QUARANTINE_COLUMNS, ROW, ContractError, RowValidation, validate_rows
+from schemas.validate import (
+    QUARANTINE_COLUMNS,
+    ROW,
+    ContractError,
+    RowValidation,
+    validate_rows,
+    with_records,
+)
 from warehouse.db import quote_ident, transaction
+from warehouse.decisions import (
+    APPLIED,
+    Applied,
+    Outcome,
+    apply_decisions,
+    record_decisions,
+    settle,
+    supersede_dropped,
+    unmatched_messages,
+)
 from warehouse.extras import add_declared, check_declared
 from warehouse.keys import check_key, record_key
 
@@ -73,6 +91,9 @@ class LoadReport:
     load_id: str | None  # None when the same content had been loaded before
     skipped: bool = False
     rows_superseded: int = 0  # earlier rows of the same keys this load replaced
+    rows_dropped: int = 0  # of rows_quarantined: left out by the agency's decision, not a rule
+    decisions_applied: int = 0
+    decisions_unmatched: tuple[str, ...] = ()  # one line each: what the file has instead
 
 
 def file_sha256(path: Path) -> str:
@@ -156,10 +177,13 @@ def prepare_load(
     sheet: str | int | None = None,
     mapping: Mapping | None = None,
     extra_columns: MappingOf[str, str] | None = None,
+    decisions: Sequence[Decision] = (),
 ) -> RowValidation:
     """Read (through the source's mapping, if any), pseudonymize, validate and check
     references: what a load would do, writing nothing. `extra_columns` are the source's
-    declared extra columns (`schemas.extras`), validated like contract columns."""
+    declared extra columns (`schemas.extras`), validated like contract columns.
+    `decisions` (the agency's, on this file: `warehouse.decisions`) apply to the submitted
+    rows first; the result's `decisions` says what became of each."""
     if mapping is not None and mapping.entity != entity:
         raise ContractError(f"{mapping.origin}: maps {mapping.entity}, not {entity}")
     check_key(con, key, where=Path(path).name, entity=entity)  # another key: refused
@@ -170,17 +194,36 @@ def prepare_load(
     broken = frame.attrs.get(BROKEN_LINES)
     if "firm_id" in frame.columns:
         frame["firm_id"] = pseudonymize(frame["firm_id"], key)
-    checked = check_references(con, validate_rows(frame, entity, path.name, extras), entity)
-    checked = with_broken_lines(check_rules(con, checked, entity), broken, key)
+    applied = apply_decisions(frame, decisions, entity, key=key)
+    checked = check_references(con, validate_rows(applied.frame, entity, path.name, extras), entity)
+    checked = check_rules(con, checked, entity, waived=applied.waived)
+    checked = with_decisions(checked, applied)
+    checked = with_broken_lines(checked, broken, key)
     known = known_keys(con, "firms")
     if "firm_id" in frame.columns:
         known |= set(frame["firm_id"].dropna())
+    # each quarantined row's record as submitted (before decisions), ids hidden as in value
+    checked = with_records(
+        checked, frame, entity, lambda t: identifiers_hidden(t, known, key), extras
+    )
     values = checked.quarantine["value"]
     hidden = identifiers_hidden(values.dropna().astype(str).unique(), known, key)
     if not hidden:
         return checked
     quarantine = checked.quarantine.assign(value=values.map(lambda v: hidden.get(str(v), v)))
-    return RowValidation(valid=checked.valid, quarantine=quarantine, rows_in=checked.rows_in)
+    return replace(checked, quarantine=quarantine)
+
+
+def with_decisions(checked: RowValidation, applied: Applied) -> RowValidation:
+    """The rows the decisions dropped added to the quarantine (they count among the rows
+    in), and each decision's final status (`warehouse.decisions.settle`)."""
+    if not applied.outcomes:
+        return checked
+    quarantine = pd.concat([checked.quarantine, applied.dropped], ignore_index=True)
+    checked = replace(
+        checked, quarantine=quarantine, rows_in=checked.rows_in + applied.rows_dropped
+    )
+    return replace(checked, decisions=tuple(settle(applied, checked)))
 
 
 def identifiers_hidden(values: Iterable[str], known: set[str], key: bytes) -> dict[str, str]:
@@ -206,8 +249,8 @@ def with_broken_lines(
         return checked
     records = quarantine_records(broken, lambda ids: pseudonymize(ids, key))
     quarantine = pd.concat([checked.quarantine, records], ignore_index=True)
-    return RowValidation(
-        valid=checked.valid,
+    return replace(
+        checked,
         quarantine=quarantine[QUARANTINE_COLUMNS],
         rows_in=checked.rows_in + len(broken.lines),
     )
@@ -227,10 +270,15 @@ def entity_rules(entity: str) -> list[tuple[str, str, str]]:
 
 
 def check_rules(
-    con: duckdb.DuckDBPyConnection, checked: RowValidation, entity: str
+    con: duckdb.DuckDBPyConnection,
+    checked: RowValidation,
+    entity: str,
+    waived: Iterable[int] = (),
 ) -> RowValidation:
     """Quarantine valid rows that break a cross-entity rule (each rule is a SQL file that
-    returns the row_number, column_name and value of the rows breaking it)."""
+    returns the row_number, column_name and value of the rows breaking it), except the
+    `waived` rows: a decision kept them (`warehouse.decisions`); the result names the rules
+    each of those broke."""
     rules = entity_rules(entity)
     if not rules or checked.valid.empty:
         return checked
@@ -245,11 +293,19 @@ def check_rules(
     finally:
         con.unregister("incoming")
     broken = pd.concat(found, ignore_index=True)
-    if broken.empty:
+    kept = broken["row_number"].isin(list(waived))
+    waived_rules = broken[kept].groupby("row_number")["rule"].agg(lambda r: ", ".join(sorted(r)))
+    broken = broken[~kept]
+    if broken.empty and not len(waived_rules):
         return checked
     quarantine = pd.concat([checked.quarantine, broken[QUARANTINE_COLUMNS]], ignore_index=True)
     valid = checked.valid[~checked.valid[ROW].isin(broken["row_number"])]
-    return RowValidation(valid=valid, quarantine=quarantine, rows_in=checked.rows_in)
+    return RowValidation(
+        valid=valid,
+        quarantine=quarantine,
+        rows_in=checked.rows_in,
+        waived={int(k): str(v) for k, v in waived_rules.items()},
+    )
 
 
 def already_loaded(
@@ -258,16 +314,20 @@ def already_loaded(
     name: str,
     sha256: str,
     extras: MappingOf[str, str] | None = None,
+    *,
+    decisions: str | None = None,
 ) -> LoadReport | None:
     """The skipped load's report when this content was loaded for `entity` before, with
     (at least) the extra columns now declared: an extra declared since reloads it. So
-    does a change of what its rows refer to (`references_changed`)."""
+    does a change of what its rows refer to (`references_changed`), and of the agency's
+    decisions on it (`decisions`: their digest, None for none)."""
     seen = con.execute(
         "select rows_in, rows_loaded, rows_quarantined, load_id, sequence from meta.loads "
         "where entity = ? and content_sha256 = ? "
         "and list_has_all(coalesce(extra_columns, []::varchar[]), ?::varchar[]) "
+        "and decisions_sha256 is not distinct from ? "
         "order by sequence desc",
-        [entity, sha256, sorted(extras or {})],
+        [entity, sha256, sorted(extras or {}), decisions],
     ).fetchall()  # fetch to the end: DuckDB 2 blocks a connection on an open result
     if not seen:
         return None
@@ -332,15 +392,28 @@ def load_file(
     mapping: Mapping | None = None,
     engine: str = "auto",
     extra_columns: MappingOf[str, str] | None = None,
+    corrections: Corrections | None = None,
 ) -> LoadReport:
     """Load one agency file for `entity` in one transaction; see the module docstring.
     `engine` (see `choose_engine`): "duckdb" loads a CSV with `warehouse.bulk`, same
     result; under "auto" a file the bulk path does not support falls back to pandas.
-    `extra_columns` ({name: kind}, `schemas.extras`) are the source's declared extras."""
+    `extra_columns` ({name: kind}, `schemas.extras`) are the source's declared extras.
+    `corrections`: the agency's decisions (`schemas.decisions`); those on this file apply
+    to its rows before validation, and are part of the load's identity (the same file
+    with other decisions loads again)."""
     path = Path(path)
     check_path(path)  # before hashing: a FIFO or /dev/zero would hang (schemas.readers)
     check_key(con, key, where=path.name, entity=entity)  # before any skip or quarantine
-    if choose_engine(path, engine, mapping=mapping) == "duckdb":
+    decisions = corrections.for_file(path.name) if corrections else ()
+    if decisions and engine == "duckdb":
+        raise ContractError(
+            f"{path.name}: the corrections file has decisions on it, which the duckdb engine "
+            "does not apply; use the pandas engine"
+        )
+    # Decisions apply on the pandas path only: they are a few rows of a file, and that path
+    # is the reference the bulk one is checked against. A national register with decisions
+    # therefore loads through pandas (slower, bounded by the file's size).
+    if not decisions and choose_engine(path, engine, mapping=mapping) == "duckdb":
         from warehouse.bulk import BulkUnsupported, bulk_load_csv  # bulk imports this module
 
         try:
@@ -355,13 +428,22 @@ def load_file(
             log.info("%s: loaded with pandas, the bulk path cannot (%s)", path.name, exc)
     extras = source_extras(con, path, entity, extra_columns, mapping)
     sha = file_sha256(path)
-    seen = already_loaded(con, entity, path.name, sha, extras)
+    digest = Corrections.digest_of(decisions)
+    seen = already_loaded(con, entity, path.name, sha, extras, decisions=digest)
     if seen is not None:
         return seen
 
     checked = prepare_load(
-        con, path, entity, key=key, sheet=sheet, mapping=mapping, extra_columns=extras
+        con,
+        path,
+        entity,
+        key=key,
+        sheet=sheet,
+        mapping=mapping,
+        extra_columns=extras,
+        decisions=decisions,
     )
+    outcomes = [o for o in checked.decisions if isinstance(o, Outcome)]
     load_id = uuid.uuid4().hex
     rows = checked.valid.rename(columns={ROW: "_row_number"}).assign(_load_id=load_id)
     quarantine = checked.quarantine.assign(
@@ -378,6 +460,7 @@ def load_file(
             add_declared(con, entity, extras, load_id)  # before the rows that fill them
             con.execute(f"insert into {table} by name select * from incoming_rows")
             superseded = supersede(con, table, ENTITIES[entity].key, load_id)
+            superseded += supersede_dropped(con, table, outcomes, load_id)
             con.execute("insert into meta.quarantine by name select * from incoming_quarantine")
             report = LoadReport(
                 entity=entity,
@@ -388,9 +471,20 @@ def load_file(
                 rows_quarantined=checked.rows_quarantined,
                 load_id=load_id,
                 rows_superseded=superseded,
+                rows_dropped=int((checked.quarantine["rule"] == DROPPED).sum()),
+                decisions_applied=sum(o.status == APPLIED for o in outcomes),
+                decisions_unmatched=unmatched_messages(outcomes),
             )
-            record_load(con, report, run_id, extras)
+            record_load(con, report, run_id, extras, decisions=digest)
             record_key(con, load_id, entity, key)
+            record_decisions(
+                con,
+                outcomes,
+                entity=entity,
+                source_file=path.name,
+                load_id=load_id,
+                run_id=run_id,
+            )
     finally:
         con.unregister("incoming_rows")
         con.unregister("incoming_quarantine")
@@ -402,15 +496,18 @@ def record_load(
     report: LoadReport,
     run_id: str | None,
     extras: MappingOf[str, str] | None = None,
+    *,
+    decisions: str | None = None,
 ) -> None:
     """Append a load to meta.loads, numbered after the last one (inside the load's
     transaction, so the numbering and the rows commit together), with the names of the
-    extra columns it declared."""
+    extra columns it declared and the digest of the decisions applied to it."""
     con.execute(
         "insert into meta.loads (load_id, run_id, entity, source_file, content_sha256, rows_in, "
-        "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded, extra_columns) "
-        "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ?, ?::varchar[] "
-        "from meta.loads",
+        "rows_loaded, rows_quarantined, loaded_at, sequence, rows_superseded, extra_columns, "
+        "rows_dropped, decisions_sha256) "
+        "select ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(sequence), 0) + 1, ?, ?::varchar[], "
+        "?, ? from meta.loads",
         [
             report.load_id,
             run_id,
@@ -423,6 +520,8 @@ def record_load(
             datetime.now(UTC).replace(tzinfo=None),
             report.rows_superseded,
             sorted(extras or {}),
+            report.rows_dropped,
+            decisions,
         ],
     ).fetchall()
 

@@ -7,17 +7,24 @@
   `load_id`) and `period` (`period_type` year, or wave for comparison-sample attrition);
 - dimensions (value = numerator / denominator, a share, except timeliness in days):
   completeness (non-missing cells; detail null = the required and key columns together,
-  else one column; a submission counts its quarantined missing values), validity (rows
-  loaded / rows in; per column, rows without a quarantine record on it), uniqueness
-  (distinct keys / rows), timeliness (days from the end of the period to the load that
+  else one column), validity (rows loaded / rows submitted; per column, rows without a
+  quarantine record on it), uniqueness (1 - duplicated rows / rows submitted), timeliness (days from the end of the period to the load that
   delivered it), consistency (rows passing the entity's cross-entity checks; detail = the
   check, null = all of them), attrition (firms seen in t-1 and not in t; detail
   beneficiaries / comparison) and response_rate (beneficiaries who answered the client
   survey; detail = program).
 
+Completeness, validity and uniqueness count the submitted rows, not only the loaded ones:
+rows loaded plus rows quarantined (at the entity grain, the quarantine of the loads that
+stand now, `meta.load_supersession`), without the rows the agency itself left out (rule
+`dropped_by_decision`), so a file's duplicates and invalid rows lower its figures even
+though the quarantine kept them out of the warehouse. Their period grain counts the
+current rows only: the quarantine keeps no row's period.
+
 Each SQL file documents its definition. Entity-specific SQL is filled in from the contract
 (`schemas.contract.ENTITIES`): `entity_rows.sql` is a template, and the others read the
-views it defines (`quality_rows`, `quality_checks`) and the temporary table
+views it defines (`quality_rows`, `quality_checks`), the views `quality_loads` and
+`quality_quarantine` (`loads.sql`, `quarantined.sql`) and the temporary table
 `quality_contract` (entity, column, required).
 
 `run_expectations` validates the warehouse with the suites of `schemas.expectations`,
@@ -57,8 +64,10 @@ PERIODS: dict[str, str] = {
     "participations": "year(start_date)",
     "client_survey": "year(survey_date)",
 }
-PER_ENTITY_SQL = ("completeness", "uniqueness", "timeliness", "consistency")
-ACROSS_ENTITIES_SQL = ("validity", "attrition", "response_rate")
+PER_ENTITY_SQL = ("completeness", "validity", "uniqueness", "timeliness", "consistency")
+ACROSS_ENTITIES_SQL = ("attrition", "response_rate")
+# views every scorecard query may read: the loads and the quarantine as submitted rows
+SUBMITTED_VIEWS = {"quality_loads": "loads", "quality_quarantine": "quarantined"}
 DIMENSIONS = (
     "completeness",
     "validity",
@@ -163,6 +172,8 @@ def scorecard_queries() -> list[tuple[str | None, str, str]]:
 def scorecard_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The scorecard as a frame (without run_id and computed_at), written nowhere."""
     _contract_table(con)
+    for view, name in SUBMITTED_VIEWS.items():
+        con.execute(f"create or replace temp view {view} as\n{read_sql(name)}")
     frames = []
     current = None
     try:
@@ -172,7 +183,7 @@ def scorecard_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 current = entity
             frames.append(con.sql(sql).df())
     finally:
-        for view in ("quality_rows", "quality_checks"):
+        for view in ("quality_rows", "quality_checks", *SUBMITTED_VIEWS):
             con.execute(f"drop view if exists {view}")
         con.execute("drop table if exists quality_contract")
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True)
@@ -320,7 +331,7 @@ def format_scorecard(df: pd.DataFrame) -> Table:
     """A one-row-per-entity summary of the scorecard (entity grain) for the terminal."""
     # whole-entity figures (detail null): all columns, all checks, all firms, all programs
     overall = df[(df["grain"] == "entity") & df["detail"].isna()]
-    table = Table(title="Data quality scorecard (current rows; validity: all submissions)")
+    table = Table(title="Data quality scorecard (submitted rows: current rows and quarantine)")
     for header in (
         "entity",
         "complete",
@@ -349,7 +360,8 @@ def format_scorecard(df: pd.DataFrame) -> Table:
             _share(value.get("response_rate"), good=0.7, fair=0.5),
         )
     table.caption = (
-        "complete: required cells filled; valid: rows loaded / rows in; consistent: rows "
+        "complete: required cells filled; valid: rows loaded / rows submitted; unique: rows "
+        "not duplicated (quarantined duplicates count); consistent: rows "
         "passing cross-entity checks; timeliness: days from the end of the latest period to "
         "its first load; attrition: firms seen in t-1 and not in t; response: beneficiaries "
         "who answered the client survey. Details by submission and period: meta.scorecard."

@@ -87,8 +87,10 @@ RESULT_TABLES = (
     "results.balance",
     "results.claims",
     "results.claim_firms",
+    "results.sensitivity",
 )
-STAMPED = ("results.estimates", "results.roi")  # the tables with a created_at column
+# the tables with a created_at column
+STAMPED = ("results.estimates", "results.roi", "results.sensitivity")
 
 
 def run_claims(
@@ -181,6 +183,11 @@ def _insert_impact(
         "results.roi": impact.roi.assign(**stamp),
         "results.balance": impact.balance.assign(run_id=run_id),
     }
+    robustness = impact.sensitivity
+    if len(robustness):  # (none when the Callaway-Sant'Anna estimator is off)
+        frames["results.sensitivity"] = robustness.assign(
+            **stamp, input_version=robustness["program_id"].map(input_versions)
+        )
     for table, frame in frames.items():
         _insert(con, table, frame)
 

@@ -26,17 +26,25 @@ CODE_SUFFIXES = (".py", ".sql", ".html", ".css", ".yml", ".yaml")
 
 @cache
 def code_version() -> str:
-    """The package version plus a short hash of the code of its packages: the one version
-    string of the run log, the cache keys, the audit and every edition's footer, so an
-    auditor can match a published edition to its run. A content hash rather than a git
-    commit: an installed copy has no git, and a checkout with uncommitted changes is not
-    its last commit. (Cached: the code does not change within a process.)"""
+    """The one version string of the run log, the cache keys, the audit, the Prefect
+    artifacts and every edition's footer, so an auditor can match a published edition to
+    its run: the package version plus
+
+    * ``g<commit>`` for a git checkout whose code is its commit's (`git status` clean);
+    * ``g<commit>.dirty.<hash>`` for a checkout with uncommitted changes: the commit it
+      started from, marked dirty, and a hash of the code's content (the commit alone would
+      not identify what ran);
+    * ``<hash>`` alone for an installed copy, which has no git.
+
+    (Cached: the code does not change within a process.)"""
     digest = hashlib.sha256()
+    roots = []
     for package in CODE_PACKAGES:
         try:
             root = Path(str(resources.files(package)))
         except ModuleNotFoundError:
             continue
+        roots.append(root)
         for path in sorted(root.rglob("*")):
             if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(root.parent)).encode())
@@ -45,7 +53,40 @@ def code_version() -> str:
         version = metadata.version("mes-eval")
     except metadata.PackageNotFoundError:
         version = "0"
-    return f"{version}+{digest.hexdigest()[:10]}"
+    content = digest.hexdigest()[:10]
+    commit = _git_commit(roots)
+    if commit is None:
+        return f"{version}+{content}"
+    sha, dirty = commit
+    return f"{version}+g{sha}.dirty.{content}" if dirty else f"{version}+g{sha}"
+
+
+def _git_commit(roots: list[Path]) -> tuple[str, bool] | None:
+    """(short commit, whether the code's files differ from it) when the packages are in a
+    git checkout (all in the same one), else None."""
+    import subprocess
+
+    if not roots:
+        return None
+    top = roots[0].parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(top), *args], capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    toplevel = git("rev-parse", "--show-toplevel")
+    if toplevel is None or Path(toplevel).resolve() != top.resolve():
+        return None  # not a checkout of this project (an install inside another repo)
+    sha = git("rev-parse", "--short=10", "HEAD")
+    changes = git("status", "--porcelain", "--", *(r.name for r in roots))
+    if not sha or changes is None:
+        return None
+    return sha, bool(changes)
 
 
 def start_run(
@@ -109,10 +150,17 @@ def finish_run(
     )
 
 
+def record_wall_time(con: duckdb.DuckDBPyConnection, run_id: str, seconds: float) -> None:
+    """Record a run's duration as its user saw it (the command's whole time, start-up
+    included) beside the flow's own `duration_seconds`."""
+    con.execute("update meta.runs set wall_seconds = ? where run_id = ?", [seconds, run_id])
+
+
 def run_history(con: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataFrame:
     """The latest runs, newest first."""
     return con.execute(
-        "select run_id, flow, status, started_at, duration_seconds, cached, code_version, message "
+        "select run_id, flow, status, started_at, duration_seconds, wall_seconds, cached, "
+        "code_version, message "
         "from meta.runs order by started_at desc limit ?",
         [limit],
     ).df()
