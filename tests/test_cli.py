@@ -45,6 +45,7 @@ def test_every_command_is_documented_in_the_readme() -> None:
         "demo",
         "evaluate",
         "ingest",
+        "plan",
         "quarantine",
         "report",
         "run",

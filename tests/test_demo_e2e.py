@@ -295,8 +295,13 @@ def test_a_corrections_file_resolves_the_demo_quarantine(demo: Path, tmp_path: P
         assert sorted(log) == sorted(
             (d["action"], "applied", "M. Rojas", d["why"]) for d in decisions
         )
-    listed = run_cli("quarantine", "--config", str(tmp_path / "config.yaml"), "--decisions")
-    assert listed.returncode == 0 and "sign typed wrong" in listed.stdout
+    exported = tmp_path / "decisions.csv"
+    args = ("quarantine", "--config", str(tmp_path / "config.yaml"), "--decisions")
+    listed = run_cli(*args, "--out", str(exported))
+    assert listed.returncode == 0 and "3 (0 unmatched)" in listed.stdout
+    changelog = pd.read_csv(exported)
+    assert set(changelog["reason"]) == {d["why"] for d in decisions}
+    assert set(changelog["decided_by"]) == {"M. Rojas"}
     edition = next((tmp_path / "report").glob("*-internal-en-*"))
     page = (edition / "quality.html").read_text(encoding="utf-8")
     assert 'data-section="decisions"' in page and "the firm closed that year" in page
