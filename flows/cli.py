@@ -511,17 +511,37 @@ def runs(
         console.print(f"run {r.run_id} failed: {r.message}", soft_wrap=True, highlight=False)
 
 
+# the commands that only read a warehouse: named by the run's config or by its path
+CONFIG_WAREHOUSE = typer.Option(
+    None, "--config", "-c", help="YAML file of the run: the warehouse it names."
+)
+WAREHOUSE_FILE = typer.Option(
+    None,
+    "--warehouse",
+    "-w",
+    help="The warehouse file, instead of --config (default warehouse.duckdb).",
+)
+
+
+def _warehouse_to_read(config: Path | None, warehouse: Path | None) -> Path:
+    """The warehouse a read-only command reads: the config's (only its path is read),
+    the one given, or warehouse.duckdb here; one line if both are given or it is missing."""
+    if config is not None and warehouse is not None:
+        raise _fail("give --config or --warehouse, not both")
+    if config is not None:
+        from flows.config import load_config
+
+        warehouse = load_config(config).warehouse
+    warehouse = warehouse or Path("warehouse.duckdb")
+    if not warehouse.is_file():
+        raise _fail(f"{warehouse}: no warehouse here; give its path with --warehouse or --config")
+    return warehouse
+
+
 @command()
 def quarantine(
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="YAML file of the run: the warehouse it names."
-    ),
-    warehouse: Path | None = typer.Option(
-        None,
-        "--warehouse",
-        "-w",
-        help="The warehouse file, instead of --config (default warehouse.duckdb).",
-    ),
+    config: Path | None = CONFIG_WAREHOUSE,
+    warehouse: Path | None = WAREHOUSE_FILE,
     entity: str | None = typer.Option(None, "--entity", "-e", help="Only this entity's rows."),
     rule: str | None = typer.Option(
         None, "--rule", "-r", help="Only this rule's rows (e.g. not_a_number)."
@@ -564,8 +584,6 @@ def quarantine(
     from schemas.contract import ENTITIES
     from warehouse.db import open_warehouse
 
-    if config is not None and warehouse is not None:
-        raise _fail("give --config or --warehouse, not both")
     if out is not None:
         try:
             check_export(out)  # before the warehouse is read: a wrong name costs nothing
@@ -573,13 +591,7 @@ def quarantine(
             raise _fail(str(exc)) from None
     if entity is not None and entity not in ENTITIES:
         raise _fail(f"unknown entity {entity!r}; known: {', '.join(ENTITIES)}")
-    if config is not None:
-        from flows.config import load_config
-
-        warehouse = load_config(config).warehouse  # only the path: nothing else is checked
-    warehouse = warehouse or Path("warehouse.duckdb")
-    if not warehouse.is_file():
-        raise _fail(f"{warehouse}: no warehouse here; give its path with --warehouse or --config")
+    warehouse = _warehouse_to_read(config, warehouse)
     with open_warehouse(warehouse, read_only=True) as con:
         try:
             rules, files = known_rules(con), known_files(con)
@@ -609,15 +621,8 @@ def quarantine(
 
 @command()
 def plan(
-    config: Path | None = typer.Option(
-        None, "--config", "-c", help="YAML file of the run: the warehouse it names."
-    ),
-    warehouse: Path | None = typer.Option(
-        None,
-        "--warehouse",
-        "-w",
-        help="The warehouse file, instead of --config (default warehouse.duckdb).",
-    ),
+    config: Path | None = CONFIG_WAREHOUSE,
+    warehouse: Path | None = WAREHOUSE_FILE,
     program: str | None = typer.Option(
         None, "--program", "-p", help="Only this program (default: every program)."
     ),
@@ -653,17 +658,9 @@ def plan(
     from flows.plan import PlanError, plan_program, print_plans, read_panel, write_figure
     from warehouse.db import open_warehouse
 
-    if config is not None and warehouse is not None:
-        raise _fail("give --config or --warehouse, not both")
     if out is not None and out.suffix.lower() not in (".html", ".htm"):
         raise _fail(f"{out}: the chart is written as HTML; name it .html")
-    if config is not None:
-        from flows.config import load_config
-
-        warehouse = load_config(config).warehouse  # only the path: nothing else is checked
-    warehouse = warehouse or Path("warehouse.duckdb")
-    if not warehouse.is_file():
-        raise _fail(f"{warehouse}: no warehouse here; give its path with --warehouse or --config")
+    warehouse = _warehouse_to_read(config, warehouse)
     with open_warehouse(warehouse, read_only=True) as con:
         try:
             panel = read_panel(con, outcome, program)

@@ -223,3 +223,28 @@ def test_conflicting_decisions_and_the_spreadsheet_form(tmp_path: Path) -> None:
         ("drop", None, None),
     ]
     assert read.decisions[0].decision_id != read.decisions[1].decision_id
+
+
+def test_outlier_reviews_are_recorded_once_each(
+    fresh_db: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from warehouse.decisions import record_outlier_reviews
+
+    path = tmp_path / "c.yaml"
+    review = {"firm": pid("F1"), "year": 2021, "outcome": "log_sales", "by": "M. Rojas"}
+    path.write_text(yaml.safe_dump({"outliers": [{**review, "status": "checked"}]}))
+    first = read_corrections(path, SOURCES).outliers
+    assert record_outlier_reviews(fresh_db, first, "run-1") == 1
+    assert record_outlier_reviews(fresh_db, first, "run-2") == 0  # the same review: once
+    path.write_text(
+        yaml.safe_dump({"outliers": [{**review, "status": "confirmed", "why": "a plant sold"}]})
+    )
+    later = read_corrections(path, SOURCES).outliers
+    assert record_outlier_reviews(fresh_db, later, "run-3") == 1
+    latest = fresh_db.sql(
+        "select status, reason, run_id from meta.outlier_reviews order by recorded_at desc limit 1"
+    ).fetchall()
+    assert latest == [("confirmed", "a plant sold", "run-3")]
+    with pytest.raises(ContractError, match="status"):
+        path.write_text(yaml.safe_dump({"outliers": [{**review, "status": "fixed"}]}))
+        read_corrections(path, SOURCES)

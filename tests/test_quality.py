@@ -44,15 +44,19 @@ class Base:
     data: DemoData
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    root = tmp_path_factory.mktemp("quality")
-    data = generate_demo(n_firms=600)
+def loaded_demo(root: Path, n_firms: int, engine: str = "auto") -> Base:
+    """A synthetic portfolio's files loaded into a new warehouse under `root`."""
+    data = generate_demo(n_firms=n_firms)
     files = write_demo_files(data, root / "files")
     with open_warehouse(root / "warehouse.duckdb") as con:
         for entity in ENTITIES:
-            load_file(con, files[entity], entity, key=KEY)
+            load_file(con, files[entity], entity, key=KEY, engine=engine)
     return Base(root / "warehouse.duckdb", data)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    return loaded_demo(tmp_path_factory.mktemp("quality"), n_firms=600)
 
 
 @pytest.fixture

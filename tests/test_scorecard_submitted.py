@@ -8,39 +8,24 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from evaluation.synthetic import DemoData, generate_demo
-from flows.demo_files import write_demo_files
-from schemas.contract import ENTITIES
 from warehouse.db import open_warehouse
 from warehouse.load import load_file
 from warehouse.quality import compute_scorecard
 
-KEY = b"a test key of sufficient length"
+from .test_quality import KEY, Base, loaded_demo
+
 N_DUPLICATED_KEYS = 4  # firm-years sent twice in the planted re-submission
-
-
-@dataclass(frozen=True)
-class Base:
-    path: Path
-    data: DemoData
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    root = tmp_path_factory.mktemp("scorecard-submitted")
-    data = generate_demo(n_firms=500)
-    files = write_demo_files(data, root / "files")
-    with open_warehouse(root / "warehouse.duckdb") as con:
-        for entity in ENTITIES:
-            load_file(con, files[entity], entity, key=KEY, engine="pandas")
-    return Base(root / "warehouse.duckdb", data)
+    return loaded_demo(tmp_path_factory.mktemp("scorecard-submitted"), 500, engine="pandas")
 
 
 @pytest.fixture
