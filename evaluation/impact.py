@@ -6,8 +6,11 @@ report's horizons (short: 0-1, medium: 2-3, long: 4+ years since entry), a Wald 
 test, and the headline effects by size class, sector and region (new samples, to see
 whether to re-target). Level effects on value added, sales and employment give the
 return per public dollar and the cost per job (`evaluation.roi`). Each program's
-whole-sample effects, one per outcome, carry a p-value and a sharpened q-value over that
-family of outcomes (`evaluation.multiple`).
+whole-sample effects, one per outcome, carry a p-value, a sharpened q-value and a
+Romano-Wolf family-wise adjusted p-value over that family of outcomes
+(`evaluation.multiple`). A second modern estimator, the imputation estimator of Borusyak,
+Jaravel and Spiess (`evaluation.imputation`), gives each outcome's whole-sample overall and
+event-time effects on the same panel, as a check on the design of record.
 
 A run publishes what it can: the unit of estimation is program x outcome x subgroup x
 estimator (and each return or cost figure). A unit whose design or data cannot support
@@ -24,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -37,8 +41,9 @@ from evaluation.diagnostics import pretrend_test, small_sample_corrected, suppor
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
+from evaluation.imputation import imputation
 from evaluation.matching import match, matched_did
-from evaluation.multiple import with_family_qvalues
+from evaluation.multiple import aligned_influence, romano_wolf, with_family_qvalues
 from evaluation.outcomes import BUILTIN, OutcomeDefinition, panel_column, with_outcomes
 from evaluation.reasons import ESTIMATED, NotEstimated, Reason, failed
 
@@ -46,8 +51,13 @@ log = logging.getLogger(__name__)
 
 ESTIMATOR = "callaway_santanna_2021"
 MATCHING_ESTIMATOR = "matching_did"
+IMPUTATION_ESTIMATOR = "imputation"
 # the estimators an agency can choose (evaluation.estimators in the run config)
-ESTIMATORS = {"callaway_santanna": ESTIMATOR, "matching_did": MATCHING_ESTIMATOR}
+ESTIMATORS = {
+    "callaway_santanna": ESTIMATOR,
+    "matching_did": MATCHING_ESTIMATOR,
+    "imputation": IMPUTATION_ESTIMATOR,
+}
 # pre-treatment characteristics beneficiaries are matched on (baseline values)
 MATCHING_COVARIATES = ("log_employment", "log_sales", "log_va_per_worker")
 MATCHING_EXACT = ("sector",)
@@ -128,6 +138,10 @@ class EvaluationSpec:
     @property
     def callaway_santanna(self) -> bool:
         return "callaway_santanna" in self.estimators
+
+    @property
+    def imputation(self) -> bool:
+        return "imputation" in self.estimators
 
     def definition(self, outcome: str) -> OutcomeDefinition:
         return self._definitions[outcome]
@@ -347,8 +361,15 @@ def pretrend_columns(gt: GroupTimeATT, spec: EvaluationSpec) -> dict[str, object
 
 
 def _outcome_rows(
-    gt: GroupTimeATT, spec: EvaluationSpec, outcome: str, *, band: bool = False
+    gt: GroupTimeATT,
+    spec: EvaluationSpec,
+    outcome: str,
+    *,
+    band: bool = False,
+    influence: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> list[dict[str, object]]:
+    """Every aggregation's rows of one outcome; `influence` (if given) receives the simple
+    effect's (unit ids, influence function), for the family-wise test."""
     n_treated = int(np.sum(gt.unit_cohort > 0))
     n_control = int(np.sum(gt.unit_cohort == 0))
     aggs = {kind: _aggregate(gt, kind, spec) for kind in AGGREGATIONS}
@@ -356,6 +377,8 @@ def _outcome_rows(
     if not np.isfinite(simple.overall_att):
         raise NotEstimated("no_post_entry_effect", outcome=outcome)
     bands = event_study_band(aggs["dynamic"], spec) if band else {}
+    if influence is not None and gt.unit_ids is not None and simple.influence is not None:
+        influence.append((gt.unit_ids, simple.influence))
     common = {
         "n_treated": n_treated,
         "n_control": n_control,
@@ -379,20 +402,122 @@ def _outcome_rows(
 
 def _cs_unit(
     panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec
-) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
-    """The whole-sample Callaway-Sant'Anna estimates of one outcome, and its ATT(g,t)."""
+) -> tuple[list[dict[str, Any]], pd.DataFrame | None, tuple[np.ndarray, np.ndarray] | None]:
+    """The whole-sample Callaway-Sant'Anna estimates of one outcome, its ATT(g,t), and its
+    simple effect's (unit ids, influence function) (None when not estimated)."""
     labels = {"outcome": definition.name, "unit": definition.unit}
     cells: list[pd.DataFrame] = []
+    influence: list[tuple[np.ndarray, np.ndarray]] = []
 
     def compute() -> list[dict[str, Any]]:
+        influence.clear()  # only a unit that ends estimated keeps its influence function
         check_design(panel, definition.name, spec, column=definition.column)
         gt = _group_time(panel, definition.name, spec)
-        rows = _outcome_rows(gt, spec, definition.name, band=definition.name in spec.headline)
+        rows = _outcome_rows(
+            gt,
+            spec,
+            definition.name,
+            band=definition.name in spec.headline,
+            influence=influence,
+        )
         cells.append(gt.cells)
         return [{**row, **labels} for row in rows]
 
     rows = guarded(labels, compute)
-    return rows, (cells[0] if cells else None)
+    estimated = any(r.get("status") == ESTIMATED for r in rows)
+    piece = influence[0] if influence and estimated else None
+    return rows, (cells[0] if cells else None), piece
+
+
+def _imputation_unit(
+    panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec
+) -> list[dict[str, Any]]:
+    """The whole-sample imputation (Borusyak-Jaravel-Spiess) estimates of one outcome: the
+    overall effect (aggregation 'simple') and the event-time effects ('dynamic'), on the
+    same panel rows, cohorts and anticipation as the Callaway-Sant'Anna estimates."""
+    labels = {
+        "outcome": definition.name,
+        "unit": definition.unit,
+        "estimator": IMPUTATION_ESTIMATOR,
+    }
+    return guarded(labels, partial(_imputation_rows, panel, definition.name, labels, spec))
+
+
+def _imputation_rows(
+    panel: pd.DataFrame, outcome: str, labels: dict[str, Any], spec: EvaluationSpec
+) -> list[dict[str, Any]]:
+    check_design(panel, outcome, spec, column=spec.definition(outcome).column)
+    rows = panel.loc[panel[outcome].notna(), ["firm_id", "year", "cohort", outcome]]
+    # the panel's cohort 0 is the comparison firm, as the imputation's never treated
+    rows = rows.assign(cohort=rows["cohort"].fillna(0).astype("int64"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = imputation(
+                rows,
+                unit="firm_id",
+                time="year",
+                cohort="cohort",
+                outcome=outcome,
+                anticipation=spec.anticipation,
+            )
+        except ValueError as exc:
+            if "do not connect all periods" in str(exc):
+                raise NotEstimated("imputation_not_connected") from exc
+            if "no treated observation can be imputed" in str(exc):
+                raise NotEstimated("imputation_nothing_imputed") from exc
+            raise
+    overall = result.overall.iloc[0]
+    if not np.isfinite(overall["att"]):
+        raise NotEstimated("no_post_entry_effect", outcome=outcome)
+    firms = rows.drop_duplicates("firm_id")
+    common = {
+        **labels,
+        "n_treated": int((firms["cohort"] > 0).sum()) - result.dropped_units,
+        "n_control": int((firms["cohort"] == 0).sum()),
+        "status": ESTIMATED,
+        # what could not be imputed (units never untreated, years without comparisons)
+        "note": "; ".join(str(w.message) for w in caught) or None,
+    }
+    out = [_row(float(overall["att"]), float(overall["se"]), aggregation="simple", key=None)]
+    out += [
+        _row(float(r.att), float(r.se), aggregation="dynamic", key=int(r.e))
+        for r in result.event_time.itertuples()
+    ]
+    return [{**common, **row} for row in out]
+
+
+def family_pvalues_rw(
+    rows: list[dict[str, Any]],
+    pieces: Mapping[str, tuple[np.ndarray, np.ndarray] | None],
+    spec: EvaluationSpec,
+) -> dict[str, float]:
+    """Romano-Wolf step-down adjusted p-values of one program's family of outcomes (the
+    whole-sample Callaway-Sant'Anna simple effects, estimated units: as the q-values), by
+    outcome, from the multiplier bootstrap of their influence functions (one weight per
+    firm and draw shared by every outcome, seeded by the specification)."""
+    family = {
+        str(r["outcome"]): r
+        for r in rows
+        if r.get("aggregation") == "simple"
+        and r.get("key") is None
+        and r.get("status") == ESTIMATED
+        and r.get("estimator") is None
+        and r.get("subgroup") is None
+        and pieces.get(str(r["outcome"])) is not None
+    }
+    if not family:
+        return {}
+    outcomes = list(family)
+    _, psi = aligned_influence([pieces[o] for o in outcomes])
+    adjusted = romano_wolf(
+        [float(family[o]["estimate"]) for o in outcomes],
+        psi,
+        std_errors=[float(family[o]["std_error"]) for o in outcomes],
+        draws=spec.band_draws or 999,
+        seed=spec.bootstrap_seed,
+    )
+    return {o: float(p) for o, p in zip(outcomes, adjusted, strict=True) if np.isfinite(p)}
 
 
 def _beneficiaries(panel: pd.DataFrame) -> int:
@@ -799,9 +924,10 @@ def evaluate_program(
     panel = with_baselines(panel, spec)
     estimates: list[dict[str, Any]] = []
     cells = []
+    pieces: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
     if spec.callaway_santanna:
         for definition in spec.evaluated:
-            rows, gt_cells = _cs_unit(panel, definition, spec)
+            rows, gt_cells, pieces[definition.name] = _cs_unit(panel, definition, spec)
             estimates += rows
             if gt_cells is not None:
                 cells.append(
@@ -809,7 +935,15 @@ def evaluate_program(
                         columns={"group": "cohort", "time": "year", "se": "std_error"}
                     ).assign(outcome=definition.name)
                 )
+        # family-wise adjusted p-values, on the family's rows only (null elsewhere)
+        adjusted = family_pvalues_rw(estimates, pieces, spec)
+        for row in estimates:
+            if row.get("aggregation") == "simple" and row.get("key") is None:
+                row["pvalue_rw"] = adjusted.get(str(row["outcome"]))
         estimates += _subgroup_rows(panel, spec)
+    if spec.imputation:
+        for definition in spec.evaluated:
+            estimates += _imputation_unit(panel, definition, spec)
     balance = pd.DataFrame()
     if spec.matching:
         matching_rows, balance = _matching_rows(panel, spec)
@@ -859,6 +993,8 @@ ESTIMATE_COLUMNS = [
     # the family of whole-sample outcomes only (evaluation.multiple); null elsewhere
     "pvalue",
     "qvalue",
+    # Romano-Wolf family-wise adjusted p-value of the same family; null elsewhere
+    "pvalue_rw",
 ]
 ROI_COLUMNS = [
     "program_id",
@@ -935,9 +1071,12 @@ def estimate_impacts(
         pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
     )
     matching = estimates["estimator"] == MATCHING_ESTIMATOR
+    imputed = estimates["estimator"] == IMPUTATION_ESTIMATOR
     control = estimates["program_id"].map(lambda p: specs[str(p)].control_group)
+    # the imputation's comparisons are every untreated firm-year: never- and not-yet-treated
+    control = control.where(~imputed, "notyettreated")
     estimates = estimates.assign(
-        estimator=estimates["estimator"].where(matching, ESTIMATOR),
+        estimator=estimates["estimator"].where(matching | imputed, ESTIMATOR),
         comparison_group=np.where(matching, "matched_nevertreated", control),
         specification=estimates["program_id"].map(lambda p: specs[str(p)].to_json()),
         status=estimates["status"].fillna(ESTIMATED),

@@ -751,3 +751,61 @@ def _stacked_did(
     influence = np.where(usable, (comp - comp_mean) / n_c, 0.0) @ w
     comp_var = float(influence @ influence) * len(controls) / (len(controls) - 1)
     return tau, math.sqrt(treated_var + comp_var)
+
+
+@dataclass(frozen=True)
+class ProgramPlan:
+    """One program's plan: the statistics `mes-eval plan` prints and charts."""
+
+    program_id: str
+    components: Components
+    plan: Plan
+    mde: float
+    effect: float | None
+    power: float | None
+    needed: tuple[int, int] | None
+    leads: int
+    slope_50: float | None
+    slope_80: float | None
+    curve: pd.DataFrame
+
+
+def plan_program(
+    program_id: str,
+    rows: pd.DataFrame,
+    *,
+    post_years: int,
+    pre_years: int,
+    effect: float | None,
+    treated: int | None,
+    controls: int | None,
+) -> ProgramPlan:
+    """Every number of one program's plan: what `mes-eval plan` prints and the internal
+    edition's planning page shows (raises `PowerError` when it has none)."""
+    components = variance_components(rows)
+    design = design_from_panel(
+        rows, post_years=post_years, pre_years=pre_years, treated=treated, controls=controls
+    )
+    the_plan = plan(components, design)
+    smallest = mde(the_plan)
+    leads = pretrend_leads(rows)
+    slopes: tuple[float | None, float | None] = (None, None)
+    if leads >= 1:
+        slopes = (
+            pretrend_slope(components, the_plan, 0.5, leads=leads),
+            pretrend_slope(components, the_plan, 0.8, leads=leads),
+        )
+    top = max(2.0 * smallest, 1.5 * abs(effect) if effect else 0.0)
+    return ProgramPlan(
+        program_id=program_id,
+        components=components,
+        plan=the_plan,
+        mde=smallest,
+        effect=effect,
+        power=power(the_plan, effect) if effect is not None else None,
+        needed=required_n(the_plan, effect) if effect else None,
+        leads=leads,
+        slope_50=slopes[0],
+        slope_80=slopes[1],
+        curve=power_curve(the_plan, np.linspace(0.0, top, 41)),
+    )

@@ -87,7 +87,17 @@ REASONS: dict[str, ReasonKind] = {
     "matching_no_cells": ReasonKind(
         NOT_ESTIMATED, "no exact-match cell ({exact}) holds both beneficiaries and comparison firms"
     ),
+    "imputation_nothing_imputed": ReasonKind(
+        NOT_ESTIMATED,
+        "no beneficiary year after entry can be imputed: no firm is observed untreated in "
+        "the same years (imputation estimator)",
+    ),
     # --- the data cannot identify it --------------------------------------------------
+    "imputation_not_connected": ReasonKind(
+        NOT_ESTIMABLE,
+        "the firm-years without the program do not link all years, so the imputation "
+        "estimator cannot compare them",
+    ),
     "outcome_constant": ReasonKind(NOT_ESTIMABLE, "{column} is constant within every firm"),
     "outcome_no_variation": ReasonKind(
         NOT_ESTIMABLE, "{column} takes a single value across all firms and years"

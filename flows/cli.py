@@ -654,8 +654,8 @@ def plan(
     ),
 ) -> None:
     """Power and minimum detectable effect of the next evaluation, from the panel; no Prefect."""
-    from evaluation.power import PowerError
-    from flows.plan import PlanError, plan_program, print_plans, read_panel, write_figure
+    from evaluation.power import PowerError, plan_program
+    from flows.plan import PlanError, print_plans, read_panel, write_figure
     from warehouse.db import open_warehouse
 
     if out is not None and out.suffix.lower() not in (".html", ".htm"):

@@ -107,7 +107,7 @@ class EvaluationOptions(BaseModel):
         tuple(OUTCOMES),
         description="Built-in outcome names, and outcomes defined as {name, column, transform...}.",
     )
-    estimators: tuple[Literal["callaway_santanna", "matching_did"], ...] = Field(
+    estimators: tuple[Literal["callaway_santanna", "matching_did", "imputation"], ...] = Field(
         tuple(ESTIMATORS),  # type: ignore[arg-type]
         description="Which estimators run; ROI rests on callaway_santanna.",
     )
@@ -180,7 +180,9 @@ class EvaluationOptions(BaseModel):
         if not names:
             raise ValueError("outcomes is empty: list at least one outcome")
         if not self.estimators:
-            raise ValueError("estimators is empty: choose callaway_santanna and/or matching_did")
+            raise ValueError(
+                "estimators is empty: choose callaway_santanna, matching_did and/or imputation"
+            )
         return self
 
     @property

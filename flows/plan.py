@@ -5,16 +5,15 @@ evaluation panel, runs them per program and presents the results."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from evaluation import power as pw
+from evaluation.power import ProgramPlan
 
 # columns of the evaluation panel that are not outcomes
 NOT_OUTCOMES = {"program_id", "firm_id", "year", "cohort", "public_cost_usd", "founded_year"}
@@ -35,23 +34,6 @@ PALETTE = ["#1f6f8b", "#c8553d", "#2a9d8f", "#e9a23b", "#6d597a", "#457b9d", "#b
 
 class PlanError(ValueError):
     """A user-fixable reason why a plan cannot be made (one line)."""
-
-
-@dataclass(frozen=True)
-class ProgramPlan:
-    """One program's plan: the statistics `mes-eval plan` prints and charts."""
-
-    program_id: str
-    components: pw.Components
-    plan: pw.Plan
-    mde: float
-    effect: float | None
-    power: float | None
-    needed: tuple[int, int] | None
-    leads: int
-    slope_50: float | None
-    slope_80: float | None
-    curve: pd.DataFrame
 
 
 def outcome_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -87,46 +69,6 @@ def read_panel(con: duckdb.DuckDBPyConnection, outcome: str, program: str | None
     if program is not None and program not in programs:
         raise PlanError(f"unknown program {program!r}; programs: {', '.join(programs)}")
     return con.execute(pw.panel_query(outcome), {"program": program}).df()
-
-
-def plan_program(
-    program_id: str,
-    rows: pd.DataFrame,
-    *,
-    post_years: int,
-    pre_years: int,
-    effect: float | None,
-    treated: int | None,
-    controls: int | None,
-) -> ProgramPlan:
-    """Every number of one program's plan (raises `pw.PowerError` when it has none)."""
-    components = pw.variance_components(rows)
-    design = pw.design_from_panel(
-        rows, post_years=post_years, pre_years=pre_years, treated=treated, controls=controls
-    )
-    the_plan = pw.plan(components, design)
-    mde = pw.mde(the_plan)
-    leads = pw.pretrend_leads(rows)
-    slopes: tuple[float | None, float | None] = (None, None)
-    if leads >= 1:
-        slopes = (
-            pw.pretrend_slope(components, the_plan, 0.5, leads=leads),
-            pw.pretrend_slope(components, the_plan, 0.8, leads=leads),
-        )
-    top = max(2.0 * mde, 1.5 * abs(effect) if effect else 0.0)
-    return ProgramPlan(
-        program_id=program_id,
-        components=components,
-        plan=the_plan,
-        mde=mde,
-        effect=effect,
-        power=pw.power(the_plan, effect) if effect is not None else None,
-        needed=pw.required_n(the_plan, effect) if effect else None,
-        leads=leads,
-        slope_50=slopes[0],
-        slope_80=slopes[1],
-        curve=pw.power_curve(the_plan, np.linspace(0.0, top, 41)),
-    )
 
 
 def _number(x: float, digits: int = 3) -> str:

@@ -8,6 +8,7 @@ comes from the edition's `Translator`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -514,3 +515,27 @@ def balance_figure(balance: pd.DataFrame, t: Translator) -> go.Figure:
     fig.add_vrect(x0=-0.1, x1=0.1, fillcolor="#2a9d8f", opacity=0.12, line_width=0)
     fig.add_vline(x=0, line_color="#888", line_width=1)
     return _layout(fig, t, t("fig.balance"), height=300, xaxis_title=t("fig.smd"))
+
+
+def power_curve_figure(plans: Sequence[Any], names: dict[str, str], t: Translator) -> go.Figure:
+    """The planning page's chart: power against the true effect (percent), one line per
+    program (`evaluation.power.ProgramPlan`s), 80% marked."""
+    fig = go.Figure()
+    for plan in plans:
+        curve = plan.curve
+        fig.add_scatter(
+            x=100 * np.asarray(curve["effect"], dtype=float),
+            y=100 * np.asarray(curve["power"], dtype=float),
+            mode="lines",
+            name=names.get(plan.program_id, plan.program_id),
+            hovertemplate="%{x:.1f}%: %{y:.0f}%<extra></extra>",
+        )
+    fig.add_hline(y=80, line_dash="dot", line_color="#6c757d")
+    return _layout(
+        fig,
+        t,
+        t("planning.figure"),
+        xaxis_title=t("planning.effect_axis"),
+        yaxis_title=t("planning.power_axis"),
+        yaxis={"range": [0, 100]},
+    )

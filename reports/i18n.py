@@ -831,6 +831,82 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "col.decided_by": ("Decided by", "Decidido por", "Decidido por"),
     "col.decided_on": ("On", "Fecha", "Data"),
     "col.why": ("Why", "Motivo", "Motivo"),
+    "nav.planning": ("Planning", "Planificación", "Planejamento"),
+    "planning.title": (
+        "Planning the next evaluation",
+        "Planificar la próxima evaluación",
+        "Planejar a próxima avaliação",
+    ),
+    "planning.lede": (
+        "How small an effect the next evaluation of each program could detect, from this "
+        "panel's own noise, serial correlation, cohorts and attrition, with {post_years} "
+        "post-entry years per cohort: the minimum detectable effect at 80% power and a 5% "
+        "two-sided test. mes-eval plan gives the same figures for other designs.",
+        "Qué efecto mínimo podría detectar la próxima evaluación de cada programa, según el "
+        "ruido, la correlación serial, las cohortes y el desgaste de este panel, con "
+        "{post_years} años posteriores al ingreso por cohorte: el efecto mínimo detectable con "
+        "80% de potencia y una prueba bilateral al 5%. mes-eval plan da las mismas cifras para "
+        "otros diseños.",
+        "Que efeito mínimo a próxima avaliação de cada programa poderia detectar, a partir do "
+        "ruído, da correlação serial, das coortes e do atrito deste painel, com {post_years} "
+        "anos após a entrada por coorte: o efeito mínimo detectável com 80% de poder e um "
+        "teste bilateral a 5%. mes-eval plan dá os mesmos números para outros desenhos.",
+    ),
+    "planning.treated": ("Beneficiaries", "Beneficiarias", "Beneficiárias"),
+    "planning.cohorts": ("Cohorts", "Cohortes", "Coortes"),
+    "planning.comparison": (
+        "Comparison firms",
+        "Empresas de comparación",
+        "Empresas de comparação",
+    ),
+    "planning.se": ("Standard error (%)", "Error estándar (%)", "Erro padrão (%)"),
+    "planning.mde": (
+        "Minimum detectable effect (%)",
+        "Efecto mínimo detectable (%)",
+        "Efeito mínimo detectável (%)",
+    ),
+    "planning.leads": ("Pre-entry years", "Años previos al ingreso", "Anos antes da entrada"),
+    "planning.pretrend_slope": (
+        "Pre-trend slope the test detects 80% of the time (% a year)",
+        "Pendiente previa que la prueba detecta el 80% de las veces (% por año)",
+        "Inclinação prévia que o teste detecta 80% das vezes (% ao ano)",
+    ),
+    "planning.figure": (
+        "Power of the next evaluation by true effect",
+        "Potencia de la próxima evaluación según el efecto verdadero",
+        "Poder da próxima avaliação segundo o efeito verdadeiro",
+    ),
+    "planning.effect_axis": ("True effect (%)", "Efecto verdadero (%)", "Efeito verdadeiro (%)"),
+    "planning.power_axis": ("Power (%)", "Potencia (%)", "Poder (%)"),
+    "planning.not_planned": ("not planned", "no planificado", "não planejado"),
+    "planning.none": (
+        "No program could be planned: the evaluation panel has no headline outcome.",
+        "Ningún programa pudo planificarse: el panel de evaluación no tiene un resultado "
+        "principal.",
+        "Nenhum programa pôde ser planejado: o painel de avaliação não tem um resultado principal.",
+    ),
+    "planning.note": (
+        "Method: the variance of the difference in differences of each firm's post-entry and "
+        "pre-entry means under serial correlation (Burlig, Preonas and Woerman 2020), cohort "
+        "by cohort, with the comparison firms' own year-to-year changes; checked by placebo "
+        "simulation on real panel rows (benchmarks/power_simulation.py). The pre-trend column "
+        "is the linear violation the pre-trend test would catch (Roth 2022): a smaller one "
+        "could pass unseen. Internal editions only.",
+        "Método: la varianza de la diferencia en diferencias de las medias posteriores y "
+        "previas al ingreso de cada empresa con correlación serial (Burlig, Preonas y Woerman "
+        "2020), cohorte por cohorte, con los cambios anuales de las propias empresas de "
+        "comparación; verificado por simulación placebo sobre filas reales del panel "
+        "(benchmarks/power_simulation.py). La columna de tendencia previa es la violación "
+        "lineal que la prueba de tendencias previas detectaría (Roth 2022): una menor podría "
+        "pasar inadvertida. Solo en ediciones internas.",
+        "Método: a variância da diferença em diferenças das médias após e antes da entrada de "
+        "cada empresa com correlação serial (Burlig, Preonas e Woerman 2020), coorte por "
+        "coorte, com as variações anuais das próprias empresas de comparação; verificado por "
+        "simulação placebo sobre linhas reais do painel (benchmarks/power_simulation.py). A "
+        "coluna de tendência prévia é a violação linear que o teste de tendências prévias "
+        "detectaria (Roth 2022): uma menor poderia passar despercebida. Somente em edições "
+        "internas.",
+    ),
     "col.submitted_value": ("Value submitted", "Valor enviado", "Valor enviado"),
     "table.quarantine_rows": ("Rejected rows", "Filas rechazadas", "Linhas rejeitadas"),
     "quality.rejected_rows": (
@@ -1380,6 +1456,18 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
         "el intervalo robusto incluye el cero ya con la menor cota examinada ({m})",
         "o intervalo robusto inclui o zero já com a menor cota examinada ({m})",
     ),
+    "imputation_nothing_imputed": (
+        "ningún año de una beneficiaria posterior al ingreso puede imputarse: ninguna empresa "
+        "se observa sin tratamiento en esos años (estimador de imputación)",
+        "nenhum ano de uma beneficiária posterior à entrada pode ser imputado: nenhuma empresa "
+        "é observada sem tratamento nesses anos (estimador de imputação)",
+    ),
+    "imputation_not_connected": (
+        "los años-empresa sin el programa no enlazan todos los años, por lo que el estimador "
+        "de imputación no puede compararlos",
+        "os anos-empresa sem o programa não ligam todos os anos, de modo que o estimador de "
+        "imputação não pode compará-los",
+    ),
 }
 
 LABELS.update(
@@ -1693,6 +1781,49 @@ LABELS.update(
             "Robustness to violations of parallel trends. Every effect rests on the assumption that, without the program, beneficiaries' outcomes would have moved in parallel with the comparison firms'. The years before entry show how far the two groups' trends drifted apart then. Following Rambachan and Roth (2023), each program page asks how much larger the drift after entry could be before the effect stopped being significant: the breakdown value M̄. A breakdown value of 1.5 means the effect stays significant as long as, after entry, the year-to-year divergence of trends never exceeds 1.5 times the largest divergence seen before entry; a breakdown value of 0 means that any divergence as large as the pre-entry ones could explain the effect away. The larger the breakdown value, the more robust the effect. The analysis covers the average effect over years 0 to 3 since entry, with the three years before the reference year, on a coarse grid of M̄ (0, 0.5, 1, 1.5 and 2).",
             "Robustez ante violaciones de tendencias paralelas. Todo efecto descansa en el supuesto de que, sin el programa, los resultados de las beneficiarias habrían evolucionado en paralelo con los de las empresas de comparación. Los años previos al ingreso muestran cuánto se separaron entonces las tendencias de ambos grupos. Siguiendo a Rambachan y Roth (2023), cada página de programa pregunta cuánto mayor podría ser la divergencia tras el ingreso antes de que el efecto deje de ser significativo: el valor de quiebre M̄. Un valor de quiebre de 1,5 significa que el efecto sigue siendo significativo mientras, tras el ingreso, la divergencia de tendencias de un año a otro nunca supere 1,5 veces la mayor divergencia observada antes del ingreso; un valor de quiebre de 0 significa que cualquier divergencia tan grande como las previas al ingreso podría explicar el efecto. Cuanto mayor el valor de quiebre, más robusto el efecto. El análisis cubre el efecto promedio de los años 0 a 3 desde el ingreso, con los tres años anteriores al año de referencia, en una grilla gruesa de M̄ (0; 0,5; 1; 1,5 y 2).",
             "Robustez a violações de tendências paralelas. Todo efeito se apoia na hipótese de que, sem o programa, os resultados das beneficiárias teriam evoluído em paralelo com os das empresas de comparação. Os anos anteriores à entrada mostram quanto as tendências dos dois grupos se afastaram então. Seguindo Rambachan e Roth (2023), cada página de programa pergunta quanto maior poderia ser a divergência após a entrada antes que o efeito deixasse de ser significativo: o valor de ruptura M̄. Um valor de ruptura de 1,5 significa que o efeito continua significativo enquanto, após a entrada, a divergência de tendências de um ano para outro nunca superar 1,5 vez a maior divergência observada antes da entrada; um valor de ruptura de 0 significa que qualquer divergência tão grande quanto as anteriores à entrada poderia explicar o efeito. Quanto maior o valor de ruptura, mais robusto o efeito. A análise cobre o efeito médio dos anos 0 a 3 desde a entrada, com os três anos anteriores ao ano de referência, em uma grade grossa de M̄ (0; 0,5; 1; 1,5 e 2).",
+        ),
+    }
+)
+
+
+# --- a second modern estimator and family-wise p-values (evaluation.imputation, .multiple) ---
+LABELS.update(
+    {
+        "col.pvalue_rw": ("p (Romano-Wolf)", "p (Romano-Wolf)", "p (Romano-Wolf)"),
+        "note.pvalue_rw": (
+            "p (Romano-Wolf): p-value adjusted for testing all the program's outcomes at once (methodology).",
+            "p (Romano-Wolf): valor p ajustado por probar a la vez todos los resultados del programa (metodología).",
+            "p (Romano-Wolf): valor-p ajustado por testar ao mesmo tempo todos os resultados do programa (metodologia).",
+        ),
+        "program.estimators_agree": (
+            "Do two modern estimators agree?",
+            "¿Coinciden dos estimadores modernos?",
+            "Dois estimadores modernos concordam?",
+        ),
+        "col.cs_effect": (
+            "Callaway-Sant'Anna (design of record)",
+            "Callaway-Sant'Anna (diseño de referencia)",
+            "Callaway-Sant'Anna (desenho de referência)",
+        ),
+        "col.imputation_effect": (
+            "Imputation (Borusyak-Jaravel-Spiess)",
+            "Imputación (Borusyak-Jaravel-Spiess)",
+            "Imputação (Borusyak-Jaravel-Spiess)",
+        ),
+        "note.estimators_agree": (
+            "Overall effect since entry, with its 95% interval, by two estimators on the same firms and years. The imputation estimator also compares beneficiaries with firms not yet in the program; close figures mean the result does not hinge on the estimator.",
+            "Efecto global desde el ingreso, con su intervalo del 95%, según dos estimadores sobre las mismas empresas y años. El estimador de imputación compara también con empresas que aún no ingresan al programa; cifras cercanas indican que el resultado no depende del estimador.",
+            "Efeito global desde a entrada, com seu intervalo de 95%, segundo dois estimadores sobre as mesmas empresas e anos. O estimador de imputação compara também com empresas que ainda não entraram no programa; números próximos indicam que o resultado não depende do estimador.",
+        ),
+        "method.imputation": (
+            "A second modern estimator checks each overall effect: the imputation estimator (Borusyak, Jaravel and Spiess 2024) learns each firm's usual level and each year's common shock from the firm-years without the program, predicts what every beneficiary would have done without it, and averages the gaps between what it did and that prediction. It rests on the same parallel trends assumption but weighs the years differently, so when both estimators give similar effects the result does not depend on how the comparison is built.",
+            "Un segundo estimador moderno verifica cada efecto global: el estimador de imputación (Borusyak, Jaravel y Spiess 2024) aprende el nivel habitual de cada empresa y el shock común de cada año a partir de los años-empresa sin el programa, predice lo que cada beneficiaria habría hecho sin él y promedia las diferencias entre lo que hizo y esa predicción. Descansa en el mismo supuesto de tendencias paralelas pero pondera los años de otro modo, de modo que cuando ambos estimadores dan efectos parecidos el resultado no depende de cómo se construye la comparación.",
+            "Um segundo estimador moderno verifica cada efeito global: o estimador de imputação (Borusyak, Jaravel e Spiess 2024) aprende o nível habitual de cada empresa e o choque comum de cada ano a partir dos anos-empresa sem o programa, prevê o que cada beneficiária teria feito sem ele e faz a média das diferenças entre o que ela fez e essa previsão. Apoia-se na mesma hipótese de tendências paralelas mas pondera os anos de outra forma, de modo que quando os dois estimadores dão efeitos parecidos o resultado não depende de como a comparação é construída.",
+        ),
+        "method.romano_wolf": (
+            "Beside the q-value, each overall effect has a Romano-Wolf adjusted p-value (Romano and Wolf 2005, 2016), computed from the same bootstrap draws for all the program's outcomes so that it accounts for how they move together. Calling real every effect with an adjusted p ≤ 0.05, the chance that even one of them is a false positive is at most 5%: a stricter guarantee than the q-value's.",
+            "Junto al valor q, cada efecto global tiene un valor p ajustado de Romano-Wolf (Romano y Wolf 2005, 2016), calculado con las mismas réplicas bootstrap para todos los resultados del programa, de modo que tiene en cuenta cómo se mueven juntos. Si se da por real cada efecto con p ajustado ≤ 0,05, la probabilidad de que siquiera uno sea un falso positivo es a lo sumo del 5%: una garantía más estricta que la del valor q.",
+            "Ao lado do valor-q, cada efeito global tem um valor-p ajustado de Romano-Wolf (Romano e Wolf 2005, 2016), calculado com as mesmas réplicas bootstrap para todos os resultados do programa, de modo que leva em conta como eles se movem juntos. Tomando como real cada efeito com p ajustado ≤ 0,05, a probabilidade de que sequer um seja um falso positivo é no máximo 5%: uma garantia mais estrita que a do valor-q.",
         ),
     }
 )

@@ -39,6 +39,8 @@ ADDED_COLUMNS: dict[str, dict[str, object]] = {
         # 018: the family of whole-sample outcomes' p- and sharpened q-values
         "pvalue": None,
         "qvalue": None,
+        # 024: the family's Romano-Wolf adjusted p-values
+        "pvalue_rw": None,
     },
     "roi": {
         "status": None,

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
+from evaluation.impact import ESTIMATOR, IMPUTATION_ESTIMATOR
 from evaluation.roi import SCALE_CHOICES
 from reports import figures, scales, tables
 from reports.audit import Certificate
@@ -472,9 +473,12 @@ def _placeholder(title: str, text: str) -> dict[str, Any]:
     return {"chart": None, "title": title, "text": text}
 
 
-def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[str, Any]]:
+def _horizon_rows(
+    horizon: Published, t: Translator, fmt: Formats, rw: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
     """The horizon table as a pivot of published cells: one row per outcome, one cell per
-    horizon; an outcome not estimated has one cell across the horizons with the reason."""
+    horizon; an outcome not estimated has one cell across the horizons with the reason.
+    `rw`: the Romano-Wolf adjusted p-value by outcome (`family_pvalues_rw`)."""
     hv = horizon.values
     frame = horizon.frame()
     effect = fmt.effect()
@@ -488,8 +492,8 @@ def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[
         head = frame.loc[first]
         out: list[dict[str, Any]] = []
         overall = reason_text_of(head, t) if cells[0] is not None else None
-        if overall is not None:  # across the horizons and the p and q columns
-            out.append({"text": overall, "classes": "na", "title": "", "span": len(cells) + 2})
+        if overall is not None:  # across the horizons and the p, q and adjusted p columns
+            out.append({"text": overall, "classes": "na", "title": "", "span": len(cells) + 3})
         for i in cells if overall is None else []:
             if i is None:
                 out.append({"text": t("sym.missing"), "classes": "num", "title": "", "span": 1})
@@ -517,7 +521,7 @@ def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[
                     }
                 )
         if overall is None:
-            out += _pq_cells(horizon, cells[0], t)
+            out += _pq_cells(horizon, cells[0], t, (rw or {}).get(outcome))
         passes = head.get("pretrend_passes")
         if not missing(passes):
             pretrend = t("value.yes" if bool(passes) else "value.no")
@@ -538,17 +542,25 @@ def _horizon_rows(horizon: Published, t: Translator, fmt: Formats) -> list[dict[
     return rows
 
 
-def _pq_cells(horizon: Published, index: int | None, t: Translator) -> list[dict[str, Any]]:
-    """The overall effect's p-value and sharpened q-value (over the program's family of
-    outcomes, `evaluation.multiple`), as two cells; suppressed where the effect is."""
+def _pq_cells(
+    horizon: Published, index: int | None, t: Translator, rw: float | None = None
+) -> list[dict[str, Any]]:
+    """The overall effect's p-value, sharpened q-value and Romano-Wolf adjusted p-value
+    `rw` (over the program's family of outcomes, `evaluation.multiple`), as three cells;
+    suppressed where the effect is."""
     out = []
-    for column in ("pvalue", "qvalue"):
-        value: Any = horizon.values.at[index, column] if index is not None else None
-        if index is not None and horizon.is_suppressed(index, column) and horizon.applied:
+    for column in ("pvalue", "qvalue", "pvalue_rw"):
+        if column == "pvalue_rw":
+            value: Any = rw
+        else:
+            value = horizon.values.at[index, column] if index is not None else None
+        # the adjusted p-value is hidden with the q-value: both come from the effect
+        hidden_as = "qvalue" if column == "pvalue_rw" else column
+        if index is not None and horizon.is_suppressed(index, hidden_as) and horizon.applied:
             text, classes, title = t("sym.suppressed"), "num sup", t("note.suppressed")
         elif missing(value):
             text, classes, title = t("sym.missing"), "num", ""
-        elif column == "pvalue" and float(value) < 0.001:
+        elif column != "qvalue" and float(value) < 0.001:
             text, classes, title = "< " + t.num(0.001, 3), "num", ""
         else:
             text, classes, title = t.num(float(value), 3), "num", ""
@@ -569,9 +581,9 @@ def _impact_context(
     horizon = mine("effects_by_horizon")
     if horizon is None or horizon.values.empty:
         return None
-    rows = _horizon_rows(horizon, t, fmt)
-    warnings = [r["outcome"] for r in rows if r["pretrend_fails"]]
     estimates = inputs.estimates[inputs.estimates["program_id"] == pid]
+    rows = _horizon_rows(horizon, t, fmt, romano_wolf_pvalues(estimates))
+    warnings = [r["outcome"] for r in rows if r["pretrend_fails"]]
     charted = tables.headline(estimates)
     events = mine("event_study")
     het = mine("heterogeneity")
@@ -685,6 +697,7 @@ def _impact_context(
     robustness = robustness_context(pid, key, horizon, charted, inputs, t, charts)
     return {
         "robustness": robustness,
+        "agreement": estimator_agreement(estimates, horizon, t, fmt),
         "horizons": [t(f"horizon.{h}") for h in tables.HORIZONS],
         "horizon_rows": rows,
         "pretrend_warnings": warnings,
@@ -697,6 +710,99 @@ def _impact_context(
         "balance_chart": balance_chart,
         "matching": tables.matching_used(inputs),
     }
+
+
+# --- family-wise p-values and a second modern estimator -----------------------------------
+
+
+def _overall_rows(estimates: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """One program's whole-sample overall effects of `estimator`, one row per outcome."""
+    if estimates.empty:
+        return estimates
+    rows = estimates[
+        (estimates["estimator"] == estimator)
+        & (estimates["aggregation"] == "simple")
+        & (estimates["subgroup"] == "all")
+    ]
+    rows = rows[rows["key"].isna()] if "key" in rows else rows
+    return rows.drop_duplicates("outcome").set_index("outcome")
+
+
+def romano_wolf_pvalues(estimates: pd.DataFrame) -> dict[str, float]:
+    """One program's Romano-Wolf adjusted p-values by outcome (`results.estimates`
+    `pvalue_rw`); empty for a warehouse from before migration 024."""
+    if "pvalue_rw" not in estimates:
+        return {}
+    rows = _overall_rows(estimates, ESTIMATOR)
+    values = pd.to_numeric(rows["pvalue_rw"], errors="coerce") if len(rows) else pd.Series()
+    return {str(o): float(v) for o, v in values.items() if np.isfinite(v)}
+
+
+def estimator_agreement(
+    estimates: pd.DataFrame, horizon: Published, t: Translator, fmt: Formats
+) -> list[dict[str, Any]] | None:
+    """The table "Do two modern estimators agree?": per outcome, the Callaway-Sant'Anna overall
+    effect (as the effects table publishes it) beside the imputation estimator's, each
+    with its 95% interval, in display units. Both are hidden wherever the effects table
+    hides the overall effect (the imputation uses the same firms). None when the run
+    stored no imputation estimates."""
+    imputed = _overall_rows(estimates, IMPUTATION_ESTIMATOR)
+    if imputed.empty:
+        return None
+    effect = fmt.effect()
+    frame = horizon.frame()
+    hv = horizon.values
+    rows: list[dict[str, Any]] = []
+    for outcome in tables.outcome_order(hv["outcome"]):
+        found = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == "overall")]
+        if not len(found):
+            continue
+        i = found[0]
+        cs = frame.loc[i]
+        hidden = horizon.is_suppressed(i, "effect")
+        cells = []
+        for row in (cs, imputed.loc[outcome] if outcome in imputed.index else None):
+            if row is None:
+                cells.append({"text": t("sym.missing"), "classes": "num", "title": ""})
+                continue
+            why = reason_text_of(row, t)
+            if why is not None:
+                cells.append({"text": why, "classes": "na", "title": ""})
+            elif hidden and horizon.applied:
+                cells.append(
+                    {
+                        "text": t("sym.suppressed"),
+                        "classes": "num sup",
+                        "title": t("note.suppressed"),
+                    }
+                )
+            else:
+                shown = row
+                if row is not cs:  # stored in the estimator's units: as the table shows them
+                    unit = cs.get("unit")
+                    shown = row.copy()
+                    for column in ("estimate", "ci_low", "ci_high"):
+                        shown[column] = tables.to_display(
+                            outcome, pd.Series([row[column]], dtype=float), unit
+                        ).iloc[0]
+                value = shown["effect"] if row is cs else shown["estimate"]
+                flag = " flag" if hidden else ""
+                cells.append(
+                    {
+                        "text": effect(value, shown),
+                        "classes": "num" + flag,
+                        "title": t("note.would_suppress") if flag else "",
+                    }
+                )
+        rows.append(
+            {
+                "outcome": outcome,
+                "label": t.code("outcome", outcome),
+                "unit": t(f"unit.{cs['unit']}") if t.has(f"unit.{cs['unit']}") else "",
+                "cells": cells,
+            }
+        )
+    return rows or None
 
 
 # --- robustness to violations of parallel trends (evaluation.sensitivity) ---------------------

@@ -28,7 +28,7 @@ import jinja2
 import pandas as pd
 import plotly.offline
 
-from reports import figures, pages, tables
+from reports import figures, pages, planning, tables
 from reports.disclosure import DisclosureRules
 from reports.editions import (
     FIGURES,
@@ -151,6 +151,8 @@ def build_site(
     published = tables.build_tables(inputs, rules, public=public)
     # firm by firm, with the follow-up of each flag: for auditors, never in a public edition
     outliers = None if public else pages.read_outliers(con)
+    # the next evaluation's power: a design tool for the agency, from firm-level rows
+    planned = planning.read_plans(con) if not public and when.annual else None
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -183,6 +185,7 @@ def build_site(
             image_cache=image_cache,
             true_effects=true_effects,
             outliers=outliers,
+            planned=planned,
         )
         staging.rename(final)  # an edition appears whole or not at all
     except BaseException:
@@ -253,11 +256,14 @@ def _write_edition(
     image_cache: Path | None,
     true_effects: pd.DataFrame | None,
     outliers: pd.DataFrame | None = None,
+    planned: planning.Planned | None = None,
 ) -> dict[str, Any]:
     """Write pages, tables, logs and images of one edition into `folder`.
 
     outliers: the flagged outliers and their reviews (internal editions), for the outlier
-    page the data-quality page links to; None: no such page."""
+    page the data-quality page links to; None: no such page.
+    planned: the next evaluation's power per program (internal annual editions), for the
+    planning page; None: no such page."""
     when = inputs.period
     messages: list[str] = []
     code = code_version()
@@ -314,6 +320,7 @@ def _write_edition(
     nav += [(slugs[p], str(names[p]), True) for p in registry["program_id"]]
     nav += [
         ("quality.html", t("nav.quality"), False),
+        *([(planning.PAGE, t("nav.planning"), False)] if planned is not None else []),
         ("methodology.html", t("nav.methodology"), False),
         ("changes.html", t("nav.changes"), False),
     ]
@@ -373,6 +380,9 @@ def _write_edition(
     )
     if outliers is not None:
         render("outliers.html", pages.OUTLIERS_PAGE, **pages.outliers_context(outliers, t, fmt))
+    if planned is not None:
+        context = planning.planning_context(planned, names, t, charts)
+        render("planning.html", planning.PAGE, **context)
     render(
         "methodology.html",
         "methodology.html",

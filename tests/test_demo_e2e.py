@@ -314,3 +314,28 @@ def test_a_corrections_file_resolves_the_demo_quarantine(demo: Path, tmp_path: P
             "where superseded_by is null"
         ).fetchall()[0][0]
     assert len(rejected) == current
+    # ...and plans the next evaluation: a minimum detectable effect for every program
+    planning = (edition / "planning.html").read_text(encoding="utf-8")
+    programs = pd.read_csv(tmp_path / config["sources"]["programs"])
+    section = planning.split('data-section="planning-log_sales"')[1].split("</section>")[0]
+    assert section.count("<tr>") == 1 + len(programs)  # the header and one row per program
+    assert 'href="planning.html"' in page  # in the navigation
+
+
+def test_every_demo_program_page_carries_its_robustness(demo: Path) -> None:
+    """A breakdown value (HonestDiD) for sales, the second estimator beside Callaway-
+    Sant'Anna, and q-values beside the p-values, on every program page."""
+    english = next((demo / "report").glob("2024-public-en-*"))
+    programs = pd.read_csv(demo / "data" / "programs.csv")
+    pages = [
+        p for p in english.glob("*.html") if 'data-table="effects_by_horizon"' in p.read_text()
+    ]
+    assert len(pages) == len(programs)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        sales = re.search(r'<li data-outcome="log_sales" data-kind="(\w+)"[^>]*>([^<]*)</li>', html)
+        assert sales and sales.group(1) == "breakdown", (page.name, sales)
+        assert re.search(r"\d", sales.group(2)), page.name  # the value itself is in the sentence
+        agreement = html.split('data-table="estimator_agreement"')[1].split("</table>")[0]
+        assert re.search(r'data-col="imputation" class="[^"]*">[+−-]?\d', agreement), page.name
+        assert re.search(r'data-col="qvalue"[^>]*>\d', html), page.name

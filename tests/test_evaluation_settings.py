@@ -52,7 +52,7 @@ def test_defaults_stay_what_they_were(tmp_path: Path) -> None:
     spec = run.evaluation_spec()
     assert spec.to_json() == EvaluationSpec(price_base_year=2020).to_json()
     assert spec.outcomes[:2] == ("log_sales", "log_employment") and len(spec.outcomes) == 7
-    assert spec.estimators == ("callaway_santanna", "matching_did")
+    assert spec.estimators == ("callaway_santanna", "matching_did", "imputation")
     assert spec.matching_covariates == ("log_employment", "log_sales", "log_va_per_worker")
     assert spec.matching_exact == ("sector",) and spec.matching_caliper == 0.2
     assert (spec.matching_pre_window, spec.matching_post_window) == ((-3, -1), (0, 3))
@@ -122,7 +122,7 @@ def test_everything_an_agency_can_choose(tmp_path: Path) -> None:
 
 def test_older_matching_switches_still_work(tmp_path: Path) -> None:
     off = load_config(config(tmp_path, {"matching": False})).evaluation_spec()
-    assert off.estimators == ("callaway_santanna",) and not off.matching
+    assert off.estimators == ("callaway_santanna", "imputation") and not off.matching
     wider = load_config(config(tmp_path, {"matching_caliper": 0.5})).evaluation_spec()
     assert wider.matching_caliper == 0.5 and wider.matching
 

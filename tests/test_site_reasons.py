@@ -480,7 +480,7 @@ def test_program_pages_show_every_kind_of_reason(reasons: dict[str, SiteResult])
     chl = _page(en, CHL)
     # the reason spans the four horizons and the p and q columns
     assert re.search(
-        r'<td data-col="effect" class="na" colspan="6">not estimable: value added per worker '
+        r'<td data-col="effect" class="na" colspan="7">not estimable: value added per worker '
         r"is constant within every firm</td>",
         chl,
     )

@@ -6,7 +6,7 @@ select columns(lambda c: c in (
     'subgroup', 'subgroup_value', 'estimate', 'std_error', 'ci_low', 'ci_high',
     'band_low', 'band_high', 'n_treated', 'n_control', 'pretrend_pvalue', 'pretrend_passes',
     'status', 'reason', 'reason_params', 'pretrend_reason', 'pretrend_reason_params', 'unit',
-    'pvalue', 'qvalue'
+    'pvalue', 'qvalue', 'pvalue_rw'
 ))
 from results.estimates
 where run_id = $run_id
