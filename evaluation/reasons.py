@@ -153,8 +153,9 @@ REASONS: dict[str, ReasonKind] = {
     ),
     "sensitivity_not_significant": ReasonKind(
         NOT_ESTIMABLE,
-        "the effect's 95% interval includes zero even under exact parallel trends: there is "
-        "no breakdown value",
+        "the average effect of the first years after entry (what this analysis bounds) has a "
+        "95% interval that includes zero even under exact parallel trends: there is no "
+        "breakdown value",
     ),
     "sensitivity_includes_zero": ReasonKind(
         NOT_ESTIMABLE,

@@ -1447,10 +1447,12 @@ REASON_TEXTS: dict[str, tuple[str, str]] = {
         "não tem variância amostral)",
     ),
     "sensitivity_not_significant": (
-        "el intervalo del 95% del efecto incluye el cero aun con tendencias exactamente "
+        "el efecto promedio de los primeros años tras el ingreso (lo que este análisis acota) "
+        "tiene un intervalo del 95% que incluye el cero aun con tendencias exactamente "
         "paralelas: no hay valor de quiebre",
-        "o intervalo de 95% do efeito inclui o zero mesmo com tendências exatamente paralelas: "
-        "não há valor de ruptura",
+        "o efeito médio dos primeiros anos após a entrada (o que esta análise limita) tem um "
+        "intervalo de 95% que inclui o zero mesmo com tendências exatamente paralelas: não há "
+        "valor de ruptura",
     ),
     "sensitivity_includes_zero": (
         "el intervalo robusto incluye el cero ya con la menor cota examinada ({m})",

@@ -323,19 +323,26 @@ def test_a_corrections_file_resolves_the_demo_quarantine(demo: Path, tmp_path: P
 
 
 def test_every_demo_program_page_carries_its_robustness(demo: Path) -> None:
-    """A breakdown value (HonestDiD) for sales, the second estimator beside Callaway-
-    Sant'Anna, and q-values beside the p-values, on every program page."""
+    """On every program page: the sensitivity of the sales effect to violations of parallel
+    trends (HonestDiD: a breakdown value, or why there is none), the second estimator
+    beside Callaway-Sant'Anna, and q-values beside the p-values."""
     english = next((demo / "report").glob("2024-public-en-*"))
     programs = pd.read_csv(demo / "data" / "programs.csv")
     pages = [
         p for p in english.glob("*.html") if 'data-table="effects_by_horizon"' in p.read_text()
     ]
     assert len(pages) == len(programs)
+    kinds = []
     for page in pages:
         html = page.read_text(encoding="utf-8")
         sales = re.search(r'<li data-outcome="log_sales" data-kind="(\w+)"[^>]*>([^<]*)</li>', html)
-        assert sales and sales.group(1) == "breakdown", (page.name, sales)
-        assert re.search(r"\d", sales.group(2)), page.name  # the value itself is in the sentence
+        assert sales, page.name
+        kinds.append(sales.group(1))
+        if sales.group(1) == "breakdown":
+            assert re.search(r"\d", sales.group(2)), page.name  # the value is in the sentence
+        else:  # the 3,000-firm demo's smallest effects: the early-years average is not significant
+            assert "there is no breakdown value" in sales.group(2), page.name
         agreement = html.split('data-table="estimator_agreement"')[1].split("</table>")[0]
         assert re.search(r'data-col="imputation" class="[^"]*">[+−-]?\d', agreement), page.name
         assert re.search(r'data-col="qvalue"[^>]*>\d', html), page.name
+    assert kinds.count("breakdown") >= 2, kinds
