@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 
 from evaluation import roi, sensitivity
-from evaluation.diagnostics import pretrend_test, small_sample_corrected, supported_leads
+from evaluation.diagnostics import (
+    pretrend_test,
+    small_sample_corrected,
+    supported_leads,
+    twfe_att,
+)
 from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
@@ -52,6 +57,9 @@ log = logging.getLogger(__name__)
 ESTIMATOR = "callaway_santanna_2021"
 MATCHING_ESTIMATOR = "matching_did"
 IMPUTATION_ESTIMATOR = "imputation"
+# LEGACY static two-way fixed effects, stored beside the imputation estimator as the
+# labelled comparison of what staggered entry does to it (evaluation.diagnostics.twfe_att)
+TWFE_ESTIMATOR = "twfe_legacy"
 # the estimators an agency can choose (evaluation.estimators in the run config)
 ESTIMATORS = {
     "callaway_santanna": ESTIMATOR,
@@ -485,6 +493,37 @@ def _imputation_rows(
         for r in result.event_time.itertuples()
     ]
     return [{**common, **row} for row in out]
+
+
+def _twfe_unit(
+    panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec
+) -> list[dict[str, Any]]:
+    """The LEGACY static TWFE effect of one outcome on the same rows (aggregation 'simple'):
+    the comparison modern estimators replace (biased under staggered entry with effects
+    that vary by cohort or time since entry, Goodman-Bacon 2021)."""
+    labels = {"outcome": definition.name, "unit": definition.unit, "estimator": TWFE_ESTIMATOR}
+
+    def compute() -> list[dict[str, Any]]:
+        outcome = definition.name
+        check_design(panel, outcome, spec, column=spec.definition(outcome).column)
+        rows = panel.loc[panel[outcome].notna(), ["firm_id", "year", "cohort", outcome]]
+        rows = rows.assign(cohort=rows["cohort"].fillna(0).astype("int64"))
+        try:
+            fit = twfe_att(rows, unit="firm_id", time="year", cohort="cohort", outcome=outcome)
+        except ValueError as exc:
+            raise NotEstimated("estimation_failed", error=str(exc)) from exc
+        firms = rows.drop_duplicates("firm_id")
+        return [
+            {
+                **labels,
+                **_row(fit.att, fit.se, aggregation="simple", key=None),
+                "n_treated": int((firms["cohort"] > 0).sum()),
+                "n_control": int((firms["cohort"] == 0).sum()),
+                "status": ESTIMATED,
+            }
+        ]
+
+    return guarded(labels, compute)
 
 
 def family_pvalues_rw(
@@ -944,6 +983,7 @@ def evaluate_program(
     if spec.imputation:
         for definition in spec.evaluated:
             estimates += _imputation_unit(panel, definition, spec)
+            estimates += _twfe_unit(panel, definition, spec)
     balance = pd.DataFrame()
     if spec.matching:
         matching_rows, balance = _matching_rows(panel, spec)
@@ -1071,7 +1111,8 @@ def estimate_impacts(
         pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
     )
     matching = estimates["estimator"] == MATCHING_ESTIMATOR
-    imputed = estimates["estimator"] == IMPUTATION_ESTIMATOR
+    # the legacy TWFE compares with every untreated firm-year, as the imputation does
+    imputed = estimates["estimator"].isin([IMPUTATION_ESTIMATOR, TWFE_ESTIMATOR])
     control = estimates["program_id"].map(lambda p: specs[str(p)].control_group)
     # the imputation's comparisons are every untreated firm-year: never- and not-yet-treated
     control = control.where(~imputed, "notyettreated")

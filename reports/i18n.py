@@ -831,6 +831,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "col.decided_by": ("Decided by", "Decidido por", "Decidido por"),
     "col.decided_on": ("On", "Fecha", "Data"),
     "col.why": ("Why", "Motivo", "Motivo"),
+    "col.twfe_effect": (
+        "Two-way fixed effects (legacy)",
+        "Efectos fijos de dos vías (heredado)",
+        "Efeitos fixos de duas vias (legado)",
+    ),
     "nav.planning": ("Planning", "Planificación", "Planejamento"),
     "planning.title": (
         "Planning the next evaluation",
@@ -1813,9 +1818,9 @@ LABELS.update(
             "Imputação (Borusyak-Jaravel-Spiess)",
         ),
         "note.estimators_agree": (
-            "Overall effect since entry, with its 95% interval, by two estimators on the same firms and years. The imputation estimator also compares beneficiaries with firms not yet in the program; close figures mean the result does not hinge on the estimator.",
-            "Efecto global desde el ingreso, con su intervalo del 95%, según dos estimadores sobre las mismas empresas y años. El estimador de imputación compara también con empresas que aún no ingresan al programa; cifras cercanas indican que el resultado no depende del estimador.",
-            "Efeito global desde a entrada, com seu intervalo de 95%, segundo dois estimadores sobre as mesmas empresas e anos. O estimador de imputação compara também com empresas que ainda não entraram no programa; números próximos indicam que o resultado não depende do estimador.",
+            "Overall effect since entry, with its 95% interval, by two estimators on the same firms and years. The imputation estimator also compares beneficiaries with firms not yet in the program; close figures mean the result does not hinge on the estimator. The two-way fixed effects regression is the legacy method, shown for comparison only: with entry spread over years and effects that grow, it mixes in comparisons with firms already in the program and can be biased (Goodman-Bacon 2021).",
+            "Efecto global desde el ingreso, con su intervalo del 95%, según dos estimadores sobre las mismas empresas y años. El estimador de imputación compara también con empresas que aún no ingresan al programa; cifras cercanas indican que el resultado no depende del estimador. La regresión de efectos fijos de dos vías es el método heredado, solo como comparación: con ingresos repartidos en varios años y efectos que crecen, mezcla comparaciones con empresas que ya están en el programa y puede estar sesgada (Goodman-Bacon 2021).",
+            "Efeito global desde a entrada, com seu intervalo de 95%, segundo dois estimadores sobre as mesmas empresas e anos. O estimador de imputação compara também com empresas que ainda não entraram no programa; números próximos indicam que o resultado não depende do estimador. A regressão de efeitos fixos de duas vias é o método legado, apenas para comparação: com entradas distribuídas em vários anos e efeitos que crescem, mistura comparações com empresas que já estão no programa e pode ser viesada (Goodman-Bacon 2021).",
         ),
         "method.imputation": (
             "A second modern estimator checks each overall effect: the imputation estimator (Borusyak, Jaravel and Spiess 2024) learns each firm's usual level and each year's common shock from the firm-years without the program, predicts what every beneficiary would have done without it, and averages the gaps between what it did and that prediction. It rests on the same parallel trends assumption but weighs the years differently, so when both estimators give similar effects the result does not depend on how the comparison is built.",

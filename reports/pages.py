@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from evaluation.impact import ESTIMATOR, IMPUTATION_ESTIMATOR
+from evaluation.impact import ESTIMATOR, IMPUTATION_ESTIMATOR, TWFE_ESTIMATOR
 from evaluation.roi import SCALE_CHOICES
 from reports import figures, scales, tables
 from reports.audit import Certificate
@@ -742,13 +742,14 @@ def estimator_agreement(
     estimates: pd.DataFrame, horizon: Published, t: Translator, fmt: Formats
 ) -> list[dict[str, Any]] | None:
     """The table "Do two modern estimators agree?": per outcome, the Callaway-Sant'Anna overall
-    effect (as the effects table publishes it) beside the imputation estimator's, each
-    with its 95% interval, in display units. Both are hidden wherever the effects table
+    effect (as the effects table publishes it) beside the imputation estimator's and the
+    legacy two-way fixed effects', each with its 95% interval, in display units. Both are hidden wherever the effects table
     hides the overall effect (the imputation uses the same firms). None when the run
     stored no imputation estimates."""
     imputed = _overall_rows(estimates, IMPUTATION_ESTIMATOR)
     if imputed.empty:
         return None
+    legacy = _overall_rows(estimates, TWFE_ESTIMATOR)  # the labelled legacy comparison
     effect = fmt.effect()
     frame = horizon.frame()
     hv = horizon.values
@@ -761,7 +762,10 @@ def estimator_agreement(
         cs = frame.loc[i]
         hidden = horizon.is_suppressed(i, "effect")
         cells = []
-        for row in (cs, imputed.loc[outcome] if outcome in imputed.index else None):
+        others = [
+            found.loc[outcome] if outcome in found.index else None for found in (imputed, legacy)
+        ]
+        for row in (cs, *others):
             if row is None:
                 cells.append({"text": t("sym.missing"), "classes": "num", "title": ""})
                 continue

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation.diagnostics import twfe_att
 from evaluation.did import aggregate, att_gt
 from evaluation.impact import EvaluationSpec, estimate_impacts
 from evaluation.imputation import imputation
@@ -82,6 +83,12 @@ def test_stored_imputation_effects_equal_a_direct_call(
     # the design of record is unchanged beside it
     cs = _simple(stored, "callaway_santanna_2021")
     assert (cs["status"] == "estimated").all()
+    # and the legacy TWFE is stored as the labelled comparison, equal to a direct fit
+    legacy = _simple(stored, "twfe_legacy")
+    for outcome, row in legacy.iterrows():
+        fit = twfe_att(panel, unit="firm_id", time="year", cohort="cohort", outcome=str(outcome))
+        assert row["estimate"] == pytest.approx(fit.att, abs=1e-10)
+        assert row["std_error"] == pytest.approx(fit.se, abs=1e-10)
 
 
 def test_stored_romano_wolf_pvalues_equal_a_direct_call(
@@ -146,9 +153,10 @@ def test_program_pages_show_both_estimators_side_by_side(planted: Path, tmp_path
         for row in re.findall(r"<tr data-outcome=.*?</tr>", table, flags=re.S):
             cs = re.search(r'data-col="callaway_santanna" class="([^"]*)"[^>]*>([^<]*)<', row)
             imp = re.search(r'data-col="imputation" class="([^"]*)"[^>]*>([^<]*)<', row)
-            assert cs and imp, row
+            twfe = re.search(r'data-col="twfe_legacy" class="([^"]*)"[^>]*>([^<]*)<', row)
+            assert cs and imp and twfe, row
             if "sup" in cs.group(1).split():  # hidden wherever the CS effect is
-                assert "sup" in imp.group(1).split(), row
+                assert "sup" in imp.group(1).split() and "sup" in twfe.group(1).split(), row
             elif "[" in cs.group(2) and "[" in imp.group(2):
                 shown += 1
     assert shown, "no program page shows both estimators' effects with their intervals"

@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from evaluation import impact as impact_module
-from evaluation.impact import ESTIMATOR, EvaluationSpec, estimate_impacts, screen_covariates
+from evaluation.impact import (
+    ESTIMATOR,
+    TWFE_ESTIMATOR,
+    EvaluationSpec,
+    estimate_impacts,
+    screen_covariates,
+)
 from evaluation.outcomes import BUILTIN, OutcomeDefinition, outcome_values
 from evaluation.reasons import REASONS, Reason, describe
 
@@ -62,9 +68,9 @@ def test_a_constant_outcome_is_not_estimable_and_the_others_go_on(panel: pd.Data
     flat = panel.assign(exporter=panel.groupby("firm_id")["exporter"].transform("first"))
     est = estimate_impacts(flat, spec()).estimates
     assert_reason(simple(est, "exporter"), "outcome_constant")
-    # one row for each of the two whole-sample estimators, no aggregations of a non-estimate
+    # one row per whole-sample estimator (the legacy TWFE too), no aggregations of a non-estimate
     rows = est[est["outcome"] == "exporter"]
-    assert sorted(rows["estimator"]) == [ESTIMATOR, "imputation"]
+    assert sorted(rows["estimator"]) == sorted([ESTIMATOR, "imputation", TWFE_ESTIMATOR])
     sales = simple(est, "log_sales")
     assert sales["status"] == "estimated" and abs(sales["estimate"] - 0.10) < 4 * sales["std_error"]
 
