@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
 UV_VERSION := 0.13.9
 
-.PHONY: install demo test test-fast lint lock browser clean
+.PHONY: install demo test test-fast lint lock browser axe clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -30,8 +30,19 @@ browser:
 	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) ; \
 	  else echo "chromium is missing: install Debian's 'chromium' package (needs root)"; exit 1; fi; }
 
+## axe-core for the accessibility tests, at the version package-lock.json pins (node + npm)
+axe: node_modules/axe-core
+
+node_modules/axe-core: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq npm >/dev/null)) ; \
+	  else echo "npm is missing: install Debian's 'npm' package (needs root)"; exit 1; fi; }
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## Every test, end-to-end ones included
-test: install browser
+test: install browser axe
 	$(BIN)/pytest
 
 ## The fast tests only (no Prefect start-up, no browser)

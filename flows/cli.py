@@ -452,7 +452,10 @@ def report(
         help="2024 (annual impact edition) or 2024Q3 (quarterly; 2024-Q3 and Q3 2024 too).",
     ),
     lang: list[str] | None = typer.Option(
-        None, "--lang", help="en, es or pt; repeat for several editions."
+        None,
+        "--lang",
+        help="A language with a catalog (en, es, pt) or a locale of one (es_CL, pt_BR); "
+        "repeat for several editions.",
     ),
     audience: str | None = typer.Option(
         None, "--audience", help="public (disclosure control) or internal."

@@ -11,11 +11,20 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from evaluation.impact import EvaluationSpec
 from flows.evaluation_settings import EvaluationSettings, check_names
 from reports.disclosure import DisclosureRules
+from reports.i18n import Lang, resolve
 from schemas.contract import ENTITIES
 from schemas.decisions import Corrections, read_corrections
 from schemas.extras import ExtraKind, check_declarations, check_name
@@ -136,8 +145,17 @@ class RunConfig(BaseModel):
         False,
         description="Build an edition for a period outside the years of the data (refused by default: it would show zeros as if measured).",
     )
-    languages: tuple[Literal["en", "es", "pt"], ...] = Field(
-        ("en",), description="One edition per language."
+    locales_dir: Path | None = Field(
+        None,
+        description="Folder of the agency's own catalogs (<locale>/LC_MESSAGES/messages.po, "
+        "as in reports/locales): a language added, or the shipped words changed, without "
+        "changing the package.",
+    )
+    languages: tuple[Lang, ...] = Field(
+        ("en",),
+        description="One edition per language: a language with a catalog (en, es, pt, or one "
+        "in locales_dir) or a CLDR locale of one (es_CL, es_MX, pt_BR: numbers and dates as "
+        "that country writes them).",
     )
     audience: Literal["public", "internal"] = Field(
         "public",
@@ -226,6 +244,22 @@ class RunConfig(BaseModel):
             check_names(options, extras, f"evaluation.programs.{program_id}")
         return self
 
+    @field_validator("locales_dir")
+    @classmethod
+    def _locales_dir_is_a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder (of <locale>/LC_MESSAGES/messages.po)")
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_have_catalogs(
+        cls, value: tuple[str, ...], info: ValidationInfo
+    ) -> tuple[str, ...]:
+        """Each language as its CLDR name (es-cl: es_CL); one without a catalog, or a
+        locale CLDR does not know, is refused naming the catalogs there are."""
+        return tuple(resolve(lang, info.data.get("locales_dir")) for lang in value)
+
     @model_validator(mode="before")
     @classmethod
     def _period_as_written(cls, data: object) -> object:
@@ -260,7 +294,14 @@ def load_config(path: Path) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     base = path.parent.resolve()
-    for key in ("warehouse", "out_dir", "truth_dir", "pseudonym_key_file", "corrections"):
+    for key in (
+        "warehouse",
+        "out_dir",
+        "truth_dir",
+        "pseudonym_key_file",
+        "corrections",
+        "locales_dir",
+    ):
         if raw.get(key):
             # `~/...` is the user's home (as the example config writes the key file)
             raw[key] = base / Path(str(raw[key])).expanduser()

@@ -310,6 +310,9 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
     if config.truth_dir is not None:
         effects = pd.read_csv(config.truth_dir / "true_effects.csv")
     period = period or default_period(config)
+    # the agency's title on every page; a config without one keeps the site's title in
+    # each edition's language (not the English default of RunConfig)
+    title = config.title if "title" in config.model_fields_set else None
     with open_warehouse(config.warehouse, read_only=True) as con:
         return [
             build_site(
@@ -319,6 +322,7 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
                 lang=lang,
                 audience=config.audience,
                 run_id=run_id,
+                title=title,
                 synthetic=config.synthetic,
                 price_base_year=config.price_base_year,
                 disclosure=config.disclosure,
@@ -327,6 +331,7 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
                 # slide-deck PNGs once per run: each chromium export costs seconds
                 images=config.chart_images and lang == config.languages[0],
                 image_cache=config.warehouse.parent / "cache" / "png",
+                locales_dir=config.locales_dir,
             )
             for lang in config.languages
         ]

@@ -16,48 +16,89 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from reports.charts import DECORATION, intervals
 from reports.i18n import Translator
 from reports.reasons import row_text
 from reports.scales import GROSS, WARNINGS, benchmark_kind
 from reports.tables import ROI_METRICS
 
+# Chart colours: every mark at least 3:1 against the white plot (WCAG 1.4.11), every text
+# at least 4.5:1 (1.4.3): the page's ink for words, the palette only for marks
+INK = "#1d2a33"  # 14.7:1
 COLORS = {
-    "beneficiaries": "#1f6f8b",
-    "comparison": "#c8553d",
-    "truth": "#2a9d8f",
-    "benchmark": "#8d99ae",
-    "self_reported": "#e9a23b",
+    "beneficiaries": "#1f6f8b",  # 5.7:1
+    "comparison": "#c8553d",  # 4.4:1
+    "truth": "#2a9d8f",  # 3.3:1
+    "benchmark": "#7b879c",  # 3.6:1
+    "self_reported": "#c47f17",  # 3.3:1
     "before": "#c8553d",
     "after": "#1f6f8b",
 }
-PALETTE = ["#1f6f8b", "#c8553d", "#2a9d8f", "#e9a23b", "#6d597a", "#457b9d", "#b56576"]
+PALETTE = ["#1f6f8b", "#c8553d", "#2a9d8f", "#c47f17", "#6d597a", "#457b9d", "#b56576"]
 # a small template instead of plotly_white: the full one adds ~10 kB to every chart
 TEMPLATE = go.layout.Template(
     layout={
-        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
+        "font": {
+            "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+            "size": 13,
+            "color": INK,
+        },
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "colorway": PALETTE,
         "xaxis": {"gridcolor": "#e8ecef", "zerolinecolor": "#c5ccd3", "automargin": True},
         "yaxis": {"gridcolor": "#e8ecef", "zerolinecolor": "#c5ccd3", "automargin": True},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+        # the legend above the plot, under the title: below it, it met the axis title
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
         "hoverlabel": {"font": {"size": 12}},
+        # the toolbar's icons at 5.3:1 (plotly's default grey is 1.6:1)
+        "modebar": {"color": "#5d6d78", "activecolor": INK, "bgcolor": "rgba(255,255,255,0.85)"},
     }
 )
+# lines told apart by more than their colour (WCAG 1.4.1): a marker or dash of their own
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+# A title longer than this many characters is broken over lines: half the page's width
+# (a chart in a two-column grid at 1280 px) holds about 50 beside plotly's toolbar
+TITLE_WIDTH = 48
+
+
+def wrap(text: str, width: int = TITLE_WIDTH) -> str:
+    """A chart title broken (plotly's <br>) into lines of at most `width` characters,
+    so that a long one is not cut off at the edge of a half-width chart."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def _layout(
     fig: go.Figure, t: Translator, title: str, height: int = 380, **more: object
 ) -> go.Figure:
-    # room under the plot for a legend, when plotly will draw one (two or more traces)
+    # room above the plot for the title's lines and, when plotly draws one (two or more
+    # traces), the legend
     legend = more.get("showlegend", True) is not False and (
         sum(trace.showlegend is not False for trace in fig.data) > 1
     )
+    text = wrap(title)
+    top = 30 + 20 * (text.count("<br>") + 1) + (30 if legend else 0)
     fig.update_layout(
         template=TEMPLATE,
-        title={"text": title, "x": 0.01, "font": {"size": 15}},
-        margin={"l": 60, "r": 20, "t": 50, "b": 100 if legend else 50},
-        height=height + (40 if legend else 0),
+        title={
+            "text": text,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yanchor": "top",
+            "yref": "container",
+            "pad": {"t": 12},  # a two-line title's first line stays inside the chart
+            "font": {"size": 15},
+        },
+        margin={"l": 60, "r": 20, "t": top, "b": 50},
+        height=height + top - 50,
         separators=t.separators,
         **more,
     )
@@ -68,17 +109,43 @@ def _numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
 
 
+def _with_data(rows: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows from the first year with data to the last: the zeros of the years before a
+    program started, or after its data end (a quarterly edition's year so far, a program
+    that closed), are not drawn as if the program had served no firm. A suppressed year
+    (an empty cell) counts as a year with data; zeros between years with data stay."""
+    rows = rows.sort_values("year")
+    values = pd.DataFrame({c: pd.to_numeric(rows[c], errors="coerce") for c in columns})
+    active = (values.isna() | (values != 0)).any(axis=1).to_numpy()
+    if not active.any():
+        return rows.iloc[:0]
+    where = np.flatnonzero(active)
+    return rows.iloc[where[0] : where[-1] + 1]
+
+
+def _years(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[~rows["is_total"].astype(bool) & rows["year"].notna()]
+
+
+YEAR_AXIS = {"tickformat": "d"}  # 2015, not 2,015 or 2.015
+MONEY_AXIS = {"tickformat": ",", "rangemode": "tozero"}  # 7,000,000 / 7.000.000, not 7M
+
+
 def reach_overview_figure(
     reach_by_year: pd.DataFrame, names: dict[str, str], t: Translator
 ) -> go.Figure:
-    """Firms entering each program per year (suppressed years are gaps)."""
+    """Firms entering each program per year, from each program's first year with data to
+    its last (suppressed years are gaps)."""
     fig = go.Figure()
-    rows = reach_by_year[~reach_by_year["is_total"].astype(bool)]
-    for program_id, group in rows.groupby("program_id", sort=True):
+    for program_id, group in _years(reach_by_year).groupby("program_id", sort=True):
+        group = _with_data(group, ["firms_entering"])
+        if group.empty:
+            continue
         fig.add_scatter(
             x=group["year"].astype(int),
             y=_numbers(group["firms_entering"]),
             mode="lines+markers",
+            marker={"symbol": SYMBOLS[len(fig.data) % len(SYMBOLS)], "size": 7},
             name=names.get(str(program_id), str(program_id)),
             connectgaps=False,
             hovertemplate="%{x}: %{y} " + t("unit.firms") + "<extra></extra>",
@@ -87,22 +154,28 @@ def reach_overview_figure(
         fig,
         t,
         t("fig.reach_overview"),
-        xaxis_title=t("col.year"),
-        yaxis_title=t("unit.firms_title"),
+        xaxis={**YEAR_AXIS, "title": {"text": t("col.year")}},
+        yaxis={"title": {"text": t("unit.firms_title")}, "rangemode": "tozero"},
     )
 
 
 def cost_per_firm_figure(
     portfolio: pd.DataFrame, names: dict[str, str], t: Translator
 ) -> go.Figure:
-    """Public cost per firm served, constant USD, per program."""
+    """Public cost per firm served, constant USD, per program, each bar with its value."""
     rows = portfolio[~portfolio["is_total"].astype(bool)]
+    costs = _numbers(rows["cost_per_firm_usd"])
+    top = float(np.nanmax(costs)) if np.isfinite(costs).any() else 0.0
+    top = top if top > 0 else 1.0
     fig = go.Figure(
         go.Bar(
             y=[names.get(str(p), str(p)) for p in rows["program_id"]],
-            x=_numbers(rows["cost_per_firm_usd"]),
+            x=costs,
             orientation="h",
             marker_color=COLORS["beneficiaries"],
+            texttemplate="%{x:,.0f}",
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}<br>US$ %{x:,.0f}<extra></extra>",
         )
     )
@@ -111,14 +184,16 @@ def cost_per_firm_figure(
         t,
         t("fig.cost_per_firm"),
         height=max(260, 140 + 40 * len(rows)),
-        xaxis_title=t("unit.usd"),
+        # room right of the longest bar for its value
+        xaxis={**MONEY_AXIS, "title": {"text": t("unit.usd")}, "range": [0, 1.3 * top]},
         yaxis={"autorange": "reversed"},
     )
 
 
 def entering_figure(reach_by_year: pd.DataFrame, t: Translator) -> go.Figure:
-    """One program: firms entering per year (bars)."""
-    rows = reach_by_year[~reach_by_year["is_total"].astype(bool)]
+    """One program: firms entering per year (bars), from its first year with data to its
+    last."""
+    rows = _with_data(_years(reach_by_year), ["firms_entering", "public_cost_usd"])
     fig = go.Figure(
         go.Bar(
             x=rows["year"].astype(int),
@@ -128,13 +203,18 @@ def entering_figure(reach_by_year: pd.DataFrame, t: Translator) -> go.Figure:
         )
     )
     return _layout(
-        fig, t, t("fig.entering"), xaxis_title=t("col.year"), yaxis_title=t("unit.firms_title")
+        fig,
+        t,
+        t("fig.entering"),
+        xaxis={**YEAR_AXIS, "title": {"text": t("col.year")}},
+        yaxis_title=t("unit.firms_title"),
     )
 
 
 def spending_figure(reach_by_year: pd.DataFrame, t: Translator) -> go.Figure:
-    """One program: public cost of the services started each year, constant USD."""
-    rows = reach_by_year[~reach_by_year["is_total"].astype(bool)]
+    """One program: public cost of the services started each year, constant USD, from its
+    first year with data to its last."""
+    rows = _with_data(_years(reach_by_year), ["firms_entering", "public_cost_usd"])
     fig = go.Figure(
         go.Bar(
             x=rows["year"].astype(int),
@@ -143,34 +223,85 @@ def spending_figure(reach_by_year: pd.DataFrame, t: Translator) -> go.Figure:
             hovertemplate="%{x}: US$ %{y:,.0f}<extra></extra>",
         )
     )
-    return _layout(fig, t, t("fig.spending"), xaxis_title=t("col.year"), yaxis_title=t("unit.usd"))
+    return _layout(
+        fig,
+        t,
+        t("fig.spending"),
+        xaxis={**YEAR_AXIS, "title": {"text": t("col.year")}},
+        yaxis={**MONEY_AXIS, "title": {"text": t("unit.usd")}},
+    )
+
+
+# the size classes of warehouse/models/marts/mart_evaluation_panel.sql, small to large
+SIZE_CLASSES = ("micro (<10)", "small (10-49)", "medium (50-249)", "large (250+)")
+ORDERED = ("cohort", "size_class")  # dimensions whose groups have an order of their own
+
+
+def group_order(
+    dimension: str,
+    values: Sequence[object],
+    sizes: Sequence[float] = (),
+    names: Sequence[str] = (),
+) -> list[int]:
+    """The positions of a dimension's groups in the order a chart lists them: size classes
+    small to large and entry cohorts from the earliest, as they are ordered; other groups
+    (sectors, regions) by `sizes` when given (largest first), else by their `names` (the
+    words shown; else the codes); "unknown" and groups outside the known classes last."""
+
+    def key(i: int) -> tuple[int, float, str]:
+        code = str(values[i])
+        name = str(names[i]) if i < len(names) else code
+        if code in ("unknown", "total"):
+            return (2, 0.0, name)
+        if dimension == "size_class":
+            known = code in SIZE_CLASSES
+            return (0 if known else 1, float(SIZE_CLASSES.index(code)) if known else 0.0, name)
+        if dimension == "cohort":
+            number = pd.to_numeric(pd.Series([code]), errors="coerce").iloc[0]
+            return (0, float(number), name) if pd.notna(number) else (1, 0.0, name)
+        size = float(sizes[i]) if i < len(sizes) and pd.notna(sizes[i]) else 0.0
+        return (0, -size if len(sizes) else 0.0, name.casefold())
+
+    return sorted(range(len(values)), key=key)
 
 
 def group_reach_figure(reach_by_group: pd.DataFrame, t: Translator) -> go.Figure:
-    """One program: firms served by size class, sector and region (horizontal bars)."""
+    """One program: firms served by size class, sector and region (horizontal bars), size
+    classes small to large, sectors and regions largest first."""
     rows = reach_by_group[~reach_by_group["is_total"].astype(bool)]
     dimensions = [d for d in ("size_class", "sector", "region") if (rows["dimension"] == d).any()]
     counts = [max(1, int((rows["dimension"] == d).sum())) for d in dimensions] or [1]
+    height = 180 + 22 * sum(counts)
     fig = make_subplots(
         rows=max(1, len(dimensions)),
         cols=1,
         subplot_titles=[t(f"dimension.{d}") for d in dimensions],
         row_heights=counts,
-        vertical_spacing=0.08,
+        # about 80 px between panels: the ticks of one, then the title of the next
+        vertical_spacing=min(0.2, 80 / height),
     )
     for i, d in enumerate(dimensions, start=1):
         group = rows[rows["dimension"] == d]
+        served = _numbers(group["firms_served"])
+        labels = [t.code(d, str(v)) for v in group["value"]]
+        sizes = [] if d in ORDERED else list(served)
+        order = group_order(d, list(group["value"]), sizes, labels)
         fig.add_bar(
-            x=_numbers(group["firms_served"]),
-            y=[t.code(d, str(v)) for v in group["value"]],
+            x=served[order],
+            y=[labels[j] for j in order],
             orientation="h",
+            name=t(f"dimension.{d}"),
             marker_color=COLORS["beneficiaries"],
             showlegend=False,
             hovertemplate="%{y}: %{x} " + t("unit.firms") + "<extra></extra>",
             row=i,
             col=1,
         )
-    return _layout(fig, t, t("fig.group_reach"), height=160 + 22 * sum(counts))
+        # the first group on top, as it is read
+        fig.update_yaxes(autorange="reversed", row=i, col=1)
+    if dimensions:
+        fig.update_xaxes(title_text=t("unit.firms_title"), row=len(dimensions), col=1)
+    return _layout(fig, t, t("fig.group_reach"), height=height + 40 * len(dimensions))
 
 
 def _interval(
@@ -260,6 +391,13 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
     def label(d: object, v: object) -> str:
         return f"{t('dimension.' + str(d))}: {t.code(str(d), str(v))}"
 
+    # every group in its place: dimensions as the table lists them, cohorts from the
+    # earliest and size classes small to large within them, the groups not estimated too
+    order: list[str] = []
+    for d in pd.unique(groups["dimension"]):
+        values = list(groups.loc[groups["dimension"] == d, "value"])
+        names = [t.code(str(d), str(v)) for v in values]
+        order += [label(d, values[i]) for i in group_order(str(d), values, names=names)]
     labels = [label(d, v) for d, v in zip(parts["dimension"], parts["value"], strict=True)]
     effect = _numbers(parts["effect"])
     fig = go.Figure()
@@ -282,7 +420,7 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
             mode="text",
             text=[r.split(":")[0] for r in why],
             textposition="middle right",
-            textfont={"color": "#6b7280", "size": 11},
+            textfont={"color": "#4f5b66", "size": 11},  # 7:1
             hovertext=why,
             hoverinfo="text",
             name=t("status.not_estimated"),
@@ -296,6 +434,7 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
             line_dash="dash",
             annotation_text=t("fig.all_beneficiaries"),
             annotation_position="top",
+            name=t("fig.all_beneficiaries"),  # a reference value (reports.charts)
         )
     fig.add_vline(x=0, line_color="#888", line_width=1)
     unit = t(f"unit.{rows['unit'].iloc[0]}") if len(rows) else ""
@@ -305,7 +444,7 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
         t("fig.forest", outcome=t.code("outcome", outcome)),
         height=max(300, 120 + 24 * len(labels)),
         xaxis_title=unit,
-        yaxis={"autorange": "reversed"},
+        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": order},
         showlegend=False,
     )
 
@@ -426,6 +565,9 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
                 pd.Series([r["high"] for r in part]),
                 missing=0.0,
             )
+            # the error bar stops at the estimate where the interval has no upper end,
+            # and has no bar to hang from where there is no estimate: the bounds as they are
+            bar["meta"] = intervals([r["low"] for r in part], [r["high"] for r in part])
         fig.add_bar(**bar)
     for r in rows:  # an interval without an upper end: an arrow to the edge, labelled
         if not (r["group"] == "counterfactual" and math.isinf(r["high"])):
@@ -449,6 +591,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
             name=t("fig.unbounded"),
             hoverinfo="skip",
             showlegend=False,
+            meta=DECORATION,  # its points are places on the chart, not values
         )
     drawn = [r for r in rows if not math.isnan(r["value"])]  # suppressed: no label either
     ends = []
@@ -470,6 +613,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
         name=t("col.estimate"),
         hoverinfo="skip",
         showlegend=False,
+        meta=DECORATION,  # the bars' values, already in the chart's data
     )
     xaxis: dict[str, Any] = {
         "title": {"text": axis},
@@ -503,30 +647,38 @@ def balance_figure(balance: pd.DataFrame, t: Translator) -> go.Figure:
         t.code("covariate", str(c)) + (f" ({t('status.dropped')})" if s == "dropped" else "")
         for c, s in zip(balance["covariate"], dropped, strict=True)
     ]
-    for when in ("before", "after"):
+    for when, symbol in (("before", "diamond"), ("after", "circle")):
         fig.add_scatter(
             x=_numbers(balance[f"smd_{when}"]),
             y=labels,
             mode="markers",
-            marker={"size": 11, "color": COLORS[when]},
+            marker={"size": 11, "color": COLORS[when], "symbol": symbol},  # not colour alone
             name=t(f"fig.{when}_matching"),
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     fig.add_vrect(x0=-0.1, x1=0.1, fillcolor="#2a9d8f", opacity=0.12, line_width=0)
     fig.add_vline(x=0, line_color="#888", line_width=1)
-    return _layout(fig, t, t("fig.balance"), height=300, xaxis_title=t("fig.smd"))
+    return _layout(
+        fig,
+        t,
+        t("fig.balance"),
+        height=max(260, 160 + 30 * len(labels)),
+        xaxis_title=t("fig.smd"),
+        yaxis={"autorange": "reversed"},  # the covariates top down, as the table lists them
+    )
 
 
 def power_curve_figure(plans: Sequence[Any], names: dict[str, str], t: Translator) -> go.Figure:
     """The planning page's chart: power against the true effect (percent), one line per
     program (`evaluation.power.ProgramPlan`s), 80% marked."""
     fig = go.Figure()
-    for plan in plans:
+    for i, plan in enumerate(plans):
         curve = plan.curve
         fig.add_scatter(
             x=100 * np.asarray(curve["effect"], dtype=float),
             y=100 * np.asarray(curve["power"], dtype=float),
             mode="lines",
+            line={"dash": DASHES[i % len(DASHES)]},
             name=names.get(plan.program_id, plan.program_id),
             hovertemplate="%{x:.1f}%: %{y:.0f}%<extra></extra>",
         )

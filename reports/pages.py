@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from evaluation.impact import ESTIMATOR, IMPUTATION_ESTIMATOR, TWFE_ESTIMATOR
 from evaluation.roi import SCALE_CHOICES
 from reports import figures, scales, tables
 from reports.audit import Certificate
+from reports.charts import Charts
 from reports.disclosure import DERIVED, DOMINANCE, MIN_FIRMS, SECONDARY, DisclosureRules, Published
 from reports.i18n import Translator
 from reports.inputs import SiteInputs, run_query, table_exists
@@ -31,42 +33,11 @@ from reports.reasons import row_text as reason_text_of
 from reports.views import Col, Formats, TableView, missing, table_view
 
 MAX_CHANGES_SHOWN = 300
-# a short toolbar whose words are translated (reports.i18n.PLOTLY_LOCALES)
-PLOTLY_CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "modeBarButtons": [["toImage", "zoom2d", "pan2d", "resetScale2d"]],
-}
 
 
 def slug(text: str) -> str:
     """A file-name-safe form of a program id."""
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "program"
-
-
-class Charts:
-    """Numbered plotly divs (stable ids, so an edition is reproducible) and the charts
-    chosen for PNG export."""
-
-    def __init__(self, lang: str = "en") -> None:
-        self.count = 0
-        self.for_images: dict[str, go.Figure] = {}
-        self.config = {**PLOTLY_CONFIG, "locale": lang}
-
-    def div(self, fig: go.Figure, image: str | None = None) -> Markup:
-        """The chart as a div for a page; `image` names its PNG, if it gets one."""
-        self.count += 1
-        if image:
-            self.for_images[image] = fig
-        # our own plotly output: safe to insert unescaped into the autoescaped template
-        return Markup(
-            fig.to_html(
-                full_html=False,
-                include_plotlyjs=False,
-                div_id=f"chart-{self.count}",
-                config=self.config,
-            )
-        )
 
 
 def data_docs_folder(inputs: SiteInputs, given: Path | None) -> Path | None:
@@ -129,10 +100,15 @@ def portfolio_view(
     t: Translator,
     fmt: Formats,
     units: dict[str, str],
+    part: str = "all",
 ) -> TableView:
     """The overview's portfolio table: one row per program (linked to its page), a total;
     in annual editions the overall effect on each headline outcome, or why it is not
-    estimated."""
+    estimated.
+
+    part: "all" columns, "reach" (reach and spending, with the total) or "impact" (the
+    effects, one row per program): two narrower tables that fit the page side by side
+    with their labels in any language."""
     countries = dict(zip(registry["program_id"], registry["country"], strict=True))
     instruments = dict(zip(registry["program_id"], registry["instrument"], strict=True))
 
@@ -162,10 +138,11 @@ def portfolio_view(
         Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
         Col("coverage_pct", t("col.coverage_pct"), fmt.number(1)),
     ]
+    effects = []
     for column in table.values.columns:
         if str(column).endswith("_effect"):
             o = str(column).removesuffix("_effect")
-            columns.append(
+            effects.append(
                 Col(
                     column,
                     effect_header(o, units.get(o, tables.unit_of(o)), t),
@@ -173,7 +150,14 @@ def portfolio_view(
                     reason=f"{o}_",
                 )
             )
-    view = table_view(table, columns, t, keys=("program_id", "is_total"), total_label=_is_total)
+    rows = None
+    if part == "impact":  # the total row has no effect of its own
+        columns, rows = [columns[0], *effects], ~table.values["is_total"].astype(bool)
+    elif part != "reach":
+        columns += effects
+    view = table_view(
+        table, columns, t, keys=("program_id", "is_total"), rows=rows, total_label=_is_total
+    )
     # program names link to their pages
     for row in view.rows:
         pid = json.loads(row.key)["program_id"]
@@ -187,6 +171,321 @@ def portfolio_view(
     return view
 
 
+# --- the headline: what a reader sees first (overview and program pages) -------------------
+
+# the return a headline quotes: value added per public dollar, else sales per public dollar
+HEADLINE_RETURNS = ("value_added_per_dollar", "sales_per_dollar")
+# the benchmarks (reports.tables.benchmarks, metric) each figure is set beside
+BENCHMARK_OF = {
+    "value_added_per_dollar": "return_per_dollar",
+    "sales_per_dollar": "return_per_dollar",
+    "cost_per_job": "cost_per_job",
+}
+
+
+@dataclass(frozen=True)
+class Box:
+    """One value box of a headline: a published figure with its 95% interval, or in its
+    place what its table shows there (the suppression symbol, or why the figure was not
+    estimated), and the figure as the headline sentence says it."""
+
+    key: str  # the outcome or metric code
+    label: str
+    value: str
+    shown: bool  # whether `value` is a figure (not a suppression, a reason or a dash)
+    interval: str = ""
+    classes: str = ""  # as the table's cell: "sup", "flag", "na"
+    title: str = ""
+    phrase: str = ""  # the figure with its unit and interval, for the sentence
+    benchmark: str = ""  # the range of the benchmarks the return page shows beside it
+    benchmark_title: str = ""  # each of them
+
+
+def _box(
+    table: Published,
+    key: str,
+    label: str,
+    value: Col,
+    t: Translator,
+    interval: Col | None = None,
+    phrase: Col | None = None,
+) -> Box:
+    """A value box from the first row of a published table, its cells formatted as the
+    table's (`table_view`): suppressed, flagged or not estimated alike."""
+    columns = [value, interval or value, phrase or value]
+    view = table_view(table, columns, t)
+    if not view.rows:
+        return Box(key, label, t("sym.missing"), False)
+    v, i, p = view.rows[0].cells
+    classes = " ".join(c for c in v.classes.split() if c not in ("num", "stack"))
+    shown = not {"sup", "na"} & set(classes.split()) and v.text != t("sym.missing")
+    return Box(
+        key,
+        label,
+        v.text,
+        shown,
+        interval=i.text if shown and interval and i.text != t("sym.missing") else "",
+        classes=classes,
+        title=v.title,
+        phrase=p.text if shown else v.text,
+    )
+
+
+def _phrase(t: Translator, key: str, **values: object) -> Markup:
+    """A text of the catalogs with figures that may carry markup (a warning sign)."""
+    return Markup(escape(t(key))).format(**values)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _effect_box(portfolio: Published, outcome: str, unit: str, t: Translator, fmt: Formats) -> Box:
+    """The overall effect on one outcome, as the portfolio table publishes it."""
+    value, low, high = f"{outcome}_effect", f"{outcome}_ci_low", f"{outcome}_ci_high"
+    suffix = {"pct": "%", "pp": t("headline.unit_pp")}.get(unit, "")
+    reason = f"{outcome}_"
+
+    def interval(_v: object, row: pd.Series) -> str:
+        if missing(row.get(low)) or missing(row.get(high)):
+            return t("sym.missing")
+        return t.interval(t.signed(row[low], 1), t.signed(row[high], 1))
+
+    def phrase(v: object, row: pd.Series) -> str:
+        text = t.signed(v, 1) + suffix
+        if missing(row.get(low)) or missing(row.get(high)):
+            return text
+        return t.estimate_interval(text, t.signed(row[low], 1), t.signed(row[high], 1))
+
+    return _box(
+        portfolio,
+        outcome,
+        effect_header(outcome, unit, t),
+        Col(value, "", fmt.signed(1), reason=reason),
+        t,
+        Col(low, "", interval, protects=(value, high), reason=reason, quiet=True),
+        Col(value, "", phrase, protects=(low, high), reason=reason),
+    )
+
+
+def _benchmarks(bench: pd.DataFrame, metric: str, t: Translator) -> tuple[str, str]:
+    """The range of the benchmarks of a return figure ("benchmarks: 6.2 to 30.0"), and each
+    of them with its kind, as the return section lists them."""
+    if not {"metric", "value"} <= set(bench.columns):
+        return "", ""
+    found = bench[bench["metric"] == BENCHMARK_OF[metric]]
+    values = pd.to_numeric(found["value"], errors="coerce").dropna()
+    if values.empty:
+        return "", ""
+    n = 0 if metric == "cost_per_job" else 1
+    if len(values) == 1:
+        text = t("headline.benchmark", value=t.num(values.iloc[0], n))
+    else:
+        text = t(
+            "headline.benchmarks", range=t.interval(t.num(values.min(), n), t.num(values.max(), n))
+        )
+    each = [
+        f"{r['program']} ({r['country']}, {scales.kind_text(r.get('basis'), t)}): "
+        + t.num(r["value"], n)
+        for r in found.to_dict("records")
+        if not missing(r.get("value"))
+    ]
+    return text, "; ".join(each)
+
+
+def _return_box(
+    roi: Published, metric: str, bench: pd.DataFrame, t: Translator, fmt: Formats
+) -> Box:
+    """A counterfactual return figure (or cost per job) as the return table publishes it,
+    warning included, beside the range of its benchmarks."""
+    cols = {c.name: c for c in _roi_cols(t, fmt, internal=False)}
+    n = 0 if metric == "cost_per_job" else 1
+
+    def phrase(v: object, row: pd.Series) -> str:
+        low, high = row.get("ci_low"), row.get("ci_high")
+        text = t.num(v, n)
+        if not missing(low) and not missing(high):
+            text = t.estimate_interval(text, t.num(low, n), t.num(high, n))  # unbounded: ∞
+        if scales.is_warning(row.get("scale_choice")):
+            return Markup('{} <span class="warn">⚠ {}</span>').format(text, t("scale.caution"))
+        return text
+
+    mine = roi.rows((roi.values["metric"] == metric) & (roi.values["basis"] == "counterfactual"))
+    box = _box(
+        mine,
+        metric,
+        _capital(t.code("metric", metric)),
+        cols["estimate"],
+        t,
+        cols["ci_low"],
+        Col("estimate", "", phrase, protects=("ci_low", "ci_high"), reason=""),
+    )
+    text, each = _benchmarks(bench, metric, t)
+    return replace(box, benchmark=text, benchmark_title=each)
+
+
+def _verdicts(
+    pid: str, horizon: Published, outcomes: list[str], inputs: SiteInputs, t: Translator
+) -> list[dict[str, Any]]:
+    """The verdicts beside the headline effects: the pre-entry test of parallel trends
+    (as the effects table shows it) and, where the run has it, the breakdown value of
+    HonestDiD's sensitivity analysis (as the robustness section words it)."""
+    frame = horizon.frame()
+    overall = frame[frame["horizon"] == "overall"].drop_duplicates("outcome").set_index("outcome")
+    pretrend = []
+    for o in outcomes:
+        if o in overall.index:
+            text = pretrend_verdict(overall.loc[o], t)
+            passes = overall.loc[o].get("pretrend_passes")
+            pretrend.append(
+                {
+                    "outcome": t.code("outcome", o),
+                    "text": text,
+                    "classes": "na" if missing(passes) and text != t("sym.missing") else "",
+                    "warn": not missing(passes) and not bool(passes),
+                }
+            )
+    out = []
+    if pretrend:
+        out.append(
+            {"kind": "pretrend", "label": t("col.pretrend_passes"), "parts": _merged(pretrend)}
+        )
+    sensitivity = read_sensitivity(inputs)
+    rows = sensitivity[sensitivity["program_id"] == pid] if len(sensitivity) else sensitivity
+    robust = []
+    for o in outcomes if len(rows) else []:
+        kind, row = breakdown_of(rows, o, horizon, t)
+        if kind == "sup":
+            text, classes = t("sym.suppressed"), "sup"
+        elif kind == "na" and row is not None:
+            text, classes = reason_text_of(row, t) or t("sym.missing"), "na"
+        elif kind == "breakdown" and row is not None:
+            at_least = not missing(row.get("at_least")) and bool(row["at_least"])
+            name = "headline.breakdown_at_least" if at_least else "headline.breakdown"
+            text, classes = t(name, mbar=_bound(row["m"], t)), ""
+        else:
+            continue
+        robust.append(
+            {"outcome": t.code("outcome", o), "text": text, "classes": classes, "warn": False}
+        )
+    if robust:
+        out.append(
+            {"kind": "sensitivity", "label": t("headline.sensitivity"), "parts": _merged(robust)}
+        )
+    return out
+
+
+def _merged(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Outcomes with the same verdict said once: "sales, employment: not estimable: ..."."""
+    out: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    for part in parts:
+        same = out.get((part["text"], part["classes"], part["warn"]))
+        if same is None:
+            out[(part["text"], part["classes"], part["warn"])] = dict(part)
+        else:
+            same["outcome"] = f"{same['outcome']}, {part['outcome']}"
+    return list(out.values())
+
+
+def _key_figure_cols(t: Translator, fmt: Formats) -> list[Col]:
+    """A program's reach and spending: firms served, coverage, public cost, cost per firm."""
+    return [
+        Col("firms_served", t("col.firms_served"), fmt.number()),
+        Col("coverage_pct", t("col.coverage_pct"), fmt.number(1)),
+        Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
+        Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
+    ]
+
+
+def headline_context(
+    program: Any,
+    tabs: dict[str, Published],
+    inputs: SiteInputs,
+    t: Translator,
+    fmt: Formats,
+) -> dict[str, Any]:
+    """What a reader sees first of a program, on the overview and on its page: one
+    sentence and value boxes. Annual editions: the overall effects on the headline
+    outcomes, the return per public dollar and the cost per job (each beside the range of
+    its benchmarks), with the verdicts of the pre-entry test and of the sensitivity
+    analysis. Quarterly editions, which carry no impact: reach and spending to date.
+
+    Every figure is a cell of a published table, formatted as that table formats it: a
+    suppressed cell reads as the suppression symbol, a figure not estimated as its status
+    and reason."""
+    pid = program.program_id
+    portfolio = _rows_of(tabs, "portfolio", pid)
+    assert portfolio is not None
+    out: dict[str, Any] = {
+        "program_id": pid,
+        "name": str(program.name),
+        "boxes": [],
+        "verdicts": [],
+    }
+    if not inputs.period.annual:
+        boxes = {c.name: _box(portfolio, c.name, c.label, c, t) for c in _key_figure_cols(t, fmt)}
+        out["boxes"] = list(boxes.values())
+        out["sentence"] = t(
+            "headline.reach",
+            firms=boxes["firms_served"].value,
+            end=t.date(inputs.period.end),
+            cost=boxes["public_cost_usd"].value,
+            per_firm=boxes["cost_per_firm_usd"].value,
+        )
+        return out
+    horizon = _rows_of(tabs, "effects_by_horizon", pid)
+    if horizon is None or horizon.values.empty:
+        out["sentence"] = t("note.no_estimates")
+        return out
+    units = tables.outcome_units(inputs)
+    outcomes = [
+        str(c).removesuffix("_effect")
+        for c in portfolio.values.columns
+        if str(c).endswith("_effect")
+    ]
+    effects = [_effect_box(portfolio, o, units.get(o, tables.unit_of(o)), t, fmt) for o in outcomes]
+    clauses: list[str] = []
+    for i, box in enumerate(effects):
+        label = t.code("outcome", box.key)
+        if not box.shown:  # "sales: x", "sales: not estimated: <reason>"
+            clauses.append(Markup("{}: {}").format(label, box.value))
+            continue
+        first = not any(b.shown for b in effects[:i])  # the first figure says what it compares
+        key = "headline.effect_first" if first else "headline.effect_next"
+        clauses.append(_phrase(t, key, outcome=label, effect=box.phrase))
+    returns: list[Box] = []
+    roi = _rows_of(tabs, "roi", pid)
+    if roi is not None and len(roi.values):
+        published = tabs.get("benchmarks")
+        bench = published.frame() if published is not None else tables.benchmarks(inputs)
+        counterfactual = roi.values[roi.values["basis"] == "counterfactual"]["metric"]
+        quoted = next((m for m in HEADLINE_RETURNS if (counterfactual == m).any()), None)
+        for metric in (quoted, "cost_per_job"):
+            if metric is None or not (counterfactual == metric).any():
+                continue
+            box = _return_box(roi, metric, bench, t, fmt)
+            returns.append(box)
+            if not box.shown:
+                clauses.append(Markup("{}: {}").format(t.code("metric", metric), box.value))
+            elif metric == "cost_per_job":
+                clauses.append(_phrase(t, "headline.cost_per_job", value=box.phrase))
+            else:
+                name = "value_added" if metric == "value_added_per_dollar" else "sales"
+                clauses.append(_phrase(t, f"headline.return_{name}", value=box.phrase))
+    out["boxes"] = effects + returns
+    out["sentence"] = Markup("{}.").format(Markup("; ").join(clauses))
+    out["verdicts"] = _verdicts(pid, horizon, outcomes, inputs, t)
+    return out
+
+
+def _rows_of(tabs: dict[str, Published], table_id: str, pid: str) -> Published | None:
+    """One program's rows of a published table (None when the edition has no such table)."""
+    table = tabs.get(table_id)
+    if table is None:
+        return None
+    return table.rows(table.values["program_id"] == pid)
+
+
 def program_context(
     program: Any,
     tabs: dict[str, Published],
@@ -196,29 +495,18 @@ def program_context(
     charts: Charts,
     true_effects: pd.DataFrame | None,
 ) -> dict[str, Any]:
-    """The context of a program page: registry, reach, spending and, in annual
-    editions, impact."""
+    """The context of a program page: its headline, registry, reach, spending and, in
+    annual editions, impact."""
     pid = program.program_id
     key = slug(str(pid))
 
     def mine(table_id: str) -> Published | None:
-        table = tabs.get(table_id)
-        if table is None:
-            return None
-        return table.rows(table.values["program_id"] == pid)
+        return _rows_of(tabs, table_id, pid)
 
     portfolio = mine("portfolio")
     assert portfolio is not None
     key_figures = table_view(
-        portfolio,
-        [
-            Col("firms_served", t("col.firms_served"), fmt.number()),
-            Col("coverage_pct", t("col.coverage_pct"), fmt.number(1)),
-            Col("public_cost_usd", t("col.public_cost_usd"), fmt.number()),
-            Col("cost_per_firm_usd", t("col.cost_per_firm_usd"), fmt.number()),
-        ],
-        t,
-        keys=("program_id", "is_total"),
+        portfolio, _key_figure_cols(t, fmt), t, keys=("program_id", "is_total")
     )
     by_year = mine("reach_by_year")
     by_group = mine("reach_by_group")
@@ -227,6 +515,7 @@ def program_context(
     year_frame = by_year.frame()
     context: dict[str, Any] = {
         "program": program,
+        "headline": headline_context(program, tabs, inputs, t, fmt),
         # (label, value, whether the value is the agency's own text rather than a label)
         "registry": [
             (label, None if missing(value) else value, own)
@@ -283,7 +572,7 @@ def program_context(
                 Col("year", t("col.year"), fmt.text(), numeric=False),
                 Col("public_budget_usd", t("col.public_budget_usd"), fmt.number()),
                 Col("admin_cost_usd", t("col.admin_cost_usd"), fmt.number()),
-                Col("budget_share_gdp_pct", t("col.budget_share_gdp_pct"), fmt.number(5)),
+                Col("budget_share_gdp_pct", t("col.budget_share_gdp_pct"), fmt.significant(2)),
             ],
             t,
             keys=tables.BUDGET.keys,
@@ -307,23 +596,23 @@ def _claims_cols(t: Translator, fmt: Formats) -> list[Col]:
     change and the gross-to-net ratio, each with its interval or why it is not computed."""
 
     def share(v: object, row: pd.Series) -> str:
-        """89.9% [87.3, 92.1]"""
+        """89.9% (87.3 to 92.1)"""
         if missing(v):
             return t("sym.missing")
         text = t.num(100 * float(v), 1) + "%"  # type: ignore[arg-type]
         low, high = row.get("share_ci_low"), row.get("share_ci_high")
-        if not missing(low) and not missing(high):
-            text += f" [{t.num(100 * float(low), 1)}, {t.num(100 * float(high), 1)}]"
-        return text
+        if missing(low) or missing(high):
+            return text
+        return t.estimate_interval(text, t.num(100 * float(low), 1), t.num(100 * float(high), 1))
 
     def ratio(v: object, row: pd.Series) -> str:
         if missing(v):
             return t("sym.missing")
         low, high = row.get("ratio_ci_low"), row.get("ratio_ci_high")
         text = t.num(v, 1)
-        if not missing(low) and not missing(high):
-            text += f" [{t.num(low, 1)}, {t.num(high, 1)}]"  # an unbounded end reads ∞
-        return text
+        if missing(low) or missing(high):
+            return text
+        return t.estimate_interval(text, t.num(low, 1), t.num(high, 1))  # unbounded: ∞
 
     return [
         Col("measure", t("col.measure"), fmt.code("measure"), numeric=False),
@@ -473,6 +762,25 @@ def _placeholder(title: str, text: str) -> dict[str, Any]:
     return {"chart": None, "title": title, "text": text}
 
 
+def stacked(text: str, estimate: str) -> str:
+    """An estimate with its interval ("+4.0 (+2.8 to +5.3)") that a narrow column may
+    wrap between the estimate and the interval, never inside the interval: the interval
+    then stacks under the estimate. The text itself is unchanged."""
+    rest = text.removeprefix(estimate)
+    if rest == text or not rest[:1].isspace() or not rest.strip():
+        return text  # a locale that writes them otherwise: one unbreakable line
+    return Markup('{} <span class="ci">{}</span>').format(estimate, rest.strip())
+
+
+def pretrend_verdict(head: pd.Series, t: Translator) -> str:
+    """An outcome's pre-entry test of parallel trends as the effects table shows it (its
+    overall row `head`): yes, no, or why it was not run."""
+    passes = head.get("pretrend_passes")
+    if not missing(passes):
+        return t("value.yes" if bool(passes) else "value.no")
+    return reason_text_of(head, t, "pretrend_") or t("sym.missing")
+
+
 def _horizon_rows(
     horizon: Published, t: Translator, fmt: Formats, rw: dict[str, float] | None = None
 ) -> list[dict[str, Any]]:
@@ -512,10 +820,11 @@ def _horizon_rows(
                 )
             else:
                 flag = " flag" if horizon.is_suppressed(i, "effect") else ""
+                value = frame.at[i, "effect"]
                 out.append(
                     {
-                        "text": effect(frame.at[i, "effect"], frame.loc[i]),
-                        "classes": "num" + flag,
+                        "text": stacked(effect(value, frame.loc[i]), t.signed(value, 1)),
+                        "classes": "num stack" + flag,
                         "title": t("note.would_suppress") if flag else "",
                         "span": 1,
                     }
@@ -523,10 +832,7 @@ def _horizon_rows(
         if overall is None:
             out += _pq_cells(horizon, cells[0], t, (rw or {}).get(outcome))
         passes = head.get("pretrend_passes")
-        if not missing(passes):
-            pretrend = t("value.yes" if bool(passes) else "value.no")
-        else:
-            pretrend = reason_text_of(head, t, "pretrend_") or t("sym.missing")
+        pretrend = pretrend_verdict(head, t)
         rows.append(
             {
                 "outcome": t.code("outcome", outcome),
@@ -870,6 +1176,28 @@ def sensitivity_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Fi
     )
 
 
+def breakdown_of(
+    rows: pd.DataFrame, outcome: str, horizon: Published, t: Translator
+) -> tuple[str, pd.Series | None]:
+    """One outcome's breakdown value M̄ (relative magnitudes) among a program's sensitivity
+    rows: ("sup", None) where its overall effect is suppressed, as the effects table hides
+    it; ("na", row) when there is none, the row saying why; ("breakdown", row); ("", None)
+    when the outcome had no sensitivity analysis."""
+    hv = horizon.values
+    overall = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == "overall")]
+    if len(overall) and horizon.applied and horizon.is_suppressed(overall[0], "effect"):
+        return "sup", None
+    found = rows[
+        (rows["outcome"] == outcome)
+        & (rows["method"] == "relative_magnitudes")
+        & (rows["quantity"] == "breakdown")
+    ]
+    if not len(found):
+        return "", None
+    row = found.iloc[0]
+    return ("na" if reason_text_of(row, t) is not None else "breakdown"), row
+
+
 def robustness_context(
     pid: str,
     key: str,
@@ -889,32 +1217,26 @@ def robustness_context(
     mine = frame[frame["program_id"] == pid]
     if mine.empty:
         return None
-    hv = horizon.values
     sentences: list[dict[str, str]] = []
     charts_out: list[dict[str, Any]] = []
     window: tuple[int, int] | None = None
     for outcome in tables.outcome_order(mine["outcome"]):
         rows = mine[mine["outcome"] == outcome]
         label = t.code("outcome", outcome)
-        overall = hv.index[(hv["outcome"] == outcome) & (hv["horizon"] == "overall")]
-        if len(overall) and horizon.applied and horizon.is_suppressed(overall[0], "effect"):
+        kind, row = breakdown_of(rows, outcome, horizon, t)
+        if kind == "sup":
             sentences.append(
                 {"outcome": outcome, "text": t("robust.suppressed", outcome=label), "kind": "sup"}
             )
             continue
-        found = rows[(rows["method"] == "relative_magnitudes") & (rows["quantity"] == "breakdown")]
-        if not len(found):
+        if row is None:
             continue
-        row = found.iloc[0]
-        why = reason_text_of(row, t)
-        if why is not None:
-            text = t("robust.no_breakdown", outcome=label, reason=why)
-            kind = "na"
+        if kind == "na":
+            text = t("robust.no_breakdown", outcome=label, reason=reason_text_of(row, t))
         else:
             at_least = not missing(row.get("at_least")) and bool(row["at_least"])
             name = "robust.breakdown_at_least" if at_least else "robust.breakdown"
             text = t(name, outcome=label, mbar=_bound(row["m"], t))
-            kind = "breakdown"
             if window is None and not missing(row.get("last_event_time")):
                 window = (0, int(row["last_event_time"]))
         sentences.append({"outcome": outcome, "text": text, "kind": kind})
@@ -959,7 +1281,7 @@ def _roi_cols(t: Translator, fmt: Formats, internal: bool) -> list[Col]:
             if missing(low) or missing(high):
                 return t("sym.missing")
             n = decimals(row)
-            return f"[{t.num(low, n)}, {t.num(high, n)}]"  # an unbounded end reads ∞
+            return t.interval(t.num(low, n), t.num(high, n))  # an unbounded end reads ∞
 
         return text
 
@@ -983,7 +1305,11 @@ def _roi_cols(t: Translator, fmt: Formats, internal: bool) -> list[Col]:
         scale = scales.scale_text(row.get("other_scale"), t)
         if not scale or missing(v):
             return t("sym.missing")
-        return f"{scale}: {t.num(v, decimals(row))} {interval('other_')(v, row)}"
+        n = decimals(row)
+        low, high = row.get("other_ci_low"), row.get("other_ci_high")
+        if missing(low) or missing(high):
+            return f"{scale}: {t.num(v, n)} {t('sym.missing')}"
+        return f"{scale}: {t.estimate_interval(t.num(v, n), t.num(low, n), t.num(high, n))}"
 
     cols = [
         Col("metric", t("col.metric"), fmt.code("metric"), numeric=False),
@@ -1483,15 +1809,22 @@ def _describe_key(row: str, t: Translator) -> str:
     return "; ".join(parts)
 
 
+def _figure_in_words(table: object, row: object, column: object, t: Translator) -> dict[str, str]:
+    """Where a published figure is, in words: its table, row and column."""
+    return {
+        "table": t(f"table.{table}") if t.has(f"table.{table}") else str(table),
+        "row": _describe_key(str(row), t),
+        "column": t(f"col.{column}") if t.has(f"col.{column}") else str(column),
+    }
+
+
 def changes_view(changes: pd.DataFrame | None, t: Translator) -> list[dict[str, str]]:
     """The first changes of a restatement, in words, for the changes page."""
     if changes is None or changes.empty:
         return []
     return [
         {
-            "table": t(f"table.{c.table}") if t.has(f"table.{c.table}") else str(c.table),
-            "row": _describe_key(str(c.row), t),
-            "column": t(f"col.{c.column}") if t.has(f"col.{c.column}") else str(c.column),
+            **_figure_in_words(c.table, c.row, c.column, t),
             "old": _change_value(c.old, t),
             "new": _change_value(c.new, t),
             "change": t(f"change.{c.change}"),
@@ -1500,11 +1833,90 @@ def changes_view(changes: pd.DataFrame | None, t: Translator) -> list[dict[str, 
     ]
 
 
+def changes_summary_view(summary: dict[str, Any] | None, t: Translator) -> dict[str, Any] | None:
+    """The summary that opens a restatement (`reports.editions.changes_summary`), in
+    words: the count of each kind of change, the largest changes, and why the figures
+    changed (data and code versions, runs, the input files that differ)."""
+    if summary is None:
+        return None
+    previous = summary["previous"]
+    data, code, run = summary["data_version"], summary["code_version"], summary["run"]
+    why = [
+        t("changes.data_same", previous=previous, version=data["this"])
+        if data["previous"] == data["this"]
+        else t("changes.data_differ", previous=previous, old=data["previous"], new=data["this"]),
+        t("changes.code_same", version=code["this"])
+        if code["previous"] == code["this"]
+        else t("changes.code_differ", old=code["previous"], new=code["this"]),
+        t("changes.same_run", run=run["this"])
+        if run["previous"] == run["this"]
+        else t("changes.runs", old=run["previous"], new=run["this"]),
+    ]
+    unchanged = data["previous"] == data["this"] and code["previous"] == code["this"]
+    if unchanged and summary["changed"]:
+        why.append(t("changes.settings"))
+    differ = summary["loads_added"] or summary["loads_removed"]
+    return {
+        "changed": summary["changed"],
+        "counts": [
+            (t(f"change.{kind}"), t.num(n)) for kind, n in summary["by_change"].items() if n
+        ],
+        "largest": [
+            {
+                **_figure_in_words(c["table"], c["row"], c["column"], t),
+                "old": _change_value(c["old"], t),
+                "new": _change_value(c["new"], t),
+                "relative": t("changes.from_zero")
+                if c["relative"] is None
+                else t.signed(100 * c["relative"] * _sign(c["new"] - c["old"]), 1) + "%",
+            }
+            for c in summary["largest"]
+        ],
+        "why": why,
+        "loads_added": [_load_row(r, t) for r in summary["loads_added"]],
+        "loads_removed": [_load_row(r, t) for r in summary["loads_removed"]],
+        "loads_note": ""
+        if differ
+        else t("changes.loads_none")
+        if summary["loads_known"]
+        else t("changes.loads_unknown", previous=previous),
+        "previous": previous,
+    }
+
+
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _load_row(record: dict[str, Any], t: Translator) -> dict[str, str]:
+    """One input file of meta.loads as a row of the changes page."""
+    loaded = record.get("loaded_at")
+    return {
+        "entity": t.code("entity", record["entity"]),
+        "file": str(record["source_file"]),
+        "rows_in": t.num(record.get("rows_in")),
+        "rows_loaded": t.num(record.get("rows_loaded")),
+        "rows_quarantined": t.num(record.get("rows_quarantined")),
+        "hash": str(record["content_sha256"]),
+        "loaded_at": str(loaded)[:19].replace("T", " ") + " UTC" if loaded else t("sym.missing"),
+    }
+
+
 def _change_value(v: object, t: Translator) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return t("sym.missing")
     if isinstance(v, bool):
         return t("value.yes" if v else "value.no")
     if isinstance(v, int | float):
-        return t.num(v, 0 if float(v).is_integer() else 2)
+        return t.num(v, _decimals(float(v)))
     return str(v)
+
+
+def _decimals(x: float) -> int:
+    """Decimals that show a changed figure: 2, or up to 6 for a small one, so that a
+    revision from 0.00003 is not written as one from 0.00 (3 significant digits)."""
+    if x.is_integer():
+        return 0
+    if abs(x) >= 0.01:
+        return 2
+    return min(6, 2 - int(np.floor(np.log10(abs(x)))))

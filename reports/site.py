@@ -3,8 +3,11 @@
 An edition is a folder `out_dir/<edition_id>/` of offline pages (overview, one page per
 program, data quality, methodology, changes), the published tables as CSV, JSON and XLSX,
 the suppression log, PNG images of the key charts when kaleido is available, and
-`figures.json` (what the next edition of the period compares itself with). All editions
-share one `out_dir/assets/plotly-<version>.min.js` and are listed in `out_dir/editions.json`.
+`figures.json` and `loads.json` (what the next edition of the period, audience and language
+compares itself with). All editions share one `out_dir/assets/plotly-<version>.min.js` and
+are listed in `out_dir/editions.json`, and after each build in the archive's HTML index
+(`out_dir/index.html`, one per language) with stable `out_dir/latest/` pages
+(`reports.editions.write_index_pages`).
 
 Annual editions ("2024") carry reach, spending, data quality and impact; quarterly ones
 ("2024Q3") reach, spending and data quality up to the end of the quarter. Public editions
@@ -32,15 +35,22 @@ from reports import figures, pages, planning, tables
 from reports.disclosure import DisclosureRules
 from reports.editions import (
     FIGURES,
+    LARGEST_SHOWN,
+    LOADS,
     Edition,
     add_to_index,
+    changes_summary,
     edition_id,
     figure_records,
+    index_page,
+    load_records,
+    loads_of,
     previous_edition,
     restatement,
+    write_index_pages,
 )
 from reports.export import dump_json, write_log, write_tables
-from reports.i18n import PLOTLY_LOCALES, Lang, Translator
+from reports.i18n import Lang, Translator
 from reports.images import export_images
 from reports.inputs import SiteInputs, outcome_labels, read_site_inputs
 
@@ -117,6 +127,7 @@ def build_site(
     images: bool = True,
     image_cache: Path | None = None,
     true_effects: pd.DataFrame | None = None,
+    locales_dir: Path | None = None,
 ) -> SiteResult:
     """Build a new edition of the site for `period` into `out_dir/<edition_id>/`.
 
@@ -124,25 +135,29 @@ def build_site(
     audience: "public" applies disclosure control; "internal" shows everything.
     run_id: the run whose estimates and data-quality scorecard the edition shows.
     synthetic, price_base_year: default to the run's recorded parameters.
-    title: default, a title in the edition's language.
+    title: shown in every page's header and <title> (the config's `title`); default, the
+        site's title in the edition's language.
     disclosure: thresholds of the disclosure rules (default DisclosureRules()).
     data_docs: Great Expectations Data Docs folder (default `<warehouse dir>/data_docs`);
         copied into internal editions only, since they show record-level examples.
     images: also write PNG images of the key charts (needs kaleido and chromium).
     image_cache: folder of PNGs already exported, reused for identical charts.
     true_effects: demo only, the planted effects drawn on the event-study charts.
+    lang: a language or CLDR locale with a catalog ("es", "es_CL"); locales_dir: the
+        agency's folder of extra catalogs (reports.i18n).
     """
     started = time.perf_counter()
     built = datetime.now(UTC).replace(microsecond=0)
     when = Period.parse(period)
     if audience not in ("public", "internal"):
         raise ValueError(f"audience must be 'public' or 'internal', got {audience!r}")
-    t = Translator(lang)
+    t = Translator(lang, locales_dir=locales_dir)
+    lang = t.lang  # its CLDR name (es-cl: es_CL), in the edition's id and the index
     rules = disclosure or DisclosureRules()
     public = audience == "public"
     inputs = read_site_inputs(con, run_id, when)
     # the agency's labels of outcomes this module has no words for (its own outcomes)
-    t = Translator(lang, codes=outcome_labels(inputs.specifications))
+    t = Translator(lang, codes=outcome_labels(inputs.specifications), locales_dir=locales_dir)
     parameters = inputs.run.get("parameters") or {}
     if synthetic is None:
         synthetic = bool(parameters.get("synthetic", False))
@@ -206,8 +221,12 @@ def build_site(
         changes=None if result["restatement"] is None else len(result["restatement"]),
         suppressed_cells=int(published.log["applied"].sum()) if len(published.log) else 0,
         path=ident,
+        title=title,
+        changes_summary=result["summary"],
     )
     add_to_index(out_dir, edition)
+    # the archive's HTML index and latest/ pages, in every language
+    write_index_pages(out_dir, locales_dir=locales_dir)
     notes = []
     if "flow" not in inputs.run:
         notes.append(f"run {run_id!r} is not in meta.runs: its parameters are unknown")
@@ -269,7 +288,7 @@ def _write_edition(
     code = code_version()
     out_dir = final.parent
     fmt = Formats(t)
-    charts = pages.Charts(t.lang)
+    charts = pages.Charts(t)
     registry = inputs.programs
     names = dict(zip(registry["program_id"], registry["name"], strict=True))
     slugs = {pid: f"program-{pages.slug(str(pid))}.html" for pid in registry["program_id"]}
@@ -296,11 +315,25 @@ def _write_edition(
     (folder / FIGURES).write_text(
         json.dumps(records, ensure_ascii=False, allow_nan=False), encoding="utf-8"
     )
-    previous = previous_edition(out_dir, when.label, "public" if public else "internal")
+    # the loads the edition's data rest on: the next restatement says which ones differ
+    loads = load_records(inputs.loads)
+    (folder / LOADS).write_text(json.dumps(loads, ensure_ascii=False), encoding="utf-8")
+    audience = "public" if public else "internal"
+    previous = previous_edition(out_dir, when.label, audience, t.lang)
     changes: pd.DataFrame | None = None
+    summary: dict[str, Any] | None = None
     if previous is not None:
         old = json.loads((out_dir / previous["path"] / FIGURES).read_text(encoding="utf-8"))
         changes = restatement(old, records)
+        summary = changes_summary(
+            changes,
+            previous,
+            data_version=inputs.data_version,
+            code_version=code,
+            run_id=inputs.run_id,
+            loads_before=loads_of(out_dir, previous, loads),
+            loads_now=loads,
+        )
         write_log(
             changes,
             folder / "restatement.csv",
@@ -339,11 +372,12 @@ def _write_edition(
         "built_at": built.strftime("%Y-%m-%d %H:%M UTC"),
         "run_id": inputs.run_id,
         "plotly_src": f"../assets/{plotly_js.name}",
-        "plotly_locale": json.dumps(PLOTLY_LOCALES.get(t.lang, {}), ensure_ascii=False),
+        "plotly_locale": json.dumps(t.plotly_locale, ensure_ascii=False),
         "nav": nav,
+        "editions_index": f"../{index_page(t.lang)}",
         "symbols_note": t("note.symbols" if public else "note.symbols_internal"),
         "money_note": t("note.money", year=price_base_year),
-        "dates_note": t("note.reach_dates", end=when.end.isoformat()),
+        "dates_note": t("note.reach_dates", end=t.date(when.end)),
         "annual": when.annual,
     }
     env = _environment()
@@ -366,12 +400,12 @@ def _write_edition(
             image="overview_cost_per_firm",
         ),
     ]
+    # each program's headline opens its page and, with its link, the overview
+    headlines: list[tuple[str, dict[str, Any]]] = []
     for program in registry.itertuples():
-        render(
-            "program.html",
-            slugs[program.program_id],
-            **pages.program_context(program, tabs, inputs, t, fmt, charts, true_effects),
-        )
+        context = pages.program_context(program, tabs, inputs, t, fmt, charts, true_effects)
+        headlines.append((slugs[program.program_id], context["headline"]))
+        render("program.html", slugs[program.program_id], **context)
     render(
         "quality.html",
         "quality.html",
@@ -395,6 +429,8 @@ def _write_edition(
         changes=pages.changes_view(changes, t),
         n_changes=0 if changes is None else len(changes),
         shown=pages.MAX_CHANGES_SHOWN,
+        summary=pages.changes_summary_view(summary, t),
+        largest_shown=LARGEST_SHOWN,
     )
     written: list[Path] = []
     image_note = ""
@@ -406,13 +442,21 @@ def _write_edition(
         if exported.message:
             messages.append(f"PNG images not written: {exported.message}")
             image_note = t("overview.no_images", reason=t(f"images.{exported.reason}"))
+    units = tables.outcome_units(inputs)
     render(
         "overview.html",
         "index.html",
-        lede=t("overview.lede", n=len(registry), end=when.end.isoformat()),
+        lede=t.plural("overview.lede", len(registry), end=t.date(when.end)),
+        headlines=headlines,
+        # reach and spending apart from the effects: two tables that fit the page
         portfolio=pages.portfolio_view(
-            tabs["portfolio"], registry, names, slugs, t, fmt, tables.outcome_units(inputs)
+            tabs["portfolio"], registry, names, slugs, t, fmt, units, part="reach"
         ),
+        portfolio_impact=pages.portfolio_view(
+            tabs["portfolio"], registry, names, slugs, t, fmt, units, part="impact"
+        )
+        if when.annual
+        else None,
         charts=overview_charts,
         downloads=[(t(f"table.{k}"), v) for k, v in files.items() if not k.startswith("_")],
         workbook=files["_workbook"]["xlsx"],
@@ -424,6 +468,7 @@ def _write_edition(
     return {
         "pages": page_files,
         "restatement": changes,
+        "summary": summary,
         "previous": previous["edition_id"] if previous else None,
         "images": written,
         "messages": messages,

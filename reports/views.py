@@ -11,6 +11,7 @@ lets tests and auditors match page cells with the exported tables.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -79,6 +80,19 @@ class Formats:
         """A number with this many decimals."""
         return lambda v, _row: self.t.num(v, decimals)
 
+    def significant(self, digits: int = 2) -> Formatter:
+        """A number with this many significant digits, for figures far below 1 (a budget's
+        share of GDP: 0.0029, not 0.00294 or 0.00000)."""
+
+        def text(v: object, _row: pd.Series) -> str:
+            number = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+            if pd.isna(number) or not math.isfinite(number) or number == 0:
+                return self.t.num(v, 0)
+            decimals = digits - 1 - math.floor(math.log10(abs(float(number))))
+            return self.t.num(number, min(max(decimals, 0), 12))
+
+        return text
+
     def signed(self, decimals: int = 1) -> Formatter:
         """A number with its sign."""
         return lambda v, _row: self.t.signed(v, decimals)
@@ -92,27 +106,27 @@ class Formats:
         return lambda v, _row: self.t("sym.missing") if missing(v) else str(v)
 
     def effect(self, low: str = "ci_low", high: str = "ci_high", decimals: int = 1) -> Formatter:
-        """An estimate with its 95% interval: +5.1 [+2.4, +7.8]."""
+        """An estimate with its 95% interval, in the locale's words: +5.1 (+2.4 to +7.8)."""
 
         def fmt(v: object, row: pd.Series) -> str:
             if missing(v):
                 return self.t("sym.missing")
             text = self.t.signed(v, decimals)
-            if not missing(row.get(low)) and not missing(row.get(high)):
-                text += (
-                    f" [{self.t.signed(row[low], decimals)}, {self.t.signed(row[high], decimals)}]"
-                )
-            return text
+            if missing(row.get(low)) or missing(row.get(high)):
+                return text
+            return self.t.estimate_interval(
+                text, self.t.signed(row[low], decimals), self.t.signed(row[high], decimals)
+            )
 
         return fmt
 
     def interval(self, low: str = "ci_low", high: str = "ci_high", decimals: int = 1) -> Formatter:
-        """The 95% interval of the row: [low, high]."""
+        """The 95% interval of the row, in the locale's words: 2.4 to 7.8."""
 
         def fmt(_v: object, row: pd.Series) -> str:
             if missing(row.get(low)) or missing(row.get(high)):
                 return self.t("sym.missing")
-            return f"[{self.t.num(row[low], decimals)}, {self.t.num(row[high], decimals)}]"
+            return self.t.interval(self.t.num(row[low], decimals), self.t.num(row[high], decimals))
 
         return fmt
 

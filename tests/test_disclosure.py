@@ -331,7 +331,9 @@ def test_the_planted_small_region_is_suppressed_everywhere(site) -> None:  # typ
     assert shown.loc[shown["value"] == TINY_REGION, "firms_served"].tolist() == ["3"]
     # the page row shows the symbol, and the chart has no bar for it
     page = (public.path / f"program-{TINY_PROGRAM.lower()}.html").read_text(encoding="utf-8")
-    row = re.search(r'<tr data-key="[^"]*Tiny Region[^"]*".*?</tr>', page, re.S)
+    # the row of the reach table (the effects by group, above it, have one too)
+    reach = page.split('data-table="reach_by_group"')[1].split("</table>")[0]
+    row = re.search(r'<tr data-key="[^"]*Tiny Region[^"]*".*?</tr>', reach, re.S)
     assert row is not None
     cells = re.findall(r'<td data-col="(\w+)"[^>]*>([^<]*)</td>', row.group(0))
     assert dict(cells)["firms_served"] == "x" and dict(cells)["public_cost_usd"] == "x"

@@ -157,7 +157,7 @@ def test_program_pages_show_both_estimators_side_by_side(planted: Path, tmp_path
             assert cs and imp and twfe, row
             if "sup" in cs.group(1).split():  # hidden wherever the CS effect is
                 assert "sup" in imp.group(1).split() and "sup" in twfe.group(1).split(), row
-            elif "[" in cs.group(2) and "[" in imp.group(2):
+            elif " to " in cs.group(2) and " to " in imp.group(2):  # +1.2 (+0.3 to +2.1)
                 shown += 1
     assert shown, "no program page shows both estimators' effects with their intervals"
     method = (site.path / "methodology.html").read_text(encoding="utf-8")

@@ -385,15 +385,15 @@ def _text(html: str) -> str:
 
 def _fragment(code: str, lang: str) -> str:
     """The longest stretch of a reason's text without a placeholder, in the edition's
-    language (reports.i18n key reason.<code> for Spanish and Portuguese)."""
+    language (catalog key reason.<code> for Spanish and Portuguese)."""
     if lang == "en":
         template = REASONS[code].text
     else:
-        from reports.i18n import LABELS, LANGS
+        from reports.i18n import Translator
 
-        key = f"reason.{code}"
-        assert key in LABELS, f"no {lang} text for reason {code!r} (reports.i18n {key})"
-        template = LABELS[key][LANGS.index(lang)]  # type: ignore[arg-type]
+        key, t = f"reason.{code}", Translator(lang)
+        assert t.has(key), f"no {lang} text for reason {code!r} (reports/locales: {key})"
+        template = t(key)
     pieces = [" ".join(p.split()) for p in re.split(r"\{[^}]*\}", template)]
     return max(pieces, key=len).strip(" ,.:;()")
 

@@ -25,7 +25,7 @@ from markupsafe import escape
 
 from evaluation.roi import SCALE_CHOICES, SCALES
 from reports import figures
-from reports.i18n import LABELS, LANGS, Translator, english_labels
+from reports.i18n import LANGS, Translator, english_labels
 from reports.scales import benchmark_kind
 from reports.site import SiteResult
 
@@ -227,12 +227,13 @@ def _labels(data: list[dict]) -> list[str]:
 def test_every_scale_choice_has_three_languages() -> None:
     for code, text in SCALE_CHOICES.items():
         key = f"scale_choice.{code}"
-        assert key in LABELS, f"{code}: no Spanish and Portuguese text in reports/i18n.py"
-        en, es, pt = LABELS[key]
+        assert Translator("en").has(key), f"{code}: no text in the catalogs (reports/locales)"
+        en, es, pt = (Translator(lang)(key) for lang in ("en", "es", "pt"))
         assert en == text, code  # the English text is evaluation.roi's
         assert es.strip() and pt.strip() and es != en and pt != en and es != pt, code
     for scale in SCALES:
-        assert all(LABELS[f"scale.{scale}"]), scale
+        assert all(Translator(lang)(f"scale.{scale}") for lang in LANGS), scale
+        assert Translator("en").has(f"scale.{scale}"), scale
 
 
 def test_benchmarks_are_gross_or_modelled_as_their_sources_say(warehouse: Path) -> None:
@@ -253,7 +254,7 @@ def test_each_figure_shows_its_scale_why_and_its_pre_entry_test(
     chl, per, bra = (_page(sites["en"], p) for p in (CHL, PER, BRA))
     # log shown because its test passes
     assert _cell(chl, CHL, "value_added_per_dollar", "estimate") == "2.5"
-    assert _cell(chl, CHL, "value_added_per_dollar", "ci_low") == "[1.2, 3.8]"  # 1.25: half-even
+    assert _cell(chl, CHL, "value_added_per_dollar", "ci_low") == "1.2 to 3.8"  # 1.25: half-even
     assert _cell(chl, CHL, "value_added_per_dollar", "scale") == "log scale"
     assert _cell(chl, CHL, "value_added_per_dollar", "scale_choice") == t("scale_choice.log_passes")
     assert _cell(chl, CHL, "value_added_per_dollar", "pretrend_passes") == "passes (p = 0.412)"
@@ -274,7 +275,7 @@ def test_each_figure_shows_its_scale_why_and_its_pre_entry_test(
     assert _cell(chl, CHL, "sales_per_dollar", "scale", "self_reported") == "–"
     # cost per job: whole dollars, and an interval without an upper end
     assert _cell(chl, CHL, "cost_per_job", "estimate") == "14,000"
-    assert _cell(chl, CHL, "cost_per_job", "ci_low") == "[8,000, ∞]"
+    assert _cell(chl, CHL, "cost_per_job", "ci_low") == "8,000 to ∞"
     assert _cell(bra, BRA, "cost_per_job", "estimate").startswith("∞")
     assert t("note.roi_scales") in chl
 
@@ -304,14 +305,14 @@ def test_only_internal_editions_show_the_other_scale(sites: dict[str, SiteResult
     public, internal = _page(sites["en"], CHL), _page(sites["internal"], CHL)
     assert 'data-col="other_estimate"' not in public and t("col.other_estimate") not in public
     assert _cell(internal, CHL, "value_added_per_dollar", "other_estimate") == (
-        "level scale: 250.0 [100.0, 400.0]"
+        "level scale: 250.0 (100.0 to 400.0)"
     )
     assert _cell(internal, CHL, "value_added_per_dollar", "other_pretrend_passes") == (
         "fails (p = 0.003)"
     )
     per = _page(sites["internal"], PER)
     # the other scale of a figure shown on the level scale is the log one...
-    assert _cell(per, PER, "sales_per_dollar", "other_estimate") == "log scale: 12.0 [2.0, 22.0]"
+    assert _cell(per, PER, "sales_per_dollar", "other_estimate") == "log scale: 12.0 (2.0 to 22.0)"
     assert _cell(per, PER, "sales_per_dollar", "other_pretrend_passes") == "fails (p < 0.001)"
     # ...and one that could not be estimated says why
     assert _cell(per, PER, "value_added_per_dollar", "other_estimate") == (
