@@ -802,6 +802,10 @@ def _print_editions(editions: list[SiteResult]) -> None:
         )
         for message in edition.messages:
             console.print(f"  {message}", soft_wrap=True, highlight=False)
+    archive = {e.path.parent / "index.html" for e in editions}
+    for index in sorted(archive):  # every edition ever built there, with what changed
+        if index.exists():
+            console.print(f"All editions: [bold]{index}[/]", soft_wrap=True)
 
 
 def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | None) -> None:

@@ -465,7 +465,8 @@ def _row(
     }
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The page templates of reports/templates, autoescaped, strict about missing names."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -491,7 +492,7 @@ def write_index_pages(out_dir: Path, locales_dir: Path | None = None) -> list[Pa
     for lang in dict.fromkeys(str(e["lang"]) for e in entries):
         if lang not in translators and (found := _translator(lang, locales_dir)) is not None:
             translators[lang] = found
-    env = _environment()
+    env = template_environment()
     _write_atomically(out_dir / STYLE, (TEMPLATES / STYLE).read_text(encoding="utf-8"))
     by_id = {str(e["edition_id"]): e for e in entries}
     latest = latest_editions(entries)

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-import jinja2
 import pandas as pd
 import plotly.offline
 
@@ -47,6 +46,7 @@ from reports.editions import (
     loads_of,
     previous_edition,
     restatement,
+    template_environment,
     write_index_pages,
 )
 from reports.export import dump_json, write_log, write_tables
@@ -99,16 +99,6 @@ def _shared_plotly(out_dir: Path) -> Path:
         tmp.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
         tmp.replace(path)
     return path
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def build_site(
@@ -380,7 +370,7 @@ def _write_edition(
         "dates_note": t("note.reach_dates", end=t.date(when.end)),
         "annual": when.annual,
     }
-    env = _environment()
+    env = template_environment()
     page_files: list[Path] = []
 
     def render(template: str, name: str, **context: Any) -> None:

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,16 @@ def chromium() -> str:
 
 
 def render(
-    page: Path, *, budget_ms: int = 10_000, window: tuple[int, int] | None = None
+    page: Path,
+    *,
+    budget_ms: int = 10_000,
+    window: tuple[int, int] | None = None,
+    flags: tuple[str, ...] = (),
+    timeout: int = 120,
 ) -> tuple[str, str]:
     """The page's DOM after its scripts ran, and Chromium's log (console messages included).
-    window: the browser window's (width, height) in CSS pixels; Chromium's default if None."""
+    window: the browser window's (width, height) in CSS pixels; Chromium's default if None.
+    flags: more Chromium switches."""
     size = [f"--window-size={window[0]},{window[1]}"] if window else []
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(
@@ -54,6 +61,7 @@ def render(
                 chromium(),
                 *FLAGS,
                 *size,
+                *flags,
                 f"--user-data-dir={profile}",
                 f"--virtual-time-budget={budget_ms}",
                 "--dump-dom",
@@ -61,10 +69,24 @@ def render(
             ],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
             check=True,
         )
     return done.stdout, done.stderr
+
+
+def _mirror(edition: Path, tmp: Path, linked: Callable[[Path], bool]) -> Path:
+    """A folder in `tmp` standing for `edition`, its `linked` entries symlinked, beside a
+    link to the shared `../assets`: pages written into it open as the originals would."""
+    mirror = tmp / edition.name
+    mirror.mkdir()
+    for entry in edition.iterdir():
+        if linked(entry):
+            (mirror / entry.name).symlink_to(entry)
+    assets = edition.parent / "assets"
+    if assets.is_dir():
+        (tmp / "assets").symlink_to(assets)
+    return mirror
 
 
 # axe-core, pinned by package.json / package-lock.json and installed by `make test` (npm ci)
@@ -156,14 +178,7 @@ def axe(
     script = axe_script()
     page = page.resolve()
     with tempfile.TemporaryDirectory() as tmp:
-        mirror = Path(tmp) / page.parent.name
-        mirror.mkdir()
-        for entry in page.parent.iterdir():
-            if entry.name != page.name:
-                (mirror / entry.name).symlink_to(entry)
-        assets = page.parent.parent / "assets"
-        if assets.is_dir():
-            (Path(tmp) / "assets").symlink_to(assets)
+        mirror = _mirror(page.parent, Path(tmp), lambda entry: entry.name != page.name)
         source = page.read_text(encoding="utf-8")
         runner = _AXE_RUNNER % {
             "axe": script.as_uri(),
@@ -174,25 +189,14 @@ def axe(
         if at < 0:
             raise ValueError(f"{page} has no </body>")
         (mirror / page.name).write_text(source[:at] + runner + source[at:], encoding="utf-8")
-        with tempfile.TemporaryDirectory() as profile:
-            done = subprocess.run(
-                [
-                    chromium(),
-                    *FLAGS,
-                    f"--user-data-dir={profile}",
-                    f"--window-size={window[0]},{window[1]}",
-                    # axe reads the page's style sheets (CSS rules such as orientation locks)
-                    "--allow-file-access-from-files",
-                    f"--virtual-time-budget={budget_ms}",
-                    "--dump-dom",
-                    (mirror / page.name).as_uri(),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=True,
-            )
-        dom, log = done.stdout, done.stderr
+        dom, log = render(
+            mirror / page.name,
+            budget_ms=budget_ms,
+            window=window,
+            # axe reads the page's style sheets (CSS rules such as orientation locks)
+            flags=("--allow-file-access-from-files",),
+            timeout=180,
+        )
     found = _AXE_RESULT.search(dom)
     # no result means axe did not finish within the virtual time budget: never a pass
     if found is None:
@@ -280,14 +284,7 @@ def layout(
     pages = sorted(edition.glob("*.html"))
     out: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        mirror = Path(tmp) / edition.name
-        mirror.mkdir()
-        for entry in edition.iterdir():
-            if entry.suffix != ".html":
-                (mirror / entry.name).symlink_to(entry)
-        assets = edition.parent / "assets"
-        if assets.is_dir():
-            (Path(tmp) / "assets").symlink_to(assets)
+        mirror = _mirror(edition, Path(tmp), lambda entry: entry.suffix != ".html")
         probe = _LAYOUT_PROBE % {"chart_wait_ms": chart_wait_ms}
         for page in pages:
             source = page.read_text(encoding="utf-8")
