@@ -317,8 +317,9 @@ def test_a_corrections_file_resolves_the_demo_quarantine(demo: Path, tmp_path: P
     # ...and plans the next evaluation: a minimum detectable effect for every program
     planning = (edition / "planning.html").read_text(encoding="utf-8")
     programs = pd.read_csv(tmp_path / config["sources"]["programs"])
-    section = planning.split('data-section="planning-log_sales"')[1].split("</section>")[0]
-    assert section.count("<tr>") == 1 + len(programs)  # the header and one row per program
+    # the planning table itself (the section also holds the power chart's data table)
+    table = planning.split('data-table="planning_log_sales"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + len(programs)  # the header and one row per program
     assert 'href="planning.html"' in page  # in the navigation
 
 
