@@ -718,11 +718,33 @@ def serve(
 @command()
 def templates(
     out_dir: Path = typer.Argument(..., help="Folder to write the templates into."),
+    lang: list[str] | None = typer.Option(
+        None,
+        "--lang",
+        help="Language of the data dictionary: one with a catalog (en, es, pt) or a locale of "
+        "one (es_CL, pt_BR); repeat for several. Default: the config's languages, else English.",
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="YAML file of the run: its languages and locales_dir."
+    ),
 ) -> None:
     """Write blank input templates and the data dictionary, generated from the contract."""
+    from reports.i18n import FALLBACK, resolve
     from schemas.dictionary import write_templates
 
-    for path in write_templates(out_dir):
+    languages: tuple[str, ...] = (FALLBACK,)
+    locales_dir = None
+    if config is not None:
+        from flows.config import load_config
+
+        run_config = load_config(config)
+        languages, locales_dir = run_config.languages, run_config.locales_dir
+    if lang:
+        try:
+            languages = tuple(resolve(name, locales_dir) for name in lang)
+        except ValueError as exc:  # one line naming the catalogs there are
+            raise _fail(f"--lang: {exc}") from None
+    for path in write_templates(out_dir, languages, locales_dir):
         console.print(f"wrote {path}")
 
 
