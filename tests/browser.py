@@ -94,34 +94,44 @@ REPO = Path(__file__).resolve().parents[1]
 AXE_DIR = REPO / "node_modules" / "axe-core"
 WCAG21_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
-# Injected before </body>: once the page has loaded and every plotly chart has drawn its
-# SVG, open every <details>, run axe and leave the violations (trimmed to what is needed to fix them) as JSON in
-# a hidden <pre> that --dump-dom carries out.
-_AXE_RUNNER = """
-<script src="%(axe)s"></script>
-<script>
-(function () {
+# What both probes share: wait (up to chart_wait_ms) for every plotly chart to draw its
+# SVG, then call back; `leave` puts a result as JSON in a hidden <pre> that --dump-dom
+# carries out.
+_WHEN_DRAWN = """
   const charts = () => Array.from(document.querySelectorAll(".plotly-graph-div"));
   const drawn = () => charts().every((div) => div.querySelector(".main-svg"));
-  const report = (result) => {
+  const leave = (id, result) => {
     const pre = document.createElement("pre");
-    pre.id = "axe-result";
+    pre.id = id;
     pre.hidden = true;
     pre.textContent = JSON.stringify(result);
     document.body.appendChild(pre);
   };
-  let waited = 0;
-  const check = () => {
-    if (!drawn() && waited < %(chart_wait_ms)d) {
-      waited += 50;
-      setTimeout(check, 50);
-      return;
-    }
-    // what a reader can reveal is checked too (chart data tables are in <details>)
-    document.querySelectorAll("details").forEach((d) => { d.open = true; });
-    // plotly finishes some parts (automargins, resizes) after its first SVG: let them settle
-    setTimeout(run, 1000);
+  const whenDrawn = (then) => {
+    let waited = 0;
+    const check = () => {
+      if (!drawn() && waited < %(chart_wait_ms)d) {
+        waited += 50;
+        setTimeout(check, 50);
+        return;
+      }
+      then();
+    };
+    window.addEventListener("load", check);
   };
+"""
+
+# Injected before </body>: once the page has loaded and every plotly chart has drawn its
+# SVG, open every <details>, run axe and leave the violations (trimmed to what is needed to fix them) as JSON in
+# a hidden <pre> that --dump-dom carries out.
+_AXE_RUNNER = (
+    """
+<script src="%(axe)s"></script>
+<script>
+(function () {"""
+    + _WHEN_DRAWN
+    + """
+  const report = (result) => leave("axe-result", result);
   const run = () => {
     axe.run(document, {runOnly: {type: "tag", values: %(tags)s}, resultTypes: ["violations"]})
       .then((results) => report({
@@ -135,10 +145,16 @@ _AXE_RUNNER = """
       }))
       .catch((error) => report({error: String(error && error.stack || error)}));
   };
-  window.addEventListener("load", check);
+  whenDrawn(() => {
+    // what a reader can reveal is checked too (chart data tables are in <details>)
+    document.querySelectorAll("details").forEach((d) => { d.open = true; });
+    // plotly finishes some parts (automargins, resizes) after its first SVG: let them settle
+    setTimeout(run, 1000);
+  });
 })();
 </script>
 """
+)
 _AXE_RESULT = re.compile(r'<pre id="axe-result"[^>]*>(.*?)</pre>', re.DOTALL)
 
 
@@ -216,12 +232,13 @@ def axe(
 # Injected before </body>: once every plotly chart has drawn, open every <details> (a
 # reader may) and measure what a reader at this window size would have to scroll
 # sideways, and where the headline block ends; left as JSON in a hidden <pre>.
-_LAYOUT_PROBE = """
+_LAYOUT_PROBE = (
+    """
 <script>
-(function () {
-  const charts = () => Array.from(document.querySelectorAll(".plotly-graph-div"));
-  const drawn = () => charts().every((div) => div.querySelector(".main-svg"));
-  const measure = () => {
+(function () {"""
+    + _WHEN_DRAWN
+    + """
+  whenDrawn(() => {
     document.querySelectorAll("details").forEach((d) => { d.open = true; });
     const root = document.documentElement;
     const tables = Array.from(document.querySelectorAll("table")).map((table, i) => {
@@ -235,10 +252,7 @@ _LAYOUT_PROBE = """
       };
     });
     const headline = document.getElementById("headline");
-    const pre = document.createElement("pre");
-    pre.id = "layout-result";
-    pre.hidden = true;
-    pre.textContent = JSON.stringify({
+    leave("layout-result", {
       viewport: [window.innerWidth, window.innerHeight],
       page_scroll: root.scrollWidth,
       page_client: root.clientWidth,
@@ -246,21 +260,11 @@ _LAYOUT_PROBE = """
       headline_bottom: headline ? headline.getBoundingClientRect().bottom + window.scrollY : null,
       charts_drawn: drawn(),
     });
-    document.body.appendChild(pre);
-  };
-  let waited = 0;
-  const check = () => {
-    if (!drawn() && waited < %(chart_wait_ms)d) {
-      waited += 50;
-      setTimeout(check, 50);
-      return;
-    }
-    measure();
-  };
-  window.addEventListener("load", check);
+  });
 })();
 </script>
 """
+)
 _LAYOUT_RESULT = re.compile(r'<pre id="layout-result"[^>]*>(.*?)</pre>', re.DOTALL)
 
 
