@@ -1074,6 +1074,24 @@ ATT_GT_COLUMNS = [
 ]
 
 
+def program_impact(
+    program_id: str,
+    panel: pd.DataFrame,
+    spec: EvaluationSpec,
+    survey: pd.Series | None = None,
+) -> ProgramImpact:
+    """One program's results, labelled with its id: the unit the pipeline estimates one at
+    a time (or on a Dask worker), so that only one program's panel is ever in memory.
+    `combine_impacts` joins the units of a run as `estimate_impacts` would."""
+    one = evaluate_program(panel, spec, survey)
+    return ProgramImpact(
+        *(
+            t.assign(program_id=program_id)
+            for t in (one.estimates, one.att_gt, one.roi, one.balance, one.sensitivity)
+        )
+    )
+
+
 def estimate_impacts(
     panel: pd.DataFrame,
     spec: EvaluationSpec | Mapping[str, EvaluationSpec],
@@ -1097,18 +1115,24 @@ def estimate_impacts(
         survey = (
             surveys.loc[program_id] if surveys is not None and program_id in surveys.index else None
         )
-        one = evaluate_program(program_panel, program_spec, survey)
-        results.append(
-            tuple(
-                t.assign(program_id=program_id)
-                for t in (one.estimates, one.att_gt, one.roi, one.balance, one.sensitivity)
-            )
-        )
+        results.append(program_impact(program_id, program_panel, program_spec, survey))
+    return combine_impacts(results, specs)
+
+
+def combine_impacts(
+    results: Sequence[ProgramImpact], specs: Mapping[str, EvaluationSpec]
+) -> ProgramImpact:
+    """The run's results from its programs' (`program_impact`, in program order), with the
+    labels that depend on each program's specification and the family-wise q-values."""
     if not results:
         empty = pd.DataFrame()
         return ProgramImpact(empty, empty, empty, empty)
     estimates, cells, ratios, balance, robustness = (
-        pd.concat(parts, ignore_index=True) for parts in zip(*results, strict=True)
+        pd.concat(parts, ignore_index=True)
+        for parts in zip(
+            *((r.estimates, r.att_gt, r.roi, r.balance, r.sensitivity) for r in results),
+            strict=True,
+        )
     )
     matching = estimates["estimator"] == MATCHING_ESTIMATOR
     # the legacy TWFE compares with every untreated firm-year, as the imputation does

@@ -5,6 +5,12 @@ encodings, columns, periods: one line `error: ...`, found before Prefect starts 
 can be); 1 the run failed for another reason (the warehouse is busy or broken, a data
 check failed, or an internal error, whose traceback goes to a log file under
 `$MES_EVAL_HOME/logs/`). No traceback is printed.
+
+Prefect: `run`, `demo`, `evaluate` and `serve` run Prefect flows. The commands that are
+one step (`report`, `audit`, `ingest`) run it in this process without Prefect, `report`
+and `audit` recorded in meta.runs as their flows are; `--in-prefect` (or
+MES_EVAL_PREFECT=1) runs the flow instead. Read-only commands and dry runs never import
+Prefect.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ INPUT_ERRORS = (
 )
 RUN_FAILURES = (
     ("warehouse.db", "WarehouseError"),  # busy (lock timeout), unreadable, wrong version
-    ("flows.pipeline", "DataCheckError"),
+    ("flows.runlog", "DataCheckError"),
     ("flows.steps", "SourceNotReady"),
 )
 F = TypeVar("F", bound=Callable[..., Any])
@@ -174,6 +180,16 @@ INGEST_KEY_FILE = typer.Option(
     "warehouse's earlier loads: another is refused.",
 )
 
+# Prefect's temporary server costs some 20 s per process: a one-step command starts it
+# only when asked
+IN_PREFECT = typer.Option(
+    False,
+    "--in-prefect",
+    envvar="MES_EVAL_PREFECT",
+    help="Run as a Prefect flow, so Prefect's database and UI show the run too (it is in "
+    "meta.runs either way). Starts Prefect's temporary server (about 20 s) unless "
+    "PREFECT_API_URL names a running one.",
+)
 ALLOW_OUTSIDE = typer.Option(
     False,
     "--allow-period-outside-data",
@@ -297,6 +313,7 @@ def ingest(
         help="auto, pandas or duckdb: duckdb loads a CSV inside DuckDB, with the same result; "
         "auto picks it for large CSVs without a mapping.",
     ),
+    in_prefect: bool = IN_PREFECT,
 ) -> None:
     """Validate and load one file, or with --dry-run report what would happen."""
     from schemas.contract import ENTITIES
@@ -323,19 +340,34 @@ def ingest(
         _dry_run(file, entity, warehouse, sheet, key, source_mapping)
         return
     chosen = choose_engine(file, engine, mapping=source_mapping)
-    from flows.pipeline import ingest_file
-
     with _progress() as progress:
         progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
-        report = ingest_file(
-            file,
-            entity,
-            warehouse,
-            key_file=key_file,
-            sheet=sheet,
-            mapping=source_mapping,
-            engine=engine,
-        )
+        if in_prefect:
+            from flows.pipeline import ingest_file
+
+            report = ingest_file(
+                file,
+                entity,
+                warehouse,
+                key_file=key_file,
+                sheet=sheet,
+                mapping=source_mapping,
+                engine=engine,
+            )
+        else:  # the `ingest-file` flow's one step, under the same writer lock
+            from flows import steps
+            from warehouse.lock import writer_lock
+
+            with writer_lock(warehouse):
+                report = steps.ingest_file(
+                    file,
+                    entity,
+                    warehouse,
+                    key_file=key_file,
+                    sheet=sheet,
+                    mapping=source_mapping,
+                    engine=engine,
+                )
     print_loads(console, [report])
     if report.rows_superseded:
         console.print(
@@ -421,11 +453,12 @@ def _print_dry_run(result: DryRun) -> None:
 @command()
 def audit(
     config: Path = typer.Option(..., "--config", "-c", help="YAML file of the run (as for `run`)."),
+    in_prefect: bool = IN_PREFECT,
 ) -> None:
     """Data-quality scorecard and expectation suites over the loaded data, with Data Docs."""
     from warehouse.quality import format_scorecard
 
-    result: AuditSummary = _flow(_checked("audit", config), "audit_run")
+    result: AuditSummary = _flow(_checked("audit", config), "audit_run", in_prefect=in_prefect)
     console.print(format_scorecard(result.scorecard))
     failed = result.failed_expectations
     console.print(
@@ -461,6 +494,7 @@ def report(
         None, "--audience", help="public (disclosure control) or internal."
     ),
     allow_period_outside_data: bool = ALLOW_OUTSIDE,
+    in_prefect: bool = IN_PREFECT,
 ) -> None:
     """Publish a new edition of the site from the latest completed run's results."""
     overrides: dict[str, object] = {}
@@ -472,7 +506,8 @@ def report(
         overrides["audience"] = audience
     if allow_period_outside_data:
         overrides["allow_period_outside_data"] = True
-    _print_editions(_flow(_checked("report", config, overrides), "publish_run"))
+    checked = _checked("report", config, overrides)
+    _print_editions(_flow(checked, "publish_run", in_prefect=in_prefect))
 
 
 @command()
@@ -778,14 +813,48 @@ def _elapsed() -> float:
         return time.perf_counter() - STARTED
 
 
-def _flow(config: RunConfig, name: str) -> Any:
+def _publish_here(config: RunConfig, run_id: str) -> list[SiteResult]:
+    """`publish_run`'s step: editions of the latest completed run's results."""
+    from flows import steps
+
+    return steps.publish(config, steps.latest_estimated_run(config))
+
+
+def _audit_here(config: RunConfig, run_id: str) -> AuditSummary:
+    """`audit_run`'s steps: rebuild the marts (stop on a failed data check), then audit."""
+    from flows import steps
+    from flows.runlog import require_passing
+
+    require_passing(steps.build_warehouse(config))
+    return steps.audit(config, run_id)
+
+
+# the flows that are one step: their name in meta.runs and their steps, run in this
+# process without Prefect (its start-up would cost more than most of these steps)
+WITHOUT_PREFECT: dict[str, tuple[str, Callable[[RunConfig, str], Any]]] = {
+    "publish_run": ("publish-run", _publish_here),
+    "audit_run": ("audit-run", _audit_here),
+}
+
+
+def _flow(config: RunConfig, name: str, *, in_prefect: bool = True) -> Any:
     """Run one of the pipeline's flows with a spinner (errors: see `exit_for`). The run's
     whole time as the user saw it (`_elapsed`) is recorded beside the flow's own in
-    meta.runs, whether the run completed or failed."""
+    meta.runs, whether the run completed or failed.
+
+    A flow of WITHOUT_PREFECT runs its steps here unless `in_prefect`: the same record in
+    meta.runs (flow name, writer lock, running then completed or failed with the reason,
+    notification on failure, wall time), but no Prefect flow run and no Prefect artifact."""
     run_id = uuid.uuid4().hex[:12]
     try:
         with _progress() as progress:
             progress.add_task(FLOW_STEPS[name], total=None)
+            if name in WITHOUT_PREFECT and not in_prefect:
+                from flows.runlog import logged_run
+
+                flow_name, run_steps = WITHOUT_PREFECT[name]
+                with logged_run(config, flow_name, run_id):
+                    return run_steps(config, run_id)
             from flows import pipeline
 
             return getattr(pipeline, name)(config, run_id=run_id)

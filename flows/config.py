@@ -109,6 +109,32 @@ class Schedule(BaseModel):
         return self
 
 
+class DaskSettings(BaseModel):
+    """Where the estimation units run beyond this process: an existing Dask cluster (its
+    scheduler's address) or a local cluster started for the run. Only estimation is
+    distributed; the run's process stays the warehouse's single writer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    address: str | None = Field(
+        None,
+        description="Scheduler of a running Dask cluster, e.g. 'tcp://10.0.0.5:8786'. Its "
+        "workers need this project installed and the warehouse file at the same path "
+        "(shared storage), which they open read-only.",
+    )
+    local_workers: int | None = Field(
+        None,
+        ge=1,
+        description="Start a local Dask cluster of this many worker processes for the run "
+        "(one thread each) instead.",
+    )
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> DaskSettings:
+        if (self.address is None) == (self.local_workers is None):
+            raise ValueError("give either address (a running cluster) or local_workers")
+        return self
+
+
 class RunConfig(BaseModel):
     """Settings of one evaluation run."""
 
@@ -182,6 +208,12 @@ class RunConfig(BaseModel):
         description="The agency's corrections file (YAML, CSV or XLSX; schemas/decisions.py): "
         "decisions to keep, drop or correct submitted rows, with who and why, re-applied on "
         "every run; and the follow-up of outlier flags.",
+    )
+    dask: DaskSettings | None = Field(
+        None,
+        description="Run the estimation units (one per program) as Prefect tasks on a Dask "
+        "cluster: `address` of a running one or `local_workers` for a local one. Default: "
+        "one after the other in the run's process.",
     )
     pseudonym_key_file: Path | None = Field(
         None,

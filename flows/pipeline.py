@@ -5,7 +5,8 @@
       ├── warehouse_flow   build the SQL models, run the data checks
       ├── audit_flow       data-quality scorecard, expectation suites, Data Docs
       ├── evaluate_flow    estimate the programs whose inputs changed; reuse the others'
-      │                    results (annual editions only: quarterly ones carry no impact)
+      │                    results (annual editions only: quarterly ones carry no impact);
+      │                    with the config's `dask`, one task per program on a Dask cluster
       └── publish_flow     build the report
 
 Thin by design: each task is one call into `flows.steps`. A run holds the warehouse's
@@ -20,9 +21,7 @@ config, a key file's path) and the steps read the key where they make pseudonyms
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,22 +30,21 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
-from flows import steps
-from flows.config import RunConfig, load_config
-from flows.notify import notify_failure
+from flows import estimation, steps
+from flows.config import DaskSettings, RunConfig, load_config
+from flows.estimation import ProgramResult, ProgramUnit
+from flows.runlog import DataCheckError as DataCheckError  # the run log is Prefect-free
+from flows.runlog import logged_run as logged_run
+from flows.runlog import require_passing
 from reports.period import Period
 from reports.site import SiteResult
 from schemas.mapping import Mapping
-from warehouse.db import open_warehouse
 from warehouse.load import LoadReport
 from warehouse.lock import writer_lock
 from warehouse.models import CheckResult
-from warehouse.runs import close_interrupted_runs, code_version, finish_run, start_run
-
-
-class DataCheckError(RuntimeError):
-    """A warehouse data check failed: the numbers would not be trustworthy."""
+from warehouse.runs import code_version
 
 
 @dataclass(frozen=True)
@@ -127,16 +125,7 @@ def ingest_flow(config: RunConfig, run_id: str) -> list[LoadReport]:
 @flow(name="build-warehouse")
 def warehouse_flow(config: RunConfig) -> list[CheckResult]:
     """Rebuild the marts and stop if a data check fails."""
-    checks = build_warehouse(config)
-    failed = [c for c in checks if not c.passed]
-    if failed:
-        raise DataCheckError(
-            "; ".join(
-                f"data check {c.name} failed on {c.failing_rows} rows, e.g. {c.sample[0]}"
-                for c in failed
-            )
-        )
-    return checks
+    return require_passing(build_warehouse(config))
 
 
 @flow(name="audit")
@@ -155,45 +144,54 @@ def audit_flow(config: RunConfig, run_id: str) -> steps.AuditSummary:
 
 @flow(name="evaluate")
 def evaluate_flow(config: RunConfig, run_id: str) -> steps.EstimateSummary:
-    """Estimate every program's impact."""
-    return estimate(config, run_id)
+    """Estimate every program's impact: in this process, or (the config's `dask`) as one
+    task per program on a Dask cluster."""
+    if config.dask is None:
+        return estimate(config, run_id)
+    runner = dask_task_runner(config.dask)
+    return dask_evaluate_flow.with_options(task_runner=runner)(config, run_id)
+
+
+@task(name="estimate-program", cache_policy=NO_CACHE)
+def estimate_program(unit: ProgramUnit) -> ProgramResult:
+    return estimation.estimate_program(unit)
+
+
+@flow(name="evaluate-on-dask")
+def dask_evaluate_flow(config: RunConfig, run_id: str) -> steps.EstimateSummary:
+    """The units as tasks on the flow's Dask task runner; planning and storing the results
+    stay in this process, the warehouse's single writer (workers only read it)."""
+
+    def on_workers(units: Sequence[ProgramUnit]) -> list[ProgramResult]:
+        futures = estimate_program.map(list(units))
+        return [future.result() for future in futures]
+
+    return steps.estimate(config, run_id, on_workers)
+
+
+def dask_task_runner(settings: DaskSettings) -> Any:
+    """Prefect's Dask task runner for the config's cluster: a running one by address, or a
+    local cluster of single-threaded worker processes (numpy and DuckDB use their own
+    threads; one task per worker keeps a worker's memory to one program's panel)."""
+    from prefect_dask import DaskTaskRunner
+
+    if settings.address is not None:
+        return DaskTaskRunner(address=settings.address)
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs={
+            "n_workers": settings.local_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+        },
+    )
 
 
 @flow(name="publish")
 def publish_flow(config: RunConfig, run_id: str, period: str | None = None) -> list[SiteResult]:
     """Build this run's editions of the site."""
     return publish(config, run_id, period)
-
-
-@dataclass
-class RunRecord:
-    """What a running flow reports to the run log when it ends."""
-
-    run_id: str
-    row_counts: list[dict[str, Any]] | None = None
-    cached: bool | None = None
-
-
-@contextlib.contextmanager
-def logged_run(config: RunConfig, flow_name: str, run_id: str | None) -> Iterator[RunRecord]:
-    """Hold the writer lock and record the run in meta.runs: running, then completed or
-    failed with the reason (and call the notification hook on failure)."""
-    run = RunRecord(run_id or uuid.uuid4().hex[:12])
-    with writer_lock(config.warehouse, wait_seconds=config.lock_wait_seconds):
-        with open_warehouse(config.warehouse) as con:
-            # under the lock no other run is live: a `running` one was killed
-            close_interrupted_runs(con)
-            start_run(con, run.run_id, flow_name, config.model_dump(mode="json"))
-        try:
-            yield run
-        except BaseException as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            with open_warehouse(config.warehouse) as con:
-                finish_run(con, run.run_id, "failed", message, row_counts=run.row_counts)
-            notify_failure(config, run.run_id, flow_name, message)
-            raise
-        with open_warehouse(config.warehouse) as con:
-            finish_run(con, run.run_id, "completed", row_counts=run.row_counts, cached=run.cached)
 
 
 def _artifacts(

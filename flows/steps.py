@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation.impact import ESTIMATOR, estimate_impacts
+from evaluation.impact import ESTIMATOR
 from flows.config import RunConfig
+from flows.estimation import UnitRunner, plan_units, run_here, store_results
 from reports.site import SiteResult, build_site
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping
@@ -22,7 +23,7 @@ from schemas.validate import ContractError
 from warehouse.db import open_warehouse
 from warehouse.decisions import record_outlier_reviews
 from warehouse.keys import check_key
-from warehouse.load import LoadReport, data_version, load_file
+from warehouse.load import LoadReport, load_file
 from warehouse.models import CheckResult, build_models, run_checks
 from warehouse.quality import (
     compute_scorecard,
@@ -31,17 +32,6 @@ from warehouse.quality import (
     reusable_audit,
     run_expectations,
 )
-from warehouse.results import (
-    find_cached_program,
-    program_input_versions,
-    read_clients,
-    read_evaluation_panel,
-    read_run_results,
-    read_self_reported,
-    run_claims,
-    save_run_results,
-)
-from warehouse.runs import code_version
 
 
 @dataclass(frozen=True)
@@ -210,53 +200,21 @@ def audit(config: RunConfig, run_id: str) -> AuditSummary:
     return AuditSummary(scorecard, expectations, out_dir / "data_docs" / "index.html", reused)
 
 
-def estimate(config: RunConfig, run_id: str) -> EstimateSummary:
+def estimate(
+    config: RunConfig, run_id: str, run_units: UnitRunner | None = None
+) -> EstimateSummary:
     """Estimate each program's impact and store the results with the data version.
 
-    Each program is evaluated with its own specification (the evaluation settings with
-    its overrides). Caching keyed on input content, per program: a program whose inputs
-    (its rows of the evaluation panel, its self-reported results and survey answers, the
-    specification, the code version) hash as in an earlier run gets that run's results;
-    only the others are estimated. Claims against records (`evaluation.claims`) are part
-    of a program's results.
+    Each program is a unit (`flows.estimation`): evaluated with its own specification
+    (the evaluation settings with its overrides) on its own rows of the evaluation panel,
+    one program in memory at a time, or served from the cache when its inputs hash as in
+    an earlier run. `run_units` runs the units (default: one after the other here; the
+    evaluate flow passes a Dask task runner's when the config names a cluster). Claims
+    against records (`evaluation.claims`) are part of a program's results.
     """
-    with open_warehouse(config.warehouse) as con:
-        version = data_version(con)
-        panel, surveys = read_evaluation_panel(con), read_self_reported(con)
-        clients = read_clients(con)
-        registry = {r[0] for r in con.sql("select program_id from staging.stg_programs").fetchall()}
-        unknown = sorted(set(config.evaluation.programs) - registry)
-        if unknown:
-            raise ContractError(
-                f"evaluation.programs: unknown program {unknown[0]!r}; programs in the "
-                f"registry: {', '.join(sorted(registry)) or 'none'}"
-            )
-        specs = {str(p): config.evaluation_spec(str(p)) for p in panel["program_id"].unique()}
-        # the code is part of the key: a fixed estimator must not serve stale results
-        inputs = program_input_versions(
-            panel, surveys, {p: s.to_json() + code_version() for p, s in specs.items()}, clients
-        )
-        cached = {p: find_cached_program(con, p, v) for p, v in inputs.items()}
-        reused = {p: run for p, run in cached.items() if run is not None}
-        estimated = [p for p in inputs if p not in reused]
-        # registered programs without a row in the panel: each says why it has no estimate
-        absent = sorted(registry - {str(p) for p in panel["program_id"].unique()})
-        specs |= {p: config.evaluation_spec(p) for p in absent}
-        impact = None
-        if estimated or absent:
-            impact = estimate_impacts(
-                panel[panel["program_id"].isin(estimated)], specs, surveys, absent=absent
-            )
-        save_run_results(
-            con,
-            run_id,
-            data_version=version,
-            impact=impact,
-            input_versions=inputs,
-            reused=reused,
-            claims=run_claims(con, panel, clients, impact, reused),
-        )
-        estimates, roi = read_run_results(con, run_id)
+    units = plan_units(config)
+    results = (run_units or run_here)(units)
+    estimates, roi, version, estimated, reused = store_results(config, run_id, units, results)
     return EstimateSummary(estimates, roi, version, estimated, reused)
 
 

@@ -135,10 +135,33 @@ def run_version_artifacts() -> list[str]:
     return [str(a.data) for a in found]
 
 
+def prefect_flow_names() -> set[str]:
+    """The names of the flows Prefect has a record of."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return {f.name for f in client.read_flows()}
+
+
+# `mes-eval report` in a fresh process: its exit code and whether it imported Prefect
+REPORT_WITHOUT_PREFECT = """
+import json, sys
+from typer.testing import CliRunner
+from flows.cli import app
+result = CliRunner().invoke(app, ["report", "-c", sys.argv[1]])
+print(json.dumps([result.exit_code, "prefect" in sys.modules, result.output]))
+"""
+
+
 @pytest.mark.e2e
 def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Path) -> None:
+    """Flow runs (run, scheduled) leave a `run-version` Prefect artifact; a flow-less
+    command (`report`) leaves its record in meta.runs only, the record of truth, with the
+    same code version, and starts no Prefect flow run (nor imports Prefect)."""
     from prefect.testing.utilities import prefect_test_harness
+    from typer.testing import CliRunner
 
+    from flows.cli import app
     from flows.config import load_config
     from flows.pipeline import evaluation_run, scheduled_run
     from reports.period import Period
@@ -163,7 +186,21 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         (tmp_path / "data" / "targets.csv").unlink()
         with pytest.raises(Exception, match=r"targets\.csv: file not found"):
             evaluation_run(config)
+        # a flow-less command, here where a flow would show: editions of the latest run
+        report = CliRunner().invoke(app, ["report", "-c", str(config_path)])
         artifacts = run_version_artifacts()
+        flow_names = prefect_flow_names()
+    assert report.exit_code == 0, report.output
+    # ...and in a process of its own, where Prefect is never imported
+    alone = subprocess.run(
+        [sys.executable, "-c", REPORT_WITHOUT_PREFECT, str(config_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    code, imported_prefect, output = json.loads(alone.stdout.strip().splitlines()[-1])
+    assert (code, imported_prefect) == (0, False), output + alone.stderr
     assert (
         first.estimates.cached_from is None and first.report is not None and first.report.exists()
     )
@@ -172,7 +209,8 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
     print(f"\nfirst run {first_seconds:.1f} s, unchanged re-run {second_seconds:.1f} s")
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         runs = con.sql(
-            "select run_id, status, cached, message, row_counts from meta.runs order by started_at"
+            "select run_id, status, cached, message, row_counts, flow from meta.runs "
+            "order by started_at"
         ).fetchall()
         differ = con.execute(
             "select count(*) from ("
@@ -189,7 +227,8 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         quarterly_estimates = con.execute(
             "select count(*) from results.estimates where run_id = ?", [quarterly]
         ).fetchall()[0][0]
-    assert [r[1] for r in runs] == ["completed", "completed", "completed", "failed"]
+    assert [r[1] for r in runs] == ["completed"] * 3 + ["failed"] + ["completed"] * 2
+    assert [r[5] for r in runs[4:]] == ["publish-run", "publish-run"]  # the two reports
     assert [r[2] for r in runs[:3]] == [False, True, None]  # the quarterly run estimates nothing
     assert "targets.csv: file not found" in runs[3][3]
     assert differ == 0 and total > 0  # the cached run carries the very same results
@@ -197,16 +236,18 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
     assert runs[2][0] == quarterly and quarterly_estimates == 0
     editions = json.loads((config.out_dir / "editions.json").read_text())
     expected = Period.last_quarter_before(datetime.now(UTC).date()).label
-    assert [e["period"] for e in editions["editions"]][-1] == expected
+    assert [e["period"] for e in editions["editions"] if e["run_id"] == quarterly] == [expected]
     # an auditor matches an edition to its run by one version string
     with duckdb.connect(str(config.warehouse), read_only=True) as con:
         logged = {r[0] for r in con.sql("select code_version from meta.runs").fetchall()}
     assert logged == {e["code_version"] for e in editions["editions"]}
-    # ...and the Prefect UI shows the same string on each completed run (and on no other)
+    # ...and the Prefect UI shows the same string on each completed flow run (and on no
+    # other): the flow-less reports are in meta.runs (above) and not in Prefect at all
     (version,) = logged
-    completed = {f"Run `{r[0]}`" for r in runs if r[1] == "completed"}  # the quarterly too
+    completed = {f"Run `{r[0]}`" for r in runs[:4] if r[1] == "completed"}  # quarterly too
     assert all(f"code version `{version}`" in a for a in artifacts)
     assert sorted(a.split(",")[0] for a in artifacts) == sorted(completed)
+    assert "evaluation-run" in flow_names and "publish-run" not in flow_names
     # the CLI lists the history, the failure with its reason
     done = subprocess.run(
         [

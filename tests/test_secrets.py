@@ -449,9 +449,10 @@ def test_no_trace_of_the_key_after_ingest_run_and_a_scheduled_run(
     )
     warehouse = folder / "warehouse.duckdb"
 
-    # ingest: the key file given on the command line, the environment's key also set
+    # ingest: the key file given on the command line, the environment's key also set; as
+    # the Prefect flow (`--in-prefect`), whose parameters Prefect stores
     ingest = ["ingest", str(paths["firms"]), "-e", "firms", "-w", str(warehouse)]
-    result = runner.invoke(app, [*ingest, "--key-file", str(keyfile)])
+    result = runner.invoke(app, [*ingest, "--key-file", str(keyfile), "--in-prefect"])
     assert result.exit_code == 0, result.output
     assert "also set, not used: MES_EVAL_PSEUDONYM_KEY." in flat(result.output)
     # run: the config's key file (the same key: the warehouse's)

@@ -7,6 +7,7 @@ does its work and closes it; nothing holds it open between steps.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,16 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _settings() -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB settings from the environment: MES_EVAL_DUCKDB_MEMORY caps the memory DuckDB
+    uses for a process (e.g. '4GB'; default DuckDB's own, 80% of RAM; it spills to its
+    temp directory beyond), MES_EVAL_DUCKDB_THREADS its threads. The environment rather
+    than the config, because every process that opens the warehouse must agree, the
+    readers (report, Dask workers) as well as the run."""
+    names = {"MES_EVAL_DUCKDB_MEMORY": "memory_limit", "MES_EVAL_DUCKDB_THREADS": "threads"}
+    return {setting: os.environ[env] for env, setting in names.items() if os.environ.get(env)}
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file, translating DuckDB's lock and version errors into one line."""
     path = Path(path)
@@ -34,7 +45,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=_settings())
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseError(

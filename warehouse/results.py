@@ -8,34 +8,50 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from evaluation.claims import Claims, estimate_claims
+from evaluation.claims import Claims
 from evaluation.impact import ProgramImpact
 from warehouse.db import transaction
 
 
-def read_evaluation_panel(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The evaluation panel mart, one row per program, firm and year."""
-    return con.sql(
-        "select * from marts.mart_evaluation_panel order by program_id, firm_id, year"
+def _of_program(program_id: str | None) -> tuple[str, list[str]]:
+    """A where clause keeping one program's rows (all rows when None), and its parameter."""
+    return ("", []) if program_id is None else (" where program_id = ?", [program_id])
+
+
+def read_evaluation_panel(
+    con: duckdb.DuckDBPyConnection, program_id: str | None = None
+) -> pd.DataFrame:
+    """The evaluation panel mart, one row per program, firm and year; one program's rows
+    when `program_id` is given (what the estimate step holds in memory at a time)."""
+    where, params = _of_program(program_id)
+    return con.execute(
+        f"select * from marts.mart_evaluation_panel{where} order by program_id, firm_id, year",
+        params,
     ).df()
 
 
-def read_self_reported(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def read_self_reported(
+    con: duckdb.DuckDBPyConnection, program_id: str | None = None
+) -> pd.DataFrame:
     """Gross self-reported results per program (empty when no client survey was loaded)."""
-    return con.sql("select * from marts.mart_self_reported").df()
+    where, params = _of_program(program_id)
+    return con.execute(f"select * from marts.mart_self_reported{where}", params).df()
 
 
-def read_clients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def read_clients(con: duckdb.DuckDBPyConnection, program_id: str | None = None) -> pd.DataFrame:
     """Each program's beneficiaries with their client survey answers (one row per
     beneficiary and answer; no answer: empty survey_date): what claims are checked on
     (`evaluation.claims`). Without a client survey, every beneficiary has no answer."""
-    return con.sql(
+    where, params = _of_program(program_id)
+    return con.execute(
         "select treatment.program_id, treatment.firm_id, treatment.cohort, "
         "survey.survey_date, survey.new_sales_usd, survey.retained_sales_usd, "
         "survey.jobs_created, survey.jobs_retained "
         "from staging.stg_treatment as treatment "
-        "left join staging.stg_client_survey as survey using (firm_id, program_id) "
-        "order by treatment.program_id, treatment.firm_id, survey.survey_date"
+        "left join staging.stg_client_survey as survey using (firm_id, program_id)"
+        + where.replace("program_id", "treatment.program_id")
+        + " order by treatment.program_id, treatment.firm_id, survey.survey_date",
+        params,
     ).df()
 
 
@@ -93,42 +109,6 @@ RESULT_TABLES = (
 STAMPED = ("results.estimates", "results.roi", "results.sensitivity")
 
 
-def run_claims(
-    con: duckdb.DuckDBPyConnection,
-    panel: pd.DataFrame,
-    clients: pd.DataFrame,
-    impact: ProgramImpact | None,
-    reused: dict[str, str],
-) -> Claims:
-    """Claims against records (`evaluation.claims`) of the programs this run estimated,
-    from their new ATT(g,t), and of reused programs whose earlier run stored none (a run
-    from before claims were checked), from that run's stored ATT(g,t). Reused programs
-    with claims get them copied by `save_run_results`, like their other results."""
-    parts: list[pd.DataFrame] = []
-    programs: list[str] = []
-    if impact is not None:
-        estimated = sorted(set(panel["program_id"]) - set(reused))
-        programs += estimated
-        if len(impact.att_gt):
-            parts.append(impact.att_gt)
-    for program_id, from_run in sorted(reused.items()):
-        stored = con.execute(
-            "select count(*) from results.claims where run_id = ? and program_id = ?",
-            [from_run, program_id],
-        ).fetchall()[0][0]
-        if stored:
-            continue
-        programs.append(program_id)
-        parts.append(
-            con.execute(
-                "select * from results.att_gt where run_id = ? and program_id = ?",
-                [from_run, program_id],
-            ).df()
-        )
-    cells = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else None
-    return estimate_claims(clients, panel, cells if cells is not None else pd.DataFrame(), programs)
-
-
 def save_run_results(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -141,7 +121,7 @@ def save_run_results(
 ) -> None:
     """Store a run's results in one transaction: the programs it estimated (`impact`) and,
     for each program in `reused`, the results of the earlier run named there, and the
-    claims against records computed for the run (`run_claims`)."""
+    claims against records computed for the run (`flows.estimation`, per program)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     with transaction(con):
         for program_id, from_run in sorted(reused.items()):
