@@ -129,18 +129,20 @@ def _to_wide(
     g_all = np.where(np.isnan(g_all), 0.0, g_all)
     _integral(g_all, cohort)
     y_all = pd.to_numeric(panel[outcome]).to_numpy(dtype=float, na_value=np.nan)
-    codes_all, _ = pd.factorize(panel[unit])
+    codes_all, uniques_all = pd.factorize(panel[unit])
 
-    # The cohort is a unit attribute: a unit with two cohorts is a data error.
-    by_unit = pd.DataFrame({"u": codes_all, "g": g_all}).groupby("u")["g"]
-    if (by_unit.min() != by_unit.max()).any():
+    # The cohort is a unit attribute: a unit with two cohorts is a data error (some row
+    # then differs from the value its unit was given last).
+    cohort_of = np.empty(len(uniques_all))
+    cohort_of[codes_all] = g_all
+    if (cohort_of[codes_all] != g_all).any():
         raise ValueError(f"column {cohort!r} must be constant within each {unit!r}")
 
     keep = ~np.isnan(y_all)  # rows with missing outcome are ignored
     if not keep.any():
         raise ValueError(f"column {outcome!r} has no non-missing values")
     t, g, y = t_all[keep], g_all[keep], y_all[keep]
-    ids = panel[unit].to_numpy()[keep]
+    ids = codes_all[keep]  # unit codes: ids are looked up once per unit, at the end
 
     # did recodes cohorts treated after the last period as never treated (inf).
     g = np.where((g == 0) | (g > t.max()), np.inf, g)
@@ -165,7 +167,14 @@ def _to_wide(
         if len(t) == 0:
             raise ValueError("no periods left before the last cohort is treated")
 
-    codes, uniq_ids = pd.factorize(ids, sort=True)
+    # pd.factorize of the rows' ids with sort=True, sorting each unit's id once
+    counts = np.bincount(ids, minlength=len(uniques_all))
+    present = np.flatnonzero(counts)
+    row_unit = (np.cumsum(counts > 0) - 1)[ids]  # position of each row's unit in present
+    row_of = np.empty(len(uniques_all), dtype=np.intp)
+    row_of[codes_all] = np.arange(len(codes_all))  # a row of each unit (any: same id)
+    id_rank, uniq_ids = pd.factorize(panel[unit].iloc[row_of[present]].to_numpy(), sort=True)
+    codes = id_rank[row_unit]
     periods, t_idx = np.unique(t, return_inverse=True)
     n, n_t = len(uniq_ids), len(periods)
 
@@ -205,6 +214,34 @@ def _cell_plan(
                 (g, k, last_pre if g <= periods[k] else k - 1) for k in range(1, len(periods))
             )
     return plan
+
+
+def _observed_changes(
+    y: np.ndarray, k: int, b: int, start: int, stop: int
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Rows start..stop-1: which have the outcome in both period k and base b (None: all),
+    and their changes y_k - y_b, in row order (unbalanced panels: units seen in both)."""
+    dy = y[start:stop, k] - y[start:stop, b]
+    observed = ~np.isnan(dy)
+    if observed.all():
+        return None, dy
+    return observed, dy[observed]
+
+
+def _set_rows(
+    influence: np.ndarray,
+    j: int,
+    start: int,
+    rows: tuple[np.ndarray | None, np.ndarray],
+    values: np.ndarray,
+) -> None:
+    """Write a run's influence values into column j (the observed rows of the run)."""
+    observed, changes = rows
+    column = influence[start : start + len(observed if observed is not None else changes), j]
+    if observed is None:
+        column[:] = values
+    else:
+        column[observed] = values
 
 
 def _se(influence: np.ndarray, n: int) -> np.ndarray:
@@ -271,6 +308,11 @@ def att_gt(
     influence = np.zeros((n, len(plan)), order="F")
     rows: list[tuple[int, int, float, int, int, int]] = []
     kept: list[int] = []
+    # Units are sorted by cohort (never treated last), so a cohort, the never treated and
+    # the not yet treated are runs of rows: each cell reads its rows as slices, in the
+    # order (hence with the sums) of the boolean masks they stand for.
+    y_cols = np.asfortranarray(y)
+    first_never = int(np.searchsorted(unit_g, np.inf, side="left"))
     for j, (g, k, b) in enumerate(plan):
         t_val, b_val = int(periods[k]), int(periods[b])
         if k == b:
@@ -278,17 +320,16 @@ def att_gt(
             rows.append((int(g), t_val, 0.0, 0, 0, b_val))
             kept.append(j)
             continue
-        treated = unit_g == g
+        lo = int(np.searchsorted(unit_g, g, side="left"))
+        hi = int(np.searchsorted(unit_g, g, side="right"))
         if control_group == "nevertreated":
-            control = never
-        else:
-            control = never | ((unit_g > max(t_val, b_val) + anticipation) & ~treated)
-        dy = y[:, k] - y[:, b]
-        observed = ~np.isnan(dy)  # unbalanced panels: units seen in both t and b
-        # Not in place: `control` may alias `never`, which later cells still need.
-        treated = treated & observed
-        control = control & observed
-        n1, n0 = int(treated.sum()), int(control.sum())
+            runs = [(first_never, n)]
+        else:  # cohorts later than max(t, b) + anticipation and the never treated
+            start = int(np.searchsorted(unit_g, max(t_val, b_val) + anticipation, side="right"))
+            runs = [(start, max(start, lo)), (max(start, hi), n)]
+        treated = _observed_changes(y_cols, k, b, lo, hi)
+        control = [_observed_changes(y_cols, k, b, r0, r1) for r0, r1 in runs]
+        n1, n0 = len(treated[1]), sum(len(c[1]) for c in control)
         if n1 == 0 or n0 == 0:
             if base_period == "universal":
                 # did keeps the cell as NA under a universal base, drops it otherwise.
@@ -296,11 +337,15 @@ def att_gt(
                 influence[:, j] = np.nan
                 kept.append(j)
             continue
-        m1, m0 = dy[treated].mean(), dy[control].mean()
+        m1 = treated[1].mean()
+        m0 = (
+            control[0][1] if len(control) == 1 else np.concatenate([c[1] for c in control])
+        ).mean()
         # Cell IF (dY - mean)/p with p = n1/n_gt (resp. n0/n_gt), rescaled by n/n_gt as
         # did does, simplifies to n/n1 * (dY - mean) for treated (minus, n/n0, controls).
-        influence[treated, j] = (n / n1) * (dy[treated] - m1)
-        influence[control, j] = -(n / n0) * (dy[control] - m0)
+        _set_rows(influence, j, lo, treated, (n / n1) * (treated[1] - m1))
+        for (r0, _), part in zip(runs, control, strict=True):
+            _set_rows(influence, j, r0, part, -(n / n0) * (part[1] - m0))
         rows.append((int(g), t_val, float(m1 - m0), n1, n0, b_val))
         kept.append(j)
 
@@ -401,7 +446,9 @@ def aggregate(
         has_post = (c["time"] >= c["group"]) & ok
         ok &= c["group"].isin(c.loc[has_post, "group"]).to_numpy()
     cells = gt.cells.loc[ok]
-    influence = gt.influence[:, ok]
+    # no copy when every cell is kept: columns are only read through boolean masks below,
+    # whose copies are the same (Fortran-ordered) arrays from either
+    influence = gt.influence if ok.all() else gt.influence[:, ok]
     att = cells["att"].to_numpy(dtype=float)
     groups = cells["group"].to_numpy()
     times = cells["time"].to_numpy()

@@ -87,6 +87,7 @@ ROI_OUTCOMES = (
     ("sales_usd", "sales", "sales_per_dollar"),
 )
 JOBS = (("employment", "employment", "cost_per_job"),)
+_ROI_COLUMNS = frozenset(c for c, _, _ in (*ROI_OUTCOMES, *JOBS))
 # errors the estimators raise for a design without comparisons, in the reasons' terms
 _NO_CELLS = ("no periods left before the last cohort is treated", "all ATT(g,t) are undefined")
 
@@ -237,11 +238,7 @@ def check_design(
         raise NotEstimated("outcome_too_sparse", column=name)
     if spec.control_group == "nevertreated" and not (has & ~treated).any():
         raise NotEstimated("no_comparison_firms")
-    observed = panel.loc[has, ["firm_id", outcome]]
-    if observed[outcome].nunique() == 1:
-        raise NotEstimated("outcome_no_variation", column=outcome)
-    spread = observed.groupby("firm_id")[outcome].agg(["min", "max"])
-    if (spread["max"] - spread["min"]).abs().max() == 0:
+    if _constant_within_firms(panel, y, has, outcome):
         # every change is zero: the effect would be exactly 0 with no sampling error
         raise NotEstimated("outcome_constant", column=outcome)
     year, cohort = panel["year"].to_numpy(), panel["cohort"].to_numpy()
@@ -249,6 +246,28 @@ def check_design(
         raise NotEstimated("no_pre_entry_year")
     if not (has & treated & (year >= cohort)).any():
         raise NotEstimated("no_post_entry_year")
+
+
+def _constant_within_firms(
+    panel: pd.DataFrame, y: pd.Series, has: np.ndarray, outcome: str
+) -> bool:
+    """Whether every firm's observed outcome is the same in all its years (True), or the
+    outcome has one value only (raises `outcome_no_variation`). Same verdicts as the
+    firms' max - min spread, without grouping: a firm varies iff some row differs from the
+    value its firm was given last (the design checks run on every unit of estimation)."""
+    values = y.to_numpy()[has] if pd.api.types.is_float_dtype(y) else None
+    if values is None or not np.isfinite(values).all():  # as pandas reads the unusual
+        observed = panel.loc[has, ["firm_id", outcome]]
+        if observed[outcome].nunique() == 1:
+            raise NotEstimated("outcome_no_variation", column=outcome)
+        spread = observed.groupby("firm_id")[outcome].agg(["min", "max"])
+        return bool((spread["max"] - spread["min"]).abs().max() == 0)
+    if values.min() == values.max():
+        raise NotEstimated("outcome_no_variation", column=outcome)
+    codes, firms = pd.factorize(panel["firm_id"][has])
+    firm_value = np.empty(len(firms))
+    firm_value[codes] = values
+    return not bool((firm_value[codes] != values).any())
 
 
 def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
@@ -347,8 +366,11 @@ def event_study_band(dynamic: AggregateATT, spec: EvaluationSpec) -> dict[int, t
     }
 
 
-def pretrend_columns(gt: GroupTimeATT, spec: EvaluationSpec) -> dict[str, object]:
-    """The pre-entry test's p-value and verdict, or why it was not run."""
+def pretrend_columns(
+    gt: GroupTimeATT, spec: EvaluationSpec, corrected: GroupTimeATT | None = None
+) -> dict[str, object]:
+    """The pre-entry test's p-value and verdict, or why it was not run. `corrected` is
+    `small_sample_corrected(gt)` when the caller has it already."""
     min_e = supported_leads(gt, spec.pretrend_min_firms)
     leads = gt.cells[gt.cells["event_time"] < 0]
     reason = None
@@ -359,8 +381,10 @@ def pretrend_columns(gt: GroupTimeATT, spec: EvaluationSpec) -> dict[str, object
         reason = Reason("pretrend_too_few_firms", {"n": behind, "min": spec.pretrend_min_firms})
     else:
         # the test's variance with the n - 1 correction (small cohorts made it liberal)
-        corrected = _aggregate(small_sample_corrected(gt), "dynamic", spec)
-        pre = pretrend_test(corrected, gt.n_units, min_e=min_e, level=spec.pretrend_level)
+        if corrected is None:
+            corrected = small_sample_corrected(gt)
+        dynamic = _aggregate(corrected, "dynamic", spec)
+        pre = pretrend_test(dynamic, gt.n_units, min_e=min_e, level=spec.pretrend_level)
         if pre.passes is not None:
             return {"pretrend_pvalue": pre.pvalue, "pretrend_passes": pre.passes}
         no_variance = "no variance" in pre.note
@@ -409,10 +433,15 @@ def _outcome_rows(
 
 
 def _cs_unit(
-    panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec
+    panel: pd.DataFrame,
+    definition: OutcomeDefinition,
+    spec: EvaluationSpec,
+    shared: dict[str, GroupTimeATT] | None = None,
 ) -> tuple[list[dict[str, Any]], pd.DataFrame | None, tuple[np.ndarray, np.ndarray] | None]:
     """The whole-sample Callaway-Sant'Anna estimates of one outcome, its ATT(g,t), and its
-    simple effect's (unit ids, influence function) (None when not estimated)."""
+    simple effect's (unit ids, influence function) (None when not estimated). The
+    ATT(g,t) of an outcome that is also a column behind the return figures goes into
+    `shared` (keyed by that panel column), for `_roi_rows` not to estimate it again."""
     labels = {"outcome": definition.name, "unit": definition.unit}
     cells: list[pd.DataFrame] = []
     influence: list[tuple[np.ndarray, np.ndarray]] = []
@@ -421,6 +450,8 @@ def _cs_unit(
         influence.clear()  # only a unit that ends estimated keeps its influence function
         check_design(panel, definition.name, spec, column=definition.column)
         gt = _group_time(panel, definition.name, spec)
+        if shared is not None and definition.name in _ROI_COLUMNS:
+            shared[definition.name] = gt
         rows = _outcome_rows(
             gt,
             spec,
@@ -660,17 +691,21 @@ def _self_reported_figure(survey: pd.Series, metric: str, spec: EvaluationSpec) 
 
 
 def _roi_rows(
-    panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None
+    panel: pd.DataFrame,
+    spec: EvaluationSpec,
+    survey: pd.Series | None,
+    shared: Mapping[str, GroupTimeATT] | None = None,
 ) -> list[dict[str, object]]:
     """Return per dollar (value added, sales) and cost per job, each on the log and the
     level scale with that scale's pre-entry test; the one shown is chosen by
-    `roi.choose_scale`. Self-reported (gross) figures beside them."""
+    `roi.choose_scale`. Self-reported (gross) figures beside them. `shared`: ATT(g,t)
+    already estimated on this panel, by panel column (the whole-sample effects')."""
     unit_cost = panel.groupby("firm_id")["public_cost_usd"].first()
     treated = panel[panel["cohort"] > 0]
 
     def effects(column: str, label: str) -> GroupTimeATT:
         check_design(panel, column, spec, column=label)
-        gt = _group_time(panel, column, spec)
+        gt = shared[column] if shared and column in shared else _group_time(panel, column, spec)
         # the same reasons as the effects' when no post-entry effect exists
         if not np.isfinite(_aggregate(gt, "simple", spec).overall_att):
             raise NotEstimated("no_post_entry_effect", outcome=label)
@@ -700,7 +735,8 @@ def _roi_rows(
             n = jobs.beneficiaries
             if not ratio.numerator > 0:  # jobs estimated, but none: no cost per job
                 jobs_made = round(ratio.numerator, 1)
-                row = {**_ratio_row(ratio, n), "estimate": None, **pretrend_columns(effect, spec)}
+                pretrend = pretrend_columns(effect, spec, gt)
+                row = {**_ratio_row(ratio, n), "estimate": None, **pretrend}
                 return {**row, **Reason("no_jobs_created", {"jobs": jobs_made}).columns()}
         else:
             total = (
@@ -712,7 +748,7 @@ def _roi_rows(
                 total, cost(gt), metric=metric, displacement=spec.displacement
             )
             n = total.beneficiaries
-        pretrend = pretrend_columns(effect, spec)
+        pretrend = pretrend_columns(effect, spec, gt)
         return {**_ratio_row(ratio, n), **pretrend}
 
     rows: list[dict[str, object]] = []
@@ -964,9 +1000,10 @@ def evaluate_program(
     estimates: list[dict[str, Any]] = []
     cells = []
     pieces: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+    shared: dict[str, GroupTimeATT] = {}  # whole-sample ATT(g,t) the return figures reuse
     if spec.callaway_santanna:
         for definition in spec.evaluated:
-            rows, gt_cells, pieces[definition.name] = _cs_unit(panel, definition, spec)
+            rows, gt_cells, pieces[definition.name] = _cs_unit(panel, definition, spec, shared)
             estimates += rows
             if gt_cells is not None:
                 cells.append(
@@ -980,6 +1017,9 @@ def evaluate_program(
             if row.get("aggregation") == "simple" and row.get("key") is None:
                 row["pvalue_rw"] = adjusted.get(str(row["outcome"]))
         estimates += _subgroup_rows(panel, spec)
+    # here, so that the whole-sample ATT(g,t) it reuses are freed before the other estimators
+    roi_rows = _roi_rows(panel, spec, survey, shared)
+    shared.clear()
     if spec.imputation:
         for definition in spec.evaluated:
             estimates += _imputation_unit(panel, definition, spec)
@@ -994,7 +1034,7 @@ def evaluate_program(
     return ProgramImpact(
         estimates=_with_columns(pd.DataFrame(estimates), ESTIMATE_COLUMNS),
         att_gt=pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(),
-        roi=_with_columns(pd.DataFrame(_roi_rows(panel, spec, survey)), ROI_COLUMNS),
+        roi=_with_columns(pd.DataFrame(roi_rows), ROI_COLUMNS),
         balance=balance,
         sensitivity=robustness,
     )

@@ -135,6 +135,16 @@ def test_dask_cluster_equals_single_process(tmp_path: Path) -> None:
         numbers = a.select_dtypes("number").columns
         labels = [c for c in a.columns if c not in numbers]
         pd.testing.assert_frame_equal(a[labels], b[labels], check_dtype=False)
-        np.testing.assert_allclose(
-            a[numbers].to_numpy(float), b[numbers].to_numpy(float), rtol=0, atol=1e-10
-        )
+        # the legacy TWFE's cluster SEs come from pyfixest, whose numba-parallel demeaning
+        # moves them by ~1e-8 from one run to the next even in one process: 1e-6 there
+        legacy = (a["estimator"] == "twfe_legacy").to_numpy() if "estimator" in a else False
+        for rows, tolerance in ((~legacy, 1e-10), (legacy, 1e-6)):
+            np.testing.assert_allclose(
+                a.loc[rows, numbers].to_numpy(float),
+                b.loc[rows, numbers].to_numpy(float),
+                rtol=0,
+                atol=tolerance,
+                err_msg=table,
+            )
+        if "estimator" in a:  # the comparison covers the modern estimators' rows
+            assert (~legacy).sum() > 100

@@ -306,3 +306,28 @@ def test_small_sample_correction_gives_the_unbiased_variance_of_a_difference_of_
     assert aggregate(fixed, "simple").overall_se == pytest.approx(unbiased, rel=1e-10)
     assert dataclasses.replace(fixed, influence=gt.influence).cells.equals(gt.cells)
     assert aggregate(fixed, "simple").overall_att == aggregate(gt, "simple").overall_att
+
+
+@pytest.mark.parametrize("control_group", ["nevertreated", "notyettreated"])
+def test_small_sample_correction_scales_each_cells_own_groups(control_group: str) -> None:
+    """Per cell, the beneficiaries' rows by sqrt(n1 / (n1 - 1)) and every other row by
+    sqrt(n0 / (n0 - 1)), nothing scaled for a group of one firm: the definition, cell by
+    cell, on an unbalanced panel with several cohorts."""
+    import math
+
+    from evaluation.diagnostics import small_sample_corrected
+
+    panel, _ = make_panel(n=400, seed=5)
+    rng = np.random.default_rng(5)
+    panel = panel[rng.random(len(panel)) > 0.2]  # unbalanced: cells of different sizes
+    gt = att_gt(panel, **COLS, control_group=control_group)
+    expected = gt.influence.copy()
+    for j, cell in enumerate(gt.cells.itertuples()):
+        treated = gt.unit_cohort == cell.group
+        if cell.n_treated > 1:
+            expected[treated, j] *= math.sqrt(cell.n_treated / (cell.n_treated - 1))
+        if cell.n_control > 1:
+            expected[~treated, j] *= math.sqrt(cell.n_control / (cell.n_control - 1))
+    fixed = small_sample_corrected(gt)
+    assert np.array_equal(fixed.influence, expected)
+    assert not np.array_equal(fixed.influence, gt.influence)

@@ -229,3 +229,16 @@ def test_event_study_needs_universal_base() -> None:
     gt = att_gt(_panel(300), unit="firm", time="year", cohort="first_year", outcome="y")
     with pytest.raises(ValueError, match="universal"):
         honest.event_study_with_covariance(gt)
+
+
+@pytest.mark.parametrize("num_sims", [1, 2, 9, 10**6])
+def test_folded_normal_quantile_is_the_type7_quantile_of_the_draws(num_sims: int) -> None:
+    """The order-statistic search gives numpy's type-7 quantile of |Z + mu| over R's draws
+    to the last bit: at mu = 0, either sign of a large shift, and any p."""
+    mus = [0.0, 1e-300, -1e-300, 0.3, -0.3, 1.96, -4.0, 37.5, -1e6]
+    for p in (0.0, 0.05, 0.5, 0.9, 0.95, 0.999999, 1.0):
+        for mu in mus:
+            draws = np.abs(honest._r_rnorm(num_sims, 0) + mu)
+            expected = float(np.quantile(draws, p))
+            assert honest._qfoldednormal(p, mu, 0, num_sims) == expected, (p, mu)
+    assert math.isnan(honest._qfoldednormal(0.95, math.nan, 0, num_sims))

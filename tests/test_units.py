@@ -19,7 +19,7 @@ from evaluation.impact import (
     screen_covariates,
 )
 from evaluation.outcomes import BUILTIN, OutcomeDefinition, outcome_values
-from evaluation.reasons import REASONS, Reason, describe
+from evaluation.reasons import REASONS, NotEstimated, Reason, describe
 
 from .test_impact import program_panel
 
@@ -388,3 +388,19 @@ def test_a_covariate_constant_within_a_subgroup_is_left_out_there(panel: pd.Data
     ).estimates
     groups = est[est["subgroup"] == "size_class"]
     assert len(groups) == 2 and (groups["status"] == "estimated").all()
+
+
+def test_one_firm_that_changes_makes_an_outcome_estimable(panel: pd.DataFrame) -> None:
+    """The constant-outcome check reads every firm: flat everywhere but in one firm-year
+    is not constant; flat everywhere is; one value in all rows is 'no variation'."""
+    flat = panel.groupby("firm_id")["exporter"].transform("first")
+    check = impact_module.check_design
+    with pytest.raises(NotEstimated) as constant:
+        check(panel.assign(exporter=flat), "exporter", spec())
+    assert constant.value.reason.code == "outcome_constant"
+    moved = flat.copy()
+    moved.iloc[len(moved) // 2] += 1.0  # a single change, anywhere, is variation
+    check(panel.assign(exporter=moved), "exporter", spec())
+    with pytest.raises(NotEstimated) as single:
+        check(panel.assign(exporter=2.0), "exporter", spec())
+    assert single.value.reason.code == "outcome_no_variation"
