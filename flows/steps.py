@@ -15,7 +15,7 @@ import pandas as pd
 from evaluation.impact import ESTIMATOR
 from flows.config import RunConfig
 from flows.estimation import UnitRunner, plan_units, run_here, store_results
-from reports.site import SiteResult, build_site
+from reports.site import SiteResult, build_sites
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping
 from schemas.pseudonym import resolve_key
@@ -272,24 +272,22 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
     # each edition's language (not the English default of RunConfig)
     title = config.title if "title" in config.model_fields_set else None
     with open_warehouse(config.warehouse, read_only=True) as con:
-        return [
-            build_site(
-                con,
-                config.out_dir,
-                period=period,
-                lang=lang,
-                audience=config.audience,
-                run_id=run_id,
-                title=title,
-                synthetic=config.synthetic,
-                price_base_year=config.price_base_year,
-                disclosure=config.disclosure,
-                data_docs=config.warehouse.parent / "data_docs",
-                true_effects=effects,
-                # slide-deck PNGs once per run: each chromium export costs seconds
-                images=config.chart_images and lang == config.languages[0],
-                image_cache=config.warehouse.parent / "cache" / "png",
-                locales_dir=config.locales_dir,
-            )
-            for lang in config.languages
-        ]
+        # one read of the warehouse for every language, built two at a time
+        return build_sites(
+            con,
+            config.out_dir,
+            period=period,
+            langs=config.languages,
+            audience=config.audience,
+            run_id=run_id,
+            title=title,
+            synthetic=config.synthetic,
+            price_base_year=config.price_base_year,
+            disclosure=config.disclosure,
+            data_docs=config.warehouse.parent / "data_docs",
+            true_effects=effects,
+            # slide-deck PNGs once per run (first language): each chromium export costs seconds
+            images=config.chart_images,
+            image_cache=config.warehouse.parent / "cache" / "png",
+            locales_dir=config.locales_dir,
+        )

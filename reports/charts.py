@@ -24,6 +24,7 @@ shapes (`add_vline(..., name=...)`) are reference values, read as such.
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import re
@@ -33,7 +34,8 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from markupsafe import Markup
+import plotly.io as pio
+from markupsafe import Markup, escape
 
 from reports.i18n import Translator
 
@@ -130,6 +132,9 @@ def _list(values: object) -> list[object]:
         return []
     if isinstance(values, str):
         return [values]
+    if isinstance(values, dict) and "bdata" in values:  # a figure dict's typed array
+        array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        return list(array.tolist())  # flat, as a shaped one's values are read too
     return list(np.asarray(values, dtype=object).ravel().tolist())
 
 
@@ -144,16 +149,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float | np.number) and not isinstance(value, bool)
 
 
-def _axis(fig: go.Figure, ref: str | None, letter: str) -> Any:
-    name = (ref or letter).replace(letter, f"{letter}axis", 1)
-    try:
-        return fig.layout[name]
-    except (KeyError, ValueError):
-        return None
+def _axis(layout: dict[str, Any], ref: str | None, letter: str) -> dict[str, Any]:
+    return dict(layout.get((ref or letter).replace(letter, f"{letter}axis", 1)) or {})
 
 
-def _axis_title(axis: Any) -> str:
-    return plain(axis.title.text) if axis is not None and axis.title is not None else ""
+def _axis_title(axis: dict[str, Any]) -> str:
+    return plain((axis.get("title") or {}).get("text"))
 
 
 def _decimals(template: object, letter: str) -> int | None:
@@ -166,30 +167,32 @@ def _decimals(template: object, letter: str) -> int | None:
     return None
 
 
-def _interval(error: Any, values: list[float]) -> tuple[list[float] | None, list[float] | None]:
-    if error is None or error.visible is False or error.array is None:
+def _interval(
+    error: dict[str, Any] | None, values: list[float]
+) -> tuple[list[float] | None, list[float] | None]:
+    if not error or error.get("visible") is False or error.get("array") is None:
         return None, None
-    up = [_float(v) for v in _list(error.array)]
-    symmetric = error.symmetric is not False or error.arrayminus is None
-    down = up if symmetric else [_float(v) for v in _list(error.arrayminus)]
+    up = [_float(v) for v in _list(error["array"])]
+    symmetric = error.get("symmetric") is not False or error.get("arrayminus") is None
+    down = up if symmetric else [_float(v) for v in _list(error["arrayminus"])]
     low = [v - d for v, d in zip(values, down, strict=False)]
     high = [v + u for v, u in zip(values, up, strict=False)]
     return low, high
 
 
-def _ranks(categories: list[object], axis: Any, horizontal: bool) -> list[float]:
+def _ranks(categories: list[object], axis: dict[str, Any], horizontal: bool) -> list[float]:
     """Each category's place from the top or left of its axis, as a reader meets them:
     an explicit category order, else the data's (numbers: their own order); plotly
     draws the first category of a horizontal chart at the bottom unless reversed."""
-    array = _list(axis.categoryarray) if axis is not None else []
-    if axis is not None and axis.categoryorder == "array" and array:
+    array = _list(axis.get("categoryarray"))
+    if axis.get("categoryorder") == "array" and array:
         rank = {c: float(i) for i, c in enumerate(array)}
         ranks = [rank.get(c, float(len(rank))) for c in categories]
     elif categories and all(_is_number(c) for c in categories):
         ranks = [_float(c) for c in categories]
     else:
         ranks = [float(i) for i in range(len(categories))]
-    if horizontal and (axis is None or axis.autorange != "reversed"):
+    if horizontal and axis.get("autorange") != "reversed":
         ranks = [-r for r in ranks]
     return ranks
 
@@ -210,18 +213,18 @@ def _sorted(series: Series) -> Series:
     return series
 
 
-def _series(fig: go.Figure, trace: Any) -> Series | None:
+def _series(layout: dict[str, Any], trace: dict[str, Any]) -> Series | None:
     """A trace's points, or None for what is not data (decorations, other trace types)."""
-    if trace.type not in ("scatter", "bar"):
+    if trace.get("type") not in ("scatter", "bar"):
         return None
-    meta = trace.meta if isinstance(trace.meta, dict) else {}
-    hint = meta.get("chart")
+    meta = trace.get("meta")
+    hint = meta.get("chart") if isinstance(meta, dict) else None
     if hint == "decoration":
         return None
-    x, y = _list(trace.x), _list(trace.y)
-    mode = str(getattr(trace, "mode", None) or "")
-    if trace.type == "bar":
-        horizontal, kind = trace.orientation == "h", "bar"
+    x, y = _list(trace.get("x")), _list(trace.get("y"))
+    mode = str(trace.get("mode") or "")
+    if trace["type"] == "bar":
+        horizontal, kind = trace.get("orientation") == "h", "bar"
     else:
         # points along an axis of words (groups, covariates) are read across
         horizontal = bool(x) and all(_is_number(v) for v in x if v is not None)
@@ -230,19 +233,21 @@ def _series(fig: go.Figure, trace: Any) -> Series | None:
     categories, raw = (y, x) if horizontal else (x, y)
     values = [_float(v) for v in raw] if kind != "text" else [math.nan] * len(categories)
     letter, other = ("x", "y") if horizontal else ("y", "x")
-    low, high = _interval(trace.error_x if horizontal else trace.error_y, values)
+    low, high = _interval(trace.get("error_x" if horizontal else "error_y"), values)
     if isinstance(hint, dict) and "low" in hint and "high" in hint:  # the bounds as they are
         low, high = [_float(v) for v in hint["low"]], [_float(v) for v in hint["high"]]
     # a text trace's words are its notes (its hover text is the longer form)
-    texts = _list(trace.hovertext) if kind == "text" and trace.hovertext is not None else []
-    texts = texts or _list(trace.text)
+    hovertext = trace.get("hovertext")
+    texts = _list(hovertext) if kind == "text" and hovertext is not None else []
+    texts = texts or _list(trace.get("text"))
     notes = [plain(s) for s in texts] if any(plain(s) for s in texts) else []
     flags = hint.get("no_upper_bound", []) if isinstance(hint, dict) else []
-    value_ref = trace.xaxis if horizontal else trace.yaxis
-    category_ref = (trace.yaxis if horizontal else trace.xaxis) or other
-    category_axis = _axis(fig, category_ref, other)
+    value_ref = trace.get("xaxis" if horizontal else "yaxis")
+    category_ref = trace.get("yaxis" if horizontal else "xaxis") or other
+    category_axis = _axis(layout, category_ref, other)
+    template = trace.get("hovertemplate")
     series = Series(
-        name=plain(trace.name),
+        name=plain(trace.get("name")),
         kind=kind,
         categories=[plain(c) if isinstance(c, str) else c for c in categories],
         values=values,
@@ -250,9 +255,9 @@ def _series(fig: go.Figure, trace: Any) -> Series | None:
         high=high,
         no_upper=[bool(f) for f in flags],
         notes=notes,
-        decimals=_decimals(trace.hovertemplate, letter),
-        category_decimals=_decimals(trace.hovertemplate, other),
-        value_axis=_axis_title(_axis(fig, value_ref, letter)),
+        decimals=_decimals(template, letter),
+        category_decimals=_decimals(template, other),
+        value_axis=_axis_title(_axis(layout, value_ref, letter)),
         category_axis=_axis_title(category_axis),
         axis_id=category_ref,
         ranks=_ranks(categories, category_axis, horizontal),
@@ -260,17 +265,20 @@ def _series(fig: go.Figure, trace: Any) -> Series | None:
     return _sorted(series)
 
 
-def read_chart(fig: go.Figure) -> ChartData:
-    """What a figure plots, read from its traces, axes and named line shapes."""
+def read_chart(fig: go.Figure | dict[str, Any]) -> ChartData:
+    """What a figure plots, read from its traces, axes and named line shapes; `fig` a
+    figure or its `to_dict()` (read as data: faster than a figure's properties)."""
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    layout: dict[str, Any] = spec.get("layout") or {}
     series: list[Series] = []
-    for trace in fig.data:
-        current = _series(fig, trace)
+    for trace in spec.get("data") or ():
+        current = _series(layout, trace)
         if current is None:
             continue
         previous = series[-1] if series else None
         # a fill to the previous trace is a band: the two edges are one series' interval
         if (
-            getattr(trace, "fill", None) == "tonexty"
+            trace.get("fill") == "tonexty"
             and previous is not None
             and previous.categories == current.categories
         ):
@@ -292,16 +300,16 @@ def read_chart(fig: go.Figure) -> ChartData:
     for s in unset:
         s.decimals = shown if shown is not None else _value_decimals(pooled)
     references = []
-    for shape in fig.layout.shapes or ():
-        if shape.name and shape.type == "line":
-            if shape.x0 == shape.x1 and shape.xref == "x":
-                references.append((plain(shape.name), _float(shape.x0)))
-            elif shape.y0 == shape.y1 and shape.yref == "y":
-                references.append((plain(shape.name), _float(shape.y0)))
+    for shape in layout.get("shapes") or ():
+        if shape.get("name") and shape.get("type") == "line":
+            if shape.get("x0") == shape.get("x1") and shape.get("xref") == "x":
+                references.append((plain(shape["name"]), _float(shape.get("x0"))))
+            elif shape.get("y0") == shape.get("y1") and shape.get("yref") == "y":
+                references.append((plain(shape["name"]), _float(shape.get("y0"))))
     return ChartData(
-        title=plain(fig.layout.title.text) if fig.layout.title else "",
-        x_title=_axis_title(fig.layout.xaxis),
-        y_title=_axis_title(fig.layout.yaxis),
+        title=_axis_title(layout),  # the layout's title, as an axis has its own
+        x_title=_axis_title(_axis(layout, None, "x")),
+        y_title=_axis_title(_axis(layout, None, "y")),
         series=series,
         references=references,
     )
@@ -431,10 +439,11 @@ def _sentence(series: Series, t: Translator, named: bool) -> str:
     return prefix + text
 
 
-def describe(fig: go.Figure, t: Translator) -> str:
+def describe(fig: go.Figure | dict[str, Any], t: Translator, chart: ChartData | None = None) -> str:
     """The chart's text alternative: its title, kind and axes, then each series' numbers
-    (each value when few, else first, last, lowest and highest) and its reference lines."""
-    chart = read_chart(fig)
+    (each value when few, else first, last, lowest and highest) and its reference lines.
+    chart: the figure as `read_chart` read it already."""
+    chart = chart or read_chart(fig)
     kinds = {s.kind for s in chart.series}
     kind = "bar" if kinds == {"bar"} else "line" if kinds & {"line", "band"} else "points"
     axes = [
@@ -467,11 +476,14 @@ class DataTable:
     rows: list[tuple[str, list[tuple[str, bool]]]]
 
 
-def data_table(fig: go.Figure, t: Translator) -> DataTable:
+def data_table(
+    fig: go.Figure | dict[str, Any], t: Translator, chart: ChartData | None = None
+) -> DataTable:
     """The plotted values of a chart, one row per point: category, series (when several),
     value, interval and note; or, when the series share their categories (years, years
-    since entry, covariates), one row per category with a column (or three) per series."""
-    chart = read_chart(fig)
+    since entry, covariates), one row per category with a column (or three) per series.
+    chart: the figure as `read_chart` read it already."""
+    chart = chart or read_chart(fig)
     series = chart.series
     per = [_points(s, t) for s in series]
     first = series[0] if series else None
@@ -534,25 +546,27 @@ def data_table(fig: go.Figure, t: Translator) -> DataTable:
 def table_html(table: DataTable) -> Markup:
     """The table's HTML: a caption, column headers and a row header per point."""
 
-    def cell(tag: str, text: str, numeric: bool, scope: str = "") -> Markup:
-        attributes = Markup(f' scope="{scope}"' if scope else "")
-        attributes += Markup(' class="num"') if numeric else Markup("")
-        return Markup("<{0}{1}>{2}</{0}>").format(Markup(tag), attributes, text)
+    # plain strings of escaped text, joined once: a Markup per cell costs more than its
+    # table (a chart's table has hundreds of cells)
+    def cell(tag: str, text: str, numeric: bool, scope: str = "") -> str:
+        attributes = (f' scope="{scope}"' if scope else "") + (' class="num"' if numeric else "")
+        return f"<{tag}{attributes}>{escape(text)!s}</{tag}>"
 
-    head = Markup("").join(cell("th", text, numeric, "col") for text, numeric in table.headers)
-    body = Markup("").join(
-        Markup("<tr>{}{}</tr>").format(
-            cell("th", name, False, "row"),
-            Markup("").join(cell("td", text, numeric) for text, numeric in cells),
-        )
+    head = "".join(cell("th", text, numeric, "col") for text, numeric in table.headers)
+    body = "".join(
+        "<tr>"
+        + cell("th", name, False, "row")
+        + "".join(cell("td", text, numeric) for text, numeric in cells)
+        + "</tr>"
         for name, cells in table.rows
     )
+    caption = str(escape(table.caption))
     # a wide table scrolls: the region takes the keyboard's focus, so that keys scroll it
     return Markup(
-        '<div class="table-wrap" role="region" aria-label="{0}" tabindex="0">'
-        '<table class="chart-table compact"><caption>{0}</caption>'
-        "<thead><tr>{1}</tr></thead><tbody>{2}</tbody></table></div>"
-    ).format(table.caption, head, body)
+        f'<div class="table-wrap" role="region" aria-label="{caption}" tabindex="0">'
+        f'<table class="chart-table compact"><caption>{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 # --- the page's charts ----------------------------------------------------------------------
@@ -577,15 +591,19 @@ class Charts:
         if image:
             self.for_images[image] = fig
         t, ident = self.t, f"chart-{self.count}"
-        title = plain(fig.layout.title.text) if fig.layout.title else ""
+        spec = fig.to_dict()  # once, for the plot, its text alternative and its data table
+        chart = read_chart(spec)
+        title = chart.title
         # our own plotly output: safe to insert unescaped into the autoescaped template
         plot = Markup(
-            fig.to_html(
+            pio.to_html(
+                spec,
                 full_html=False,
                 include_plotlyjs=False,
                 div_id=ident,
                 config=self.config,
                 post_script=ACCESSIBLE_SVG,
+                validate=False,  # a figure's own dict
             )
         )
         return Markup(
@@ -597,7 +615,7 @@ class Charts:
             title=title or t("chart.kind.points"),
             ident=ident,
             plot=plot,
-            alt=describe(fig, t),
+            alt=describe(spec, t, chart),
             summary=t("chart.data_table"),
-            table=table_html(data_table(fig, t)),
+            table=table_html(data_table(spec, t, chart)),
         )

@@ -18,6 +18,7 @@ HTML index of every edition per language (`index.html`, `index.es.html`...) and 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -114,7 +115,8 @@ def previous_edition(out_dir: Path, period: str, audience: str, lang: str) -> di
         and e.get("lang") == lang
         and (out_dir / e["path"] / FIGURES).exists()
     ]
-    return max(same, key=lambda e: e["built_at"]) if same else None
+    # built_at is cut to the second: of two built in the same second, the one indexed last
+    return max(reversed(same), key=lambda e: e["built_at"]) if same else None
 
 
 # how a record shows an infinite figure (a cost per job with no upper end): a word, as the
@@ -465,10 +467,14 @@ def _row(
     }
 
 
+@functools.cache
 def template_environment() -> jinja2.Environment:
-    """The page templates of reports/templates, autoescaped, strict about missing names."""
+    """The page templates of reports/templates, autoescaped, strict about missing names.
+    One for the process: each template is compiled once, not once per edition, and not
+    looked at again (the templates ship with the code)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        auto_reload=False,
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -496,7 +502,8 @@ def write_index_pages(out_dir: Path, locales_dir: Path | None = None) -> list[Pa
     _write_atomically(out_dir / STYLE, (TEMPLATES / STYLE).read_text(encoding="utf-8"))
     by_id = {str(e["edition_id"]): e for e in entries}
     latest = latest_editions(entries)
-    newest = sorted(entries, key=lambda e: str(e["built_at"]), reverse=True)
+    # newest first; in the same second (built_at's resolution), the one indexed last first
+    newest = sorted(entries[::-1], key=lambda e: str(e["built_at"]), reverse=True)
     titles = [str(e["title"]) for e in newest if e.get("title")]
     periods = sorted({str(e["period"]) for e in entries}, key=_period_order, reverse=True)
     # each index links to the others, each named in its own language

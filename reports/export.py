@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from reports import cells
@@ -110,7 +112,11 @@ def published_frame(table: Published, t: Translator | None = None) -> pd.DataFra
 def marked(table: Published, t: Translator | None = None) -> pd.DataFrame:
     """The table as published, suppressed cells replaced by the symbol (public editions)."""
     table = bounded(table)
-    frame = published_frame(table, t)
+    return _marked(table, published_frame(table, t))
+
+
+def _marked(table: Published, frame: pd.DataFrame) -> pd.DataFrame:
+    """`marked` from the bounded table and its published frame."""
     if not table.applied:
         return frame
     out = frame.astype(object).where(frame.notna(), None)
@@ -128,7 +134,11 @@ def write_csv(table: Published, path: Path, t: Translator | None = None) -> Path
 def json_rows(table: Published, t: Translator | None = None) -> list[dict[str, Any]]:
     """The table's rows as JSON-ready records; suppressed cells null and listed."""
     table = bounded(table)
-    frame = published_frame(table, t)
+    return _json_rows(table, published_frame(table, t))
+
+
+def _json_rows(table: Published, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """`json_rows` from the bounded table and its published frame."""
     columns = {c: [_jsonable(v) for v in frame[c].tolist()] for c in frame.columns}
     rows = [
         dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
@@ -159,7 +169,13 @@ def _scalar(value: object) -> object:
 
 def write_json(table: Published, path: Path, t: Translator) -> Path:
     """One table as JSON: title, symbols, columns and rows (suppressed cells null)."""
-    columns = list(published_frame(table, t).columns)
+    table = bounded(table)
+    return _write_json(table, published_frame(table, t), path, t)
+
+
+def _write_json(table: Published, frame: pd.DataFrame, path: Path, t: Translator) -> Path:
+    """`write_json` from the bounded table and its published frame."""
+    columns = list(frame.columns)
     symbols = {"_suppressed": t("note.suppressed")}
     if any(c.endswith(UNBOUNDED) for c in columns):
         symbols[UNBOUNDED] = t("note.unbounded_column")
@@ -169,41 +185,60 @@ def write_json(table: Published, path: Path, t: Translator) -> Path:
         "disclosure_control": table.applied,
         "symbols": symbols,
         "columns": columns,
-        "rows": json_rows(table, t),
+        "rows": _json_rows(table, frame),
     }
     return dump_json(document, path)
 
 
-def _row(sheet: Any, values: list[object]) -> list[WriteOnlyCell]:
-    """Cells of one sheet row: text neutralized and typed as text, so no cell of the
-    workbook is ever a formula (openpyxl makes one of any string starting with `=`)."""
-    row = []
+def _row(values: Iterable[object]) -> list[object]:
+    """Cells of one sheet row: numbers and booleans as Python's (no NaN, no numpy types),
+    text neutralized (`safe_cell`) and without the control characters XLSX cannot hold
+    (shown as �); `_write_book` writes text as text, so no cell is ever a formula."""
+    row: list[object] = []
     for value in values:
-        value = safe_cell(_jsonable(value))  # no NaN, numpy types
-        if isinstance(value, str):  # control characters XLSX cannot hold: shown as �
-            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-        row.append(cell)
+        value = safe_cell(_jsonable(value))
+        row.append(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value)
     return row
 
 
 def write_workbook(tables: dict[str, Published], path: Path, t: Translator) -> Path:
     """All tables in one workbook, one sheet per table (names cut to Excel's 31 chars),
-    and a `_tables` sheet with their titles. Write-only mode: fast for large tables."""
-    book = Workbook(write_only=True)
-    for table_id, table in tables.items():
-        frame = marked(table, t)
-        sheet = book.create_sheet(table_id[:31])
-        sheet.append(_row(sheet, list(frame.columns)))
-        for row in frame.itertuples(index=False):
-            sheet.append(_row(sheet, list(row)))
-    titles = book.create_sheet("_tables")
-    titles.append(_row(titles, ["table", "title"]))
-    for table_id in tables:
-        titles.append(_row(titles, [table_id, t(f"table.{table_id}")]))
-    book.save(path)
+    and a `_tables` sheet with their titles."""
+    return _write_book([(k, _sheet(marked(v, t))) for k, v in tables.items()], path, t)
+
+
+Sheet = list[list[object]]
+
+
+def _sheet(frame: pd.DataFrame) -> Sheet:
+    """A table's worksheet (`marked` frame): its column names, then its rows."""
+    return [_row(r) for r in chain([frame.columns], frame.itertuples(index=False, name=None))]
+
+
+def _write_book(sheets: list[tuple[str, Sheet]], path: Path, t: Translator) -> Path:
+    """The workbook of these worksheets (table id, rows) and of their titles, through
+    XlsxWriter (several times faster than openpyxl's write-only mode on an edition's
+    tables). Text is written as text whatever it starts with, never as a formula, a number
+    or a link."""
+    import xlsxwriter
+
+    titles: Sheet = [["table", "title"], *([k, t(f"table.{k}")] for k, _ in sheets)]  # type: ignore[list-item]
+    options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        # a fixed creation stamp (XlsxWriter's default is now): the same cells, the same file
+        book.set_properties({"created": datetime(2000, 1, 1, tzinfo=UTC)})
+        for name, rows in [*sheets, ("_tables", titles)]:
+            sheet = book.add_worksheet(name[:31])
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if value is None or value == "":  # empty cells are left out
+                        continue
+                    if isinstance(value, str):
+                        sheet.write_string(r, c, value)
+                    elif isinstance(value, bool):
+                        sheet.write_boolean(r, c, value)
+                    else:
+                        sheet.write_number(r, c, value)  # type: ignore[arg-type]
     return path
 
 
@@ -220,17 +255,46 @@ def write_log(
     dump_json({**fields, key: records} if key else records, json_path)
 
 
+@dataclass(frozen=True)
+class Written:
+    """A table's CSV file and worksheet, as every edition of another language writes them
+    when the table has no words in the edition's language."""
+
+    csv: bytes
+    sheet: Sheet  # its worksheet's rows
+
+
 def write_tables(
-    tables: dict[str, Published], folder: Path, t: Translator
+    tables: dict[str, Published],
+    folder: Path,
+    t: Translator,
+    shared: dict[str, Written] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Write every table as CSV and JSON into folder, plus the workbook; return
-    table id -> {"csv": name, "json": name} (relative to the edition) and "_workbook"."""
+    table id -> {"csv": name, "json": name} (relative to the edition) and "_workbook".
+    shared: the tables written by an edition of the same tables in another language (a
+    dict the caller keeps between them): one without words in a language (no reason or
+    scale in words) is not written out again."""
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, str]] = {}
+    sheets: list[tuple[str, Sheet]] = []
     for table_id, table in tables.items():
-        csv = write_csv(table, folder / f"{table_id}.csv", t)
-        js = write_json(table, folder / f"{table_id}.json", t)
+        # the table in words once, for its CSV, JSON and sheet
+        table = bounded(table)
+        frame = published_frame(table, t)
+        csv = folder / f"{table_id}.csv"
+        neutral = shared is not None and frame.columns.equals(table.values.columns)
+        done = shared.get(table_id) if shared is not None and neutral else None
+        if done is None:
+            sheet = _marked(table, frame)
+            done = Written(cells.write_csv(sheet, csv).read_bytes(), _sheet(sheet))
+            if shared is not None and neutral:
+                shared[table_id] = done
+        else:
+            csv.write_bytes(done.csv)
+        sheets.append((table_id, done.sheet))
+        js = _write_json(table, frame, folder / f"{table_id}.json", t)
         files[table_id] = {"csv": f"{folder.name}/{csv.name}", "json": f"{folder.name}/{js.name}"}
-    book = write_workbook(tables, folder / "tables.xlsx", t)
+    book = _write_book(sheets, folder / "tables.xlsx", t)
     files["_workbook"] = {"xlsx": f"{folder.name}/{book.name}"}
     return files

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from reports.charts import DECORATION, intervals
 from reports.i18n import Translator
@@ -75,19 +74,84 @@ def wrap(text: str, width: int = TITLE_WIDTH) -> str:
     return "<br>".join(lines)
 
 
-def _layout(
-    fig: go.Figure, t: Translator, title: str, height: int = 380, **more: object
-) -> go.Figure:
+class Draft:
+    """A figure being drawn, kept as plotly's plain data (traces, shapes, annotations)
+    until `_layout` makes it a figure. Plotly validates a figure's every property on each
+    `add_*` and `update_layout` call, and its `add_vline` also copies a whole template:
+    building the figure once from data costs a fraction of that, for the same figure.
+    The methods take plotly's arguments (nested dicts, no magic underscores)."""
+
+    def __init__(self) -> None:
+        """An empty figure."""
+        self.data: list[dict[str, Any]] = []
+        self.shapes: list[dict[str, Any]] = []
+        self.annotations: list[dict[str, Any]] = []
+
+    def add_scatter(self, **trace: Any) -> None:
+        """A scatter trace (plotly's `go.Scatter` arguments)."""
+        self.data.append(_copied({"type": "scatter", **trace}))
+
+    def add_bar(self, **trace: Any) -> None:
+        """A bar trace (plotly's `go.Bar` arguments)."""
+        self.data.append(_copied({"type": "bar", **trace}))
+
+    def add_vline(
+        self,
+        x: float,
+        line: dict[str, Any],
+        name: str | None = None,
+        annotation: str | None = None,
+    ) -> None:
+        """A vertical line across the plot at x (`go.Figure.add_vline`); `annotation`:
+        a text above the plot at the line."""
+        shape = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1}
+        self.shapes.append({**shape, "yref": "y domain", "line": line})
+        if name is not None:
+            self.shapes[-1]["name"] = name
+        if annotation is not None:
+            self.annotations.append(
+                {
+                    "showarrow": False,
+                    "text": annotation,
+                    "x": x,
+                    "xanchor": "center",
+                    "xref": "x",
+                    "y": 1,
+                    "yanchor": "bottom",
+                    "yref": "y domain",
+                }
+            )
+
+    def add_hline(self, y: float, line: dict[str, Any]) -> None:
+        """A horizontal line across the plot at y (`go.Figure.add_hline`)."""
+        shape = {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y}
+        self.shapes.append({**shape, "yref": "y", "line": line})
+
+    def add_vrect(self, x0: float, x1: float, **style: Any) -> None:
+        """A band across the plot from x0 to x1 (`go.Figure.add_vrect`)."""
+        band = {"type": "rect", "x0": x0, "x1": x1, "xref": "x", "y0": 0, "y1": 1}
+        self.shapes.append({**band, "yref": "y domain", **style})
+
+
+def _copied(trace: dict[str, Any]) -> dict[str, Any]:
+    # the lists as they are now, as plotly's add_* keeps them: a list the caller extends
+    # later (more labels) is not the trace's
+    return {k: list(v) if isinstance(v, list) else v for k, v in trace.items()}
+
+
+def _layout(fig: Draft, t: Translator, title: str, height: int = 380, **more: Any) -> go.Figure:
+    """The figure of a draft: its title, size, margins, the edition's number separators
+    and the page's template, and `more` layout (plotly's `update_layout` arguments)."""
     # room above the plot for the title's lines and, when plotly draws one (two or more
     # traces), the legend
     legend = more.get("showlegend", True) is not False and (
-        sum(trace.showlegend is not False for trace in fig.data) > 1
+        sum(trace.get("showlegend") is not False for trace in fig.data) > 1
     )
     text = wrap(title)
     top = 30 + 20 * (text.count("<br>") + 1) + (30 if legend else 0)
-    fig.update_layout(
-        template=TEMPLATE,
-        title={
+    layout: dict[str, Any] = {
+        "template": TEMPLATE,
+        "title": {
             "text": text,
             "x": 0.01,
             "xanchor": "left",
@@ -97,12 +161,26 @@ def _layout(
             "pad": {"t": 12},  # a two-line title's first line stays inside the chart
             "font": {"size": 15},
         },
-        margin={"l": 60, "r": 20, "t": top, "b": 50},
-        height=height + top - 50,
-        separators=t.separators,
-        **more,
-    )
-    return fig
+        "margin": {"l": 60, "r": 20, "t": top, "b": 50},
+        "height": height + top - 50,
+        "separators": t.separators,
+    }
+    for key, value in more.items():
+        if key in ("xaxis_title", "yaxis_title"):  # plotly's shorthand for the axis title
+            key, value = key.removesuffix("_title"), {"title": {"text": value}}
+        layout[key] = _merged(layout.get(key), value)
+    if fig.shapes:
+        layout["shapes"] = fig.shapes
+    if fig.annotations:
+        layout["annotations"] = fig.annotations
+    return go.Figure({"data": fig.data, "layout": layout})
+
+
+def _merged(old: object, new: object) -> object:
+    """`new` over `old`, dicts key by key (as plotly's update merges them)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **{k: _merged(old.get(k), v) for k, v in new.items()}}
+    return new
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
@@ -136,7 +214,7 @@ def reach_overview_figure(
 ) -> go.Figure:
     """Firms entering each program per year, from each program's first year with data to
     its last (suppressed years are gaps)."""
-    fig = go.Figure()
+    fig = Draft()
     for program_id, group in _years(reach_by_year).groupby("program_id", sort=True):
         group = _with_data(group, ["firms_entering"])
         if group.empty:
@@ -167,17 +245,16 @@ def cost_per_firm_figure(
     costs = _numbers(rows["cost_per_firm_usd"])
     top = float(np.nanmax(costs)) if np.isfinite(costs).any() else 0.0
     top = top if top > 0 else 1.0
-    fig = go.Figure(
-        go.Bar(
-            y=[names.get(str(p), str(p)) for p in rows["program_id"]],
-            x=costs,
-            orientation="h",
-            marker_color=COLORS["beneficiaries"],
-            texttemplate="%{x:,.0f}",
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}<br>US$ %{x:,.0f}<extra></extra>",
-        )
+    fig = Draft()
+    fig.add_bar(
+        y=[names.get(str(p), str(p)) for p in rows["program_id"]],
+        x=costs,
+        orientation="h",
+        marker={"color": COLORS["beneficiaries"]},
+        texttemplate="%{x:,.0f}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}<br>US$ %{x:,.0f}<extra></extra>",
     )
     return _layout(
         fig,
@@ -194,13 +271,12 @@ def entering_figure(reach_by_year: pd.DataFrame, t: Translator) -> go.Figure:
     """One program: firms entering per year (bars), from its first year with data to its
     last."""
     rows = _with_data(_years(reach_by_year), ["firms_entering", "public_cost_usd"])
-    fig = go.Figure(
-        go.Bar(
-            x=rows["year"].astype(int),
-            y=_numbers(rows["firms_entering"]),
-            marker_color=COLORS["beneficiaries"],
-            hovertemplate="%{x}: %{y} " + t("unit.firms") + "<extra></extra>",
-        )
+    fig = Draft()
+    fig.add_bar(
+        x=rows["year"].astype(int),
+        y=_numbers(rows["firms_entering"]),
+        marker={"color": COLORS["beneficiaries"]},
+        hovertemplate="%{x}: %{y} " + t("unit.firms") + "<extra></extra>",
     )
     return _layout(
         fig,
@@ -215,13 +291,12 @@ def spending_figure(reach_by_year: pd.DataFrame, t: Translator) -> go.Figure:
     """One program: public cost of the services started each year, constant USD, from its
     first year with data to its last."""
     rows = _with_data(_years(reach_by_year), ["firms_entering", "public_cost_usd"])
-    fig = go.Figure(
-        go.Bar(
-            x=rows["year"].astype(int),
-            y=_numbers(rows["public_cost_usd"]),
-            marker_color=COLORS["self_reported"],
-            hovertemplate="%{x}: US$ %{y:,.0f}<extra></extra>",
-        )
+    fig = Draft()
+    fig.add_bar(
+        x=rows["year"].astype(int),
+        y=_numbers(rows["public_cost_usd"]),
+        marker={"color": COLORS["self_reported"]},
+        hovertemplate="%{x}: US$ %{y:,.0f}<extra></extra>",
     )
     return _layout(
         fig,
@@ -272,15 +347,18 @@ def group_reach_figure(reach_by_group: pd.DataFrame, t: Translator) -> go.Figure
     dimensions = [d for d in ("size_class", "sector", "region") if (rows["dimension"] == d).any()]
     counts = [max(1, int((rows["dimension"] == d).sum())) for d in dimensions] or [1]
     height = 180 + 22 * sum(counts)
-    fig = make_subplots(
-        rows=max(1, len(dimensions)),
-        cols=1,
-        subplot_titles=[t(f"dimension.{d}") for d in dimensions],
-        row_heights=counts,
-        # about 80 px between panels: the ticks of one, then the title of the next
-        vertical_spacing=min(0.2, 80 / height),
-    )
-    for i, d in enumerate(dimensions, start=1):
+    # one panel per dimension, as plotly's make_subplots lays them out: about 80 px
+    # between panels, the ticks of one, then the title of the next
+    domains = row_domains(counts, min(0.2, 80 / height))
+    fig = Draft()
+    axes: dict[str, dict[str, Any]] = {}
+    for i, domain in enumerate(domains, start=1):
+        n = "" if i == 1 else str(i)
+        axes[f"xaxis{n}"] = {"anchor": f"y{n}", "domain": [0.0, 1.0]}
+        axes[f"yaxis{n}"] = {"anchor": f"x{n}", "domain": domain}
+        if i > len(dimensions):
+            continue
+        d = dimensions[i - 1]
         group = rows[rows["dimension"] == d]
         served = _numbers(group["firms_served"])
         labels = [t.code(d, str(v)) for v in group["value"]]
@@ -291,17 +369,49 @@ def group_reach_figure(reach_by_group: pd.DataFrame, t: Translator) -> go.Figure
             y=[labels[j] for j in order],
             orientation="h",
             name=t(f"dimension.{d}"),
-            marker_color=COLORS["beneficiaries"],
+            marker={"color": COLORS["beneficiaries"]},
             showlegend=False,
             hovertemplate="%{y}: %{x} " + t("unit.firms") + "<extra></extra>",
-            row=i,
-            col=1,
+            xaxis=f"x{n}",
+            yaxis=f"y{n}",
         )
-        # the first group on top, as it is read
-        fig.update_yaxes(autorange="reversed", row=i, col=1)
+        axes[f"yaxis{n}"]["autorange"] = "reversed"  # the first group on top, as it is read
+        # the panel's title above it
+        fig.annotations.append(
+            {
+                "font": {"size": 16},
+                "showarrow": False,
+                "text": t(f"dimension.{d}"),
+                "x": 0.5,
+                "xanchor": "center",
+                "xref": "paper",
+                "y": domain[1],
+                "yanchor": "bottom",
+                "yref": "paper",
+            }
+        )
     if dimensions:
-        fig.update_xaxes(title_text=t("unit.firms_title"), row=len(dimensions), col=1)
-    return _layout(fig, t, t("fig.group_reach"), height=height + 40 * len(dimensions))
+        axes[f"xaxis{'' if len(dimensions) == 1 else len(dimensions)}"]["title"] = {
+            "text": t("unit.firms_title")
+        }
+    return _layout(fig, t, t("fig.group_reach"), height=height + 40 * len(dimensions), **axes)
+
+
+def row_domains(heights: Sequence[float], spacing: float) -> list[list[float]]:
+    """The vertical domains (bottom, top) of panels stacked top to bottom with these
+    relative heights and this spacing, computed as plotly's make_subplots computes them
+    (the same floating-point sums), so that a figure drawn without it is the same."""
+    rows = len(heights)
+    total = float(sum(heights))
+    scaled = [(1.0 - spacing * (rows - 1)) * (h / total) for h in heights]
+    bottom_up = list(reversed(scaled))
+    domains = []
+    for r in range(rows):  # from the top
+        start = sum(bottom_up[: rows - 1 - r]) + (rows - 1 - r) * spacing
+        low, high = start + 0.0, start + bottom_up[-1 - r] - 0.0
+        # plotly rounds what float sums put just outside [0, 1]
+        domains.append([min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0)])
+    return domains
 
 
 def _interval(
@@ -325,7 +435,7 @@ def event_study_figure(
     estimated (shaded), and the planted truth where known."""
     rows = rows.sort_values("event_time")
     effect = _numbers(rows["effect"])
-    fig = go.Figure()
+    fig = Draft()
     banded = rows.dropna(subset=["band_low", "band_high"]) if "band_low" in rows else rows[:0]
     if len(banded):  # the simultaneous band: shaded, under the pointwise intervals
         x = banded["event_time"].astype(int)
@@ -352,7 +462,7 @@ def event_study_figure(
         y=effect,
         mode="markers",
         name=t("fig.estimate_ci"),
-        marker_color=COLORS["beneficiaries"],
+        marker={"color": COLORS["beneficiaries"]},
         error_y=_interval(effect, rows["ci_low"], rows["ci_high"]),
         hovertemplate="%{x}: %{y:.1f}<extra></extra>",
     )
@@ -364,8 +474,8 @@ def event_study_figure(
             name=t("fig.planted"),
             line={"color": COLORS["truth"], "dash": "dash"},
         )
-    fig.add_hline(y=0, line_color="#888", line_width=1)
-    fig.add_vline(x=-0.5, line_color="#bbb", line_dash="dot")
+    fig.add_hline(0, {"color": "#888", "width": 1})
+    fig.add_vline(-0.5, {"color": "#bbb", "dash": "dot"})
     unit = t(f"unit.{rows['unit'].iloc[0]}") if len(rows) else ""
     return _layout(
         fig,
@@ -400,13 +510,13 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
         order += [label(d, values[i]) for i in group_order(str(d), values, names=names)]
     labels = [label(d, v) for d, v in zip(parts["dimension"], parts["value"], strict=True)]
     effect = _numbers(parts["effect"])
-    fig = go.Figure()
+    fig = Draft()
     fig.add_scatter(
         x=effect,
         y=labels,
         mode="markers",
         name=t("fig.estimate_ci"),
-        marker_color=COLORS["beneficiaries"],
+        marker={"color": COLORS["beneficiaries"]},
         error_x=_interval(effect, parts["ci_low"], parts["ci_high"]),
         hovertemplate="%{y}: %{x:.1f}<extra></extra>",
     )
@@ -429,14 +539,12 @@ def forest_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Figure:
     overall = _numbers(total["effect"])
     if len(overall) and not math.isnan(overall[0]):
         fig.add_vline(
-            x=float(overall[0]),
-            line_color=COLORS["comparison"],
-            line_dash="dash",
-            annotation_text=t("fig.all_beneficiaries"),
-            annotation_position="top",
+            float(overall[0]),
+            {"color": COLORS["comparison"], "dash": "dash"},
             name=t("fig.all_beneficiaries"),  # a reference value (reports.charts)
+            annotation=t("fig.all_beneficiaries"),
         )
-    fig.add_vline(x=0, line_color="#888", line_width=1)
+    fig.add_vline(0, {"color": "#888", "width": 1})
     unit = t(f"unit.{rows['unit'].iloc[0]}") if len(rows) else ""
     return _layout(
         fig,
@@ -543,7 +651,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
         "bench_gross": (t("bench_kind.gross"), COLORS["benchmark"], "/"),
         "bench_modelled": (t("bench_kind.modelled"), COLORS["benchmark"], ""),
     }
-    fig = go.Figure()
+    fig = Draft()
     for group, (name, color, pattern) in styles.items():
         part = [r for r in rows if r["group"] == group]
         if not part:
@@ -641,7 +749,7 @@ def roi_figure(roi: pd.DataFrame, benchmarks: pd.DataFrame, t: Translator, kind:
 def balance_figure(balance: pd.DataFrame, t: Translator) -> go.Figure:
     """Standardized mean differences of the matching covariates before and after matching;
     |SMD| under 0.1 (shaded) is the usual balance target."""
-    fig = go.Figure()
+    fig = Draft()
     dropped = balance["status"] if "status" in balance else pd.Series([None] * len(balance))
     labels = [
         t.code("covariate", str(c)) + (f" ({t('status.dropped')})" if s == "dropped" else "")
@@ -656,8 +764,8 @@ def balance_figure(balance: pd.DataFrame, t: Translator) -> go.Figure:
             name=t(f"fig.{when}_matching"),
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
-    fig.add_vrect(x0=-0.1, x1=0.1, fillcolor="#2a9d8f", opacity=0.12, line_width=0)
-    fig.add_vline(x=0, line_color="#888", line_width=1)
+    fig.add_vrect(-0.1, 0.1, fillcolor="#2a9d8f", opacity=0.12, line={"width": 0})
+    fig.add_vline(0, {"color": "#888", "width": 1})
     return _layout(
         fig,
         t,
@@ -671,7 +779,7 @@ def balance_figure(balance: pd.DataFrame, t: Translator) -> go.Figure:
 def power_curve_figure(plans: Sequence[Any], names: dict[str, str], t: Translator) -> go.Figure:
     """The planning page's chart: power against the true effect (percent), one line per
     program (`evaluation.power.ProgramPlan`s), 80% marked."""
-    fig = go.Figure()
+    fig = Draft()
     for i, plan in enumerate(plans):
         curve = plan.curve
         fig.add_scatter(
@@ -682,7 +790,7 @@ def power_curve_figure(plans: Sequence[Any], names: dict[str, str], t: Translato
             name=names.get(plan.program_id, plan.program_id),
             hovertemplate="%{x:.1f}%: %{y:.0f}%<extra></extra>",
         )
-    fig.add_hline(y=80, line_dash="dot", line_color="#6c757d")
+    fig.add_hline(80, {"dash": "dot", "color": "#6c757d"})
     return _layout(
         fig,
         t,

@@ -55,9 +55,11 @@ def kaleido_status() -> str | None:
 
 
 def image_key(figure: go.Figure, scale: float) -> str:
-    """What a PNG depends on: the figure as JSON, its size and scale, plotly and kaleido."""
+    """What a PNG depends on: the figure as JSON, its size and scale, plotly and kaleido.
+    The JSON's keys are sorted: the same figure built in another order is the same image."""
     versions = [metadata.version(p) for p in ("plotly", "kaleido") if importlib.util.find_spec(p)]
-    text = json.dumps([pio.to_json(figure, validate=False), scale, versions])
+    spec = json.loads(pio.to_json(figure, validate=False))
+    text = json.dumps([spec, scale, versions], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -1140,7 +1140,7 @@ def sensitivity_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Fi
         & (rows["quantity"] == "interval")
         & rows["lower"].notna()
     ].sort_values("m")
-    fig = go.Figure()
+    fig = figures.Draft()
     for part, name, color, labels in (
         (original, t("fig.sensitivity_original"), figures.COLORS["comparison"], None),
         (robust, t("fig.sensitivity_robust"), figures.COLORS["beneficiaries"], "m"),
@@ -1166,7 +1166,7 @@ def sensitivity_figure(rows: pd.DataFrame, t: Translator, outcome: str) -> go.Fi
             },
             hoverinfo="skip",
         )
-    fig.add_hline(y=0, line_color="#888", line_width=1)
+    fig.add_hline(0, {"color": "#888", "width": 1})
     return figures._layout(
         fig,
         t,

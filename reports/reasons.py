@@ -162,8 +162,22 @@ def with_reason_texts(frame: pd.DataFrame, t: Translator) -> pd.DataFrame:
     """The table with `<prefix>reason_text` (in the edition's language) after each group of
     reason columns: what the exports carry beside the language-neutral code."""
     out = frame.copy()
+    blank: list[object] = [None] * len(frame)
+
+    def column(name: str) -> list[object]:
+        return frame[name].tolist() if name in frame else blank
+
     for prefix in prefixes(list(frame.columns)):
-        texts = [row_text(row, t, prefix) for _, row in frame.iterrows()]
+        # column by column rather than row by row: a pandas row costs more than its text
+        texts = [
+            None if is_estimated(status) and missing(code) else cell_text(status, code, params, t)
+            for status, code, params in zip(
+                column(f"{prefix}status"),
+                column(f"{prefix}reason"),
+                column(f"{prefix}reason_params"),
+                strict=True,
+            )
+        ]
         after = f"{prefix}reason_params" if f"{prefix}reason_params" in out else f"{prefix}reason"
         out.insert(
             out.columns.get_loc(after) + 1,

@@ -327,7 +327,7 @@ def test_publish_passes_the_configured_title(
         yield None
 
     monkeypatch.setattr(steps, "open_warehouse", no_warehouse)
-    monkeypatch.setattr(steps, "build_site", lambda *_a, **kw: calls.append(kw))
+    monkeypatch.setattr(steps, "build_sites", lambda *_a, **kw: calls.append(kw))
     names = ("macro", "programs", "firms", "outcomes", "program_budgets", "participations")
     base = {
         "warehouse": tmp_path / "w.duckdb",
@@ -336,11 +336,11 @@ def test_publish_passes_the_configured_title(
         "sources": {n: {"path": tmp_path / f"{n}.csv"} for n in (*names, "comparison_sample")},
     }
     steps.publish(RunConfig.model_validate({**base, "title": TITLE}), "run", "2024")
-    assert [c["title"] for c in calls] == [TITLE, TITLE]
+    assert [(c["title"], list(c["langs"])) for c in calls] == [(TITLE, ["en", "es"])]
     calls.clear()
     # no title configured: each edition keeps the site's title in its own language
     steps.publish(RunConfig.model_validate(base), "run", "2024")
-    assert [c["title"] for c in calls] == [None, None]
+    assert [(c["title"], list(c["langs"])) for c in calls] == [(None, ["en", "es"])]
 
 
 @pytest.mark.e2e
