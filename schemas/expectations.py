@@ -1,8 +1,7 @@
 """Great Expectations suites over the loaded warehouse tables, and Data Docs that work offline.
 
-What is validated. Great Expectations (GX Core 1.x) cannot validate DuckDB through
-SQLAlchemy, so every batch is a pandas frame read from the warehouse. Per entity of the
-contract (`schemas.contract.ENTITIES`) there are two batches:
+What is validated. Per entity of the contract (`schemas.contract.ENTITIES`) there are two
+batches, each a SELECT over the warehouse (`current_rows_sql`, `submission_rows_sql`):
 
 - `current_rows`: the entity's current rows (`_superseded_by is null`), the rows every
   analysis uses. Its suite `<entity>` is derived from the contract: not-null for required
@@ -17,7 +16,7 @@ contract (`schemas.contract.ENTITIES`) there are two batches:
   (`median_z` standard errors; the `kl_quantile` of the KL between two samples of one
   distribution), which matters for small programs and vanishes for large ones.
 - `latest_submission`: the rows as the agencies submitted them, rejected ones included
-  (`submission_rows`): the current rows (which the loads let in) and the rows quarantined
+  (`submission_rows_sql`): the current rows (which the loads let in) and the rows quarantined
   by the loads whose quarantine stands now (`meta.load_supersession`, as the scorecard and
   the quarantine report count them), read from `meta.quarantine.record` (migration 020)
   and cast to the contract's types with TRY_CAST. Rows the agency itself left out
@@ -33,16 +32,24 @@ contract (`schemas.contract.ENTITIES`) there are two batches:
   rows the latest load let in number within +-`row_count_tolerance` of the previous load's
   (or, for a first submission, are not none).
 
-Large tables. A current-rows frame above `max_rows` rows is a deterministic sample of keys:
-the rows whose first key column (firm_id for firm-level entities) falls in the lowest
-`ceil(1000 * max_rows / rows)` of 1000 hash buckets, so all rows of a sampled firm are in
-and duplicates of a key are caught with the sampling probability. Shares (completeness,
-ranges) are estimated from the sample; the reference side of the distribution checks is
-computed in DuckDB over all rows. The exact full-data figures are in the SQL scorecard
-(warehouse/quality.py). Each result says how many rows were validated out of how many.
-A submission frame above `max_rows` keeps the same key sample of its loaded rows and every
-quarantined row (a key sample of them too when they alone exceed `max_rows`); its row
-count expectation is then left out. Batches are built and validated one entity at a time.
+How. Every row of every batch is validated inside DuckDB (`schemas.expectation_sql`): DuckDB
+computes the metrics each expectation needs and the expectation's own Great Expectations
+code judges them, so results and Data Docs are those of a pandas run. The rows never
+become a frame (only the shift checks' reference, two years of two outcomes, is read as
+numbers), so memory is DuckDB's, bounded by its `memory_limit`, and the audit of a
+national register (1M firms x 15 years) fits on one small machine. GX 1.x
+cannot validate DuckDB through its own SQL datasource, and its pandas engine is too slow
+for such a register: `schemas/expectation_sql.py` says why, with figures. Each result says
+how many rows were validated out of how many (all of them).
+
+The reference: frames. `validate_warehouse(method="frames")` validates pandas frames with
+GX's pandas engine, as the audit did before; the tests compare both paths. A current-rows
+frame above `max_rows` rows is a deterministic sample of keys: the rows whose first key
+column (firm_id for firm-level entities) falls in the lowest `ceil(1000 * max_rows / rows)`
+of 1000 hash buckets, so all rows of a sampled firm are in. A submission frame above
+`max_rows` keeps the same key sample of its loaded rows and every quarantined row (a key
+sample of them too when they alone exceed `max_rows`); its row count expectation is then
+left out. Batches are built and validated one entity at a time.
 
 Data Docs. GX renders pages that load Bootstrap, Bootstrap Table, jQuery, Font Awesome and
 Vega from CDNs; offline they show bare, partly empty pages (the index table is drawn by
@@ -59,12 +66,12 @@ import json
 import math
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import great_expectations as gx
@@ -79,7 +86,12 @@ from great_expectations.data_context.types.base import (
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
 from great_expectations.expectations.row_conditions import Column
+from great_expectations.validator.validation_statistics import calc_validation_statistics
 from scipy import stats
 
 from schemas.contract import ENTITIES
@@ -94,6 +106,7 @@ BROKEN_LINE = "broken_line"
 BROKEN_RULES = tuple(STRUCTURE_RULES)  # the structural check's rules (schemas/structure.py)
 DROPPED = "dropped_by_decision"  # rows the agency itself left out: not submitted rows
 SITE_NAME = "mes_eval_quality"
+DATASOURCE = "warehouse"  # the GX datasource the batches belong to
 ASSETS = resources.files("reports") / "data_docs"
 RESULT_COLUMNS = [
     "entity",
@@ -143,7 +156,8 @@ class ExpectationSettings:
     kl_threshold: float = 0.1  # KL divergence of year t against year t-1's deciles, plus
     kl_quantile: float = 0.95  # this quantile of the KL between two samples of one distribution
     min_shift_rows: int = 30  # fewer rows in t or t-1 (per country): no shift check
-    max_rows: int = 250_000  # larger current-rows frames are validated on a key sample
+    max_rows: int = 250_000  # frames (the reference path): larger ones are a key sample
+    bucket_rows: int = 6_000_000  # in DuckDB: uniqueness checked by key-hash buckets this big
 
 
 @dataclass
@@ -161,6 +175,34 @@ class EntityBatch:
     def asset(self) -> str:
         # no dots: GX turns them into directories and then links its static files wrongly
         return self.entity if self.batch == CURRENT else f"{self.entity}_{self.batch}"
+
+    @property
+    def rows_validated(self) -> int:
+        """Rows of the frame (fewer than `rows_total` when a key sample)."""
+        return len(self.frame)
+
+
+@dataclass
+class EntityRows:
+    """One batch of warehouse rows, as a SELECT validated inside DuckDB, and its suite."""
+
+    entity: str
+    batch: str  # CURRENT | SUBMISSION
+    sql: str  # the batch's rows, with _load_id and _row_number
+    suite: gx.ExpectationSuite
+    load_id: str | None  # the entity's latest load
+    rows_total: int
+    lean_sql: str | None = None  # the same rows without columns that cost a join
+
+    @property
+    def asset(self) -> str:
+        """The batch's name in Data Docs, as `EntityBatch.asset`."""
+        return self.entity if self.batch == CURRENT else f"{self.entity}_{self.batch}"
+
+    @property
+    def rows_validated(self) -> int:
+        """Every row of the batch."""
+        return self.rows_total
 
 
 @dataclass
@@ -297,13 +339,14 @@ def shift_expectations(
     con: duckdb.DuckDBPyConnection,
     settings: ExpectationSettings | None = None,
     validated: pd.DataFrame | None = None,
+    relation: str | None = None,
 ) -> list[gxe.Expectation]:
     """Distribution shift of key outcomes, latest year against the one before, per country.
 
     The reference (year t-1) is computed over all current rows in DuckDB; the expectations
-    apply to year t's rows of the validated frame (columns `year` and `_country`), whose
-    size sets the allowance for sampling noise (a key sample of a large table has fewer
-    rows than the year holds).
+    apply to year t's rows of the validated frame, or of the rows of the SELECT `relation`
+    (columns `year` and `_country`), whose number sets the allowance for sampling noise (a
+    key sample of a large table has fewer rows than the year holds).
     """
     settings = settings or ExpectationSettings()
     years = con.execute(
@@ -315,6 +358,15 @@ def shift_expectations(
     found: list[gxe.Expectation] = []
     for outcome in settings.shift_outcomes:
         column = quote_ident(outcome)
+        checked_in: dict[str, int] = {}
+        if relation is not None:  # year t's rows with a value, per country, as validated
+            checked_in = {
+                str(country): int(n)
+                for country, n in con.execute(
+                    f"select _country, count(*) from ({relation}) where year = {year} "
+                    f"and {column} is not null and not isnan({column}) group by all"
+                ).fetchall()
+            }
         frame = con.sql(
             f"select f.country, o.year, o.{column} as value "
             f"from raw.outcomes as o join ({CURRENT_COUNTRY}) as f on f.firm_id = o.firm_id "
@@ -326,7 +378,7 @@ def shift_expectations(
             after = rows.loc[rows["year"] == year, "value"].to_numpy(dtype=float)
             if min(len(before), len(after)) < settings.min_shift_rows:
                 continue
-            checked = len(after)
+            checked = checked_in.get(str(country), 0) if relation is not None else len(after)
             if validated is not None:
                 rows_checked = (validated["year"] == year) & (validated["_country"] == country)
                 checked = int((rows_checked & validated[outcome].notna()).sum())
@@ -423,11 +475,7 @@ def entity_batches(
     settings = settings or ExpectationSettings()
     wanted = set(ENTITIES if entities is None else entities)
     for entity in (e for e in ENTITIES if e in wanted):
-        loads = con.execute(
-            "select load_id, rows_loaded from meta.loads where entity = ? "
-            "order by sequence desc, loaded_at desc limit 2",
-            [entity],
-        ).fetchall()
+        loads = _latest_loads(con, entity)
         if not loads:
             continue
         latest = loads[0][0]
@@ -441,10 +489,82 @@ def entity_batches(
         suite = _suite(
             f"{entity}_{SUBMISSION}",
             submission_expectations(
-                con, entity, submitted, loads, settings, sampled=len(submitted) < total
+                con,
+                entity,
+                submitted.columns,
+                loads,
+                settings,
+                sampled=len(submitted) < total,
+                validated=submitted,
             ),
         )
         yield EntityBatch(entity, SUBMISSION, submitted, suite, latest, total)
+
+
+def entity_rows(
+    con: duckdb.DuckDBPyConnection,
+    settings: ExpectationSettings | None = None,
+    entities: Iterable[str] | None = None,
+) -> Iterator[EntityRows]:
+    """The row batches (as SQL) and suites of every entity (or of `entities`) loaded at
+    least once: what `entity_batches` reads into frames, whole."""
+    settings = settings or ExpectationSettings()
+    wanted = set(ENTITIES if entities is None else entities)
+    for entity in (e for e in ENTITIES if e in wanted):
+        loads = _latest_loads(con, entity)
+        if not loads:
+            continue
+        latest = loads[0][0]
+        current = current_rows_sql(entity, ordered=False)  # listed in order where needed
+        lean = current_rows_sql(entity, ordered=False, country=False)
+        expectations = contract_expectations(entity, settings)
+        if entity == "outcomes":
+            expectations += shift_expectations(con, settings, relation=current)
+        suite = _suite(entity, expectations)
+        yield EntityRows(entity, CURRENT, current, suite, latest, _count(con, lean), lean)
+        submitted = submission_rows_sql(con, entity, ordered=False)
+        suite = _suite(
+            f"{entity}_{SUBMISSION}",
+            submission_expectations(
+                con, entity, con.sql(submitted).columns, loads, settings, relation=submitted
+            ),
+        )
+        lean = submission_rows_sql(con, entity, ordered=False, country=False)
+        yield EntityRows(entity, SUBMISSION, submitted, suite, latest, _count(con, lean), lean)
+
+
+def _latest_loads(con: duckdb.DuckDBPyConnection, entity: str) -> list[tuple[Any, ...]]:
+    """(load_id, rows_loaded) of the entity's latest load and the one before, latest first."""
+    return con.execute(
+        "select load_id, rows_loaded from meta.loads where entity = ? "
+        "order by sequence desc, loaded_at desc limit 2",
+        [entity],
+    ).fetchall()
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    found = con.execute(f"select count(*) from ({sql})").fetchone()
+    return int(found[0]) if found else 0
+
+
+def current_rows_sql(
+    entity: str, where: str = "true", *, ordered: bool = True, country: bool = True
+) -> str:
+    """SELECT of an entity's current rows: the contract's columns, `_load_id`,
+    `_row_number` and, for outcomes if `country`, `_country` (the firm's country); only the
+    rows of `where` (over `t`, the raw table), in load and file order if `ordered`."""
+    spec = ENTITIES[entity]
+    columns = ", ".join(f"t.{quote_ident(c)}" for c in spec.schema.columns)
+    firm_country, join = "", ""
+    if entity == "outcomes" and country:  # the shift checks compare like with like
+        firm_country = ", f.country as _country"
+        join = f"left join ({CURRENT_COUNTRY}) as f on f.firm_id = t.firm_id"
+    return (
+        f"select {columns}, t._load_id, t._row_number{firm_country} "
+        f"from raw.{quote_ident(entity)} as t {join} "
+        f"where t._superseded_by is null and ({where})"
+        + (" order by t._load_id, t._row_number" if ordered else "")
+    )
 
 
 def current_rows(
@@ -456,33 +576,28 @@ def current_rows(
     total = int(
         con.execute(f"select count(*) from {table} where _superseded_by is null").fetchall()[0][0]
     )
-    columns = ", ".join(f"t.{quote_ident(c)}" for c in spec.schema.columns)
-    country = ""
-    join = ""
-    if entity == "outcomes":  # the shift checks compare like with like: one currency
-        country = ", f.country as _country"
-        join = f"left join ({CURRENT_COUNTRY}) as f on f.firm_id = t.firm_id"
-    where = "t._superseded_by is null"
+    where = "true"
     if total > max_rows:
         buckets = math.ceil(1000 * max_rows / total)
-        where += f" and hash(t.{quote_ident(spec.key[0])}) % 1000 < {buckets}"
-    frame = con.sql(
-        f"select {columns}, t._load_id{country} from {table} as t {join} where {where}"
-    ).df()
-    return frame, total
+        where = f"hash(t.{quote_ident(spec.key[0])}) % 1000 < {buckets}"
+    return con.sql(current_rows_sql(entity, where)).df(), total
 
 
-def submission_rows(
-    con: duckdb.DuckDBPyConnection, entity: str, max_rows: int
-) -> tuple[pd.DataFrame, int]:
-    """An entity's rows as submitted (see the module docstring), and how many there are.
+def submission_rows_sql(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    where: str = "true",
+    *,
+    ordered: bool = True,
+    country: bool = True,
+) -> str:
+    """SELECT of an entity's rows as submitted (see the module docstring), those of `where`
+    (over `s`, the rows), in load and file order if `ordered`.
 
     Columns: the contract's, typed as in `raw.<entity>` (a quarantined cell that does not
     parse is null there), `unparsed_<column>` for each typed column, `quarantined_as_<rule>`
     for each rule of `submission_rules`, `_load_id`, `_row_number`, `_received` (loaded |
-    quarantined) and, for outcomes, `_country` (as in `current_rows`). Above `max_rows`
-    rows, a key sample of the loaded rows and every quarantined row (see the module
-    docstring)."""
+    quarantined) and, for outcomes if `country`, `_country` (as in `current_rows_sql`)."""
     spec = ENTITIES[entity]
     table = f"raw.{quote_ident(entity)}"
     types = dict(
@@ -503,8 +618,8 @@ def submission_rows(
     # records were kept) have no values to show, unless a broken line (it never has any)
     quarantined = (
         f"select load_id, row_number, any_value(record) as record, {flags} "
-        "from meta.quarantine where entity = $entity and load_id in (select load_id from "
-        "meta.load_supersession where entity = $entity and superseded_by is null) "
+        f"from meta.quarantine where entity = {_lit(entity)} and load_id in (select load_id from "
+        f"meta.load_supersession where entity = {_lit(entity)} and superseded_by is null) "
         "group by load_id, row_number "
         f"having not bool_or(rule = {_lit(DROPPED)}) "
         f"and (bool_or(record is not null) or bool_or(rule in ({broken})))"
@@ -538,26 +653,31 @@ def submission_rows(
         + f"load_id as _load_id, row_number as _row_number, 'quarantined' as _received "
         f"from ({quarantined})"
     )
-    params = {"entity": entity}
-    counts = dict(
-        con.execute(f"select _received, count(*) from ({rows}) group by all", params).fetchall()
+    firm_country, join = "", ""
+    if entity == "outcomes" and country:  # the shift checks compare like with like
+        firm_country = ", f.country as _country"
+        join = f"left join ({CURRENT_COUNTRY}) as f on f.firm_id = s.firm_id"
+    return f"select s.*{firm_country} from ({rows}) as s {join} where {where}" + (
+        " order by s._load_id, s._row_number" if ordered else ""
     )
+
+
+def submission_rows(
+    con: duckdb.DuckDBPyConnection, entity: str, max_rows: int
+) -> tuple[pd.DataFrame, int]:
+    """An entity's rows as submitted (`submission_rows_sql`) as pandas, and how many there
+    are. Above `max_rows` rows, a key sample of the loaded rows and every quarantined row
+    (see the module docstring)."""
+    spec = ENTITIES[entity]
+    rows = submission_rows_sql(con, entity)
+    counts = dict(con.execute(f"select _received, count(*) from ({rows}) group by all").fetchall())
     n_loaded, n_quarantined = counts.get("loaded", 0), counts.get("quarantined", 0)
     total = n_loaded + n_quarantined
     where = "true"
     if total > max_rows:  # the key sample of current_rows: a key's rows stay together
         sample = f"hash(s.{quote_ident(spec.key[0])}) % 1000 < {math.ceil(1000 * max_rows / total)}"
         where = sample if n_quarantined > max_rows else f"(s._received = 'quarantined' or {sample})"
-    country, join = "", ""
-    if entity == "outcomes":  # the shift checks compare like with like: one currency
-        country = ", f.country as _country"
-        join = f"left join ({CURRENT_COUNTRY}) as f on f.firm_id = s.firm_id"
-    frame = con.execute(
-        f"select s.*{country} from ({rows}) as s {join} where {where} "
-        "order by s._load_id, s._row_number",
-        params,
-    ).df()
-    return frame, total
+    return con.execute(submission_rows_sql(con, entity, where)).df(), total
 
 
 def submission_rules(entity: str) -> dict[str, tuple[tuple[str, ...], str]]:
@@ -584,17 +704,20 @@ def submission_rules(entity: str) -> dict[str, tuple[tuple[str, ...], str]]:
 def submission_expectations(
     con: duckdb.DuckDBPyConnection,
     entity: str,
-    frame: pd.DataFrame,
+    columns: Collection[str],
     loads: list[tuple[Any, ...]],
     settings: ExpectationSettings,
     *,
     sampled: bool = False,
+    validated: pd.DataFrame | None = None,
+    relation: str | None = None,
 ) -> list[gxe.Expectation]:
-    """The suite of the rows as submitted (`submission_rows`): the current-rows suite's
-    expectations, and the parse, rule and row-count expectations of the module docstring."""
+    """The suite of the rows as submitted (`submission_rows_sql`, of these `columns`): the
+    current-rows suite's expectations, and the parse, rule and row-count expectations of the
+    module docstring. `validated` or `relation`: the rows, for the shift checks."""
     expectations = contract_expectations(entity, settings)
     for name in ENTITIES[entity].schema.columns:
-        if f"{UNPARSED}{name}" in frame.columns:
+        if f"{UNPARSED}{name}" in columns:
             expectations.append(
                 gxe.ExpectColumnValuesToBeNull(
                     column=f"{UNPARSED}{name}",
@@ -617,7 +740,7 @@ def submission_expectations(
             )
         )
     if entity == "outcomes":
-        expectations += shift_expectations(con, settings, frame)
+        expectations += shift_expectations(con, settings, validated, relation)
     if not sampled:
         expectations.append(_row_count(loads, settings))
     return expectations
@@ -689,31 +812,45 @@ def validate_warehouse(
     settings: ExpectationSettings | None = None,
     docs_dir: Path | None = None,
     entities: Iterable[str] | None = None,
+    method: Literal["sql", "frames"] = "sql",
 ) -> ValidationRun:
     """Validate every loaded entity (or only `entities`); build offline Data Docs if docs_dir.
 
-    Each batch is validated by its own ValidationDefinition (a checkpoint shares one set of
-    batch parameters across its definitions, and each frame here is different); the Data
-    Docs are built once at the end.
+    `method`: "sql" validates every row inside DuckDB (`schemas.expectation_sql`), in memory
+    bounded whatever the warehouse's size; "frames" validates pandas frames (key samples
+    above `settings.max_rows`) with GX's pandas engine, the reference the tests compare with.
+    Each batch has its own suite result, stored in the context as a ValidationDefinition
+    stores it; the Data Docs are built once at the end.
     """
     context = ephemeral_context(docs_dir)
-    source = context.data_sources.add_pandas("warehouse")
     run_id = gx.RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
     rows: list[dict[str, Any]] = []
     suite_results: list[ExpectationSuiteValidationResult] = []
-    for batch in entity_batches(con, settings, entities):
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(
-                name=batch.asset,
-                data=source.add_dataframe_asset(batch.asset).add_batch_definition_whole_dataframe(
-                    batch.batch
-                ),
-                suite=context.suites.add(batch.suite),
+    batches: Iterator[EntityBatch | EntityRows]
+    if method == "frames":
+        batches = entity_batches(con, settings, entities)
+    else:
+        batches = entity_rows(con, settings, entities)
+    source = context.data_sources.add_pandas(DATASOURCE)
+    for batch in batches:
+        suite = context.suites.add(batch.suite)
+        if isinstance(batch, EntityRows):
+            result = _validate_rows(con, context, batch, suite, run_id, settings)
+        else:
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=batch.asset,
+                    data=source.add_dataframe_asset(
+                        batch.asset
+                    ).add_batch_definition_whole_dataframe(batch.batch),
+                    suite=suite,
+                )
             )
-        )
-        result = definition.run(
-            batch_parameters={"dataframe": batch.frame}, result_format=RESULT_FORMAT, run_id=run_id
-        )
+            result = definition.run(
+                batch_parameters={"dataframe": batch.frame},
+                result_format=RESULT_FORMAT,
+                run_id=run_id,
+            )
         suite_results.append(result)
         rows.extend(tidy(result, batch))
     index = None
@@ -727,7 +864,77 @@ def validate_warehouse(
     return ValidationRun(results, suite_results, index)
 
 
-def tidy(result: ExpectationSuiteValidationResult, batch: EntityBatch) -> list[dict[str, Any]]:
+def _validate_rows(
+    con: duckdb.DuckDBPyConnection,
+    context: Any,
+    batch: EntityRows,
+    suite: gx.ExpectationSuite,
+    run_id: gx.RunIdentifier,
+    settings: ExpectationSettings | None,
+) -> ExpectationSuiteValidationResult:
+    """Validate one batch inside DuckDB and store its suite result where Data Docs find it
+    (the validation results store, under the keys a ValidationDefinition run would use)."""
+    from schemas.expectation_sql import validate_rows
+
+    settings = settings or ExpectationSettings()
+    batch_id = f"{DATASOURCE}-{batch.asset}"
+    results = validate_rows(
+        con,
+        batch.sql,
+        suite.expectations,
+        batch_id=batch_id,
+        result_format=RESULT_FORMAT,
+        bucket_rows=settings.bucket_rows,
+        lean_sql=batch.lean_sql,
+    )
+    statistics = calc_validation_statistics(results)
+    source = f"raw.{batch.entity}" + (" and meta.quarantine" if batch.batch == SUBMISSION else "")
+    result = ExpectationSuiteValidationResult(
+        results=results,
+        success=statistics.success,
+        suite_name=suite.name,
+        statistics={
+            "evaluated_expectations": statistics.evaluated_expectations,
+            "successful_expectations": statistics.successful_expectations,
+            "unsuccessful_expectations": statistics.unsuccessful_expectations,
+            "success_percent": statistics.success_percent,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            # what Data Docs show as the batch: where its rows come from, and how many
+            "batch_spec": {"batch_data": "DuckDB", "rows_from": source},
+            "batch_markers": {
+                "ge_load_time": datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ"),
+                "rows": batch.rows_total,
+            },
+            "active_batch_definition": {
+                "datasource_name": DATASOURCE,
+                "data_connector_name": "duckdb",
+                "data_asset_name": batch.asset,
+                "batch_identifiers": {},
+            },
+            "validation_id": None,
+            "checkpoint_id": None,
+            "run_id": run_id,
+            "validation_time": run_id.run_time,
+            "batch_parameters": None,
+        },
+        batch_id=batch_id,
+    )
+    suite_key = ExpectationSuiteIdentifier(name=suite.name)
+    context.validation_results_store.store_validation_results(
+        suite_validation_result=result,
+        suite_validation_result_identifier=ValidationResultIdentifier(
+            batch_identifier=batch_id, expectation_suite_identifier=suite_key, run_id=run_id
+        ),
+        expectation_suite_identifier=suite_key,
+    )
+    return result
+
+
+def tidy(
+    result: ExpectationSuiteValidationResult, batch: EntityBatch | EntityRows
+) -> list[dict[str, Any]]:
     """One record per expectation: what was expected, whether it held, and what was seen."""
     records = []
     for item in result.results:
@@ -761,7 +968,7 @@ def tidy(result: ExpectationSuiteValidationResult, batch: EntityBatch) -> list[d
                 "unexpected_count": outcome.get("unexpected_count"),
                 "unexpected_percent": outcome.get("unexpected_percent"),
                 "element_count": outcome.get("element_count"),
-                "rows_validated": len(batch.frame),
+                "rows_validated": batch.rows_validated,
                 "rows_total": batch.rows_total,
                 "exception": info.get("exception_message")
                 if info.get("raised_exception")

@@ -183,9 +183,11 @@ def test_a_shifted_sales_distribution_fails_the_shift_expectations(
     assert (kl["observed_value"].astype(float) > 0.1).all()
 
 
-def test_large_tables_are_validated_on_a_sample_of_whole_firms(
+def test_large_frames_are_validated_on_a_sample_of_whole_firms(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
+    # the frame path (the reference; the audit validates every row in DuckDB, see
+    # tests/test_audit_scale.py)
     sample, total = current_rows(con, "outcomes", max_rows=2_000)
     full = con.sql(
         "select firm_id, count(*) as n from raw.outcomes where _superseded_by is null group by 1"
@@ -195,7 +197,7 @@ def test_large_tables_are_validated_on_a_sample_of_whole_firms(
     counts = sample.groupby("firm_id").size()
     assert (counts == full.set_index("firm_id")["n"].reindex(counts.index)).all()
     results = validate_warehouse(
-        con, settings=ExpectationSettings(max_rows=2_000), entities=["outcomes"]
+        con, settings=ExpectationSettings(max_rows=2_000), entities=["outcomes"], method="frames"
     ).results
     assert failures(results) == set()
     current = results[results["batch"] == "current_rows"]
