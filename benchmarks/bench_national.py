@@ -45,36 +45,20 @@ STAGES = ("generate", "ingest", "marts", "audit", "estimate", "publish")
 RUN = "bench"
 
 
-def _config(out: Path, paths: dict[str, Path]) -> dict[str, Any]:
-    """The demo's own configuration (as `mes-eval demo` writes it)."""
-    return {
-        "title": "MES impact report: national register benchmark",
-        "warehouse": "warehouse.duckdb",
-        "out_dir": "report",
-        "synthetic": True,
-        "truth_dir": "data",
-        "languages": ["en", "es", "pt"],
-        "sources": {
-            name: str(path.relative_to(out))
-            for name, path in paths.items()
-            if name not in ("true_effects", "true_att_simple", "planted_invalid")
-        },
-    }
-
-
 def stage(name: str, out: Path, firms: int) -> None:
     """Run one stage in this process (the worker side)."""
     import yaml
 
     if name == "generate":
         from evaluation.synthetic import generate_demo
-        from flows.demo_files import write_demo_files
+        from flows.demo_files import demo_config, write_demo_files
 
         paths = write_demo_files(generate_demo(seed=2024, n_firms=firms), out / "data")
         settled = time.time() - 60  # the loader waits for files written moments ago
         for path in paths.values():
             os.utime(path, (settled, settled))
-        text = yaml.safe_dump(_config(out, paths), sort_keys=False)
+        config = demo_config(out, paths) | {"title": "MES impact report: national register"}
+        text = yaml.safe_dump(config, sort_keys=False)
         (out / "config.yaml").write_text(text, encoding="utf-8")
         return
     from flows import steps

@@ -210,7 +210,7 @@ def demo(
 ) -> None:
     """Generate synthetic agency files and run the whole evaluation chain on them."""
     from evaluation.synthetic import generate_demo
-    from flows.demo_files import write_demo_files
+    from flows.demo_files import demo_config, write_demo_files
 
     started = time.perf_counter()
     out = out.resolve()
@@ -226,19 +226,7 @@ def demo(
     warehouse = out / "warehouse.duckdb"
     # the demo owns its warehouse: start from an empty one so a new seed is not mixed with an old one
     warehouse.unlink(missing_ok=True)
-    config = {
-        "title": "MES impact report: synthetic demo portfolio",
-        "warehouse": "warehouse.duckdb",
-        "out_dir": "report",
-        "synthetic": True,
-        "truth_dir": "data",
-        "languages": ["en", "es", "pt"],
-        "sources": {
-            name: str(path.relative_to(out))
-            for name, path in paths.items()
-            if name not in ("true_effects", "true_att_simple", "planted_invalid")
-        },
-    }
+    config = demo_config(out, paths)
     config_path = out / "config.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     _run(_checked("run", config_path), started)
@@ -342,32 +330,22 @@ def ingest(
     chosen = choose_engine(file, engine, mapping=source_mapping)
     with _progress() as progress:
         progress.add_task(f"Loading {file.name} as {entity} ({chosen})", total=None)
+        options: dict[str, Any] = {
+            "key_file": key_file,
+            "sheet": sheet,
+            "mapping": source_mapping,
+            "engine": engine,
+        }
         if in_prefect:
             from flows.pipeline import ingest_file
 
-            report = ingest_file(
-                file,
-                entity,
-                warehouse,
-                key_file=key_file,
-                sheet=sheet,
-                mapping=source_mapping,
-                engine=engine,
-            )
+            report = ingest_file(file, entity, warehouse, **options)
         else:  # the `ingest-file` flow's one step, under the same writer lock
             from flows import steps
             from warehouse.lock import writer_lock
 
             with writer_lock(warehouse):
-                report = steps.ingest_file(
-                    file,
-                    entity,
-                    warehouse,
-                    key_file=key_file,
-                    sheet=sheet,
-                    mapping=source_mapping,
-                    engine=engine,
-                )
+                report = steps.ingest_file(file, entity, warehouse, **options)
     print_loads(console, [report])
     if report.rows_superseded:
         console.print(

@@ -58,6 +58,24 @@ def write_demo_files(data: DemoData, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
+def demo_config(out: Path, paths: dict[str, Path]) -> dict[str, object]:
+    """The demo's run configuration over the files `write_demo_files` wrote under `out`
+    (the planted truths are not inputs: only `truth_dir` points at them)."""
+    return {
+        "title": "MES impact report: synthetic demo portfolio",
+        "warehouse": "warehouse.duckdb",
+        "out_dir": "report",
+        "synthetic": True,
+        "truth_dir": "data",
+        "languages": ["en", "es", "pt"],
+        "sources": {
+            name: str(path.relative_to(out))
+            for name, path in paths.items()
+            if name not in ("true_effects", "true_att_simple", "planted_invalid")
+        },
+    }
+
+
 def _readme(data: DemoData, paths: dict[str, Path]) -> str:
     settings = dict(data.settings)
     seed = settings.get("seed", "unknown")
