@@ -137,7 +137,11 @@ def test_dask_cluster_equals_single_process(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(a[labels], b[labels], check_dtype=False)
         # the legacy TWFE's cluster SEs come from pyfixest, whose numba-parallel demeaning
         # moves them by ~1e-8 from one run to the next even in one process: 1e-6 there
-        legacy = (a["estimator"] == "twfe_legacy").to_numpy() if "estimator" in a else False
+        legacy = (
+            (a["estimator"] == "twfe_legacy").to_numpy()
+            if "estimator" in a
+            else np.zeros(len(a), bool)
+        )
         for rows, tolerance in ((~legacy, 1e-10), (legacy, 1e-6)):
             np.testing.assert_allclose(
                 a.loc[rows, numbers].to_numpy(float),

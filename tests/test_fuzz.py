@@ -46,7 +46,8 @@ def test_no_raw_identifier_in_prefect_state_or_output_after_ingests(tmp_path: Pa
         folder = tmp_path / variant.name
         folder.mkdir()
         path = write_variant(base, variant, folder)
-        for extra in (["--dry-run"], []):
+        # the flows themselves (not the flow-less default), so that Prefect records them
+        for extra in (["--dry-run"], ["--in-prefect"]):
             result = runner.invoke(
                 app,
                 [
