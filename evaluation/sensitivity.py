@@ -39,7 +39,7 @@ from evaluation import honest
 from evaluation.reasons import ESTIMATED, NotEstimated, Reason
 
 if TYPE_CHECKING:
-    from evaluation.impact import EvaluationSpec
+    from evaluation.spec import EvaluationSpec
 
 # event times used: leads -4..-2 (-1 is the reference), lags 0..3 (the report's short and
 # medium horizons); more lags make the ARP programme's vertex enumeration explode

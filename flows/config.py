@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from evaluation.impact import EvaluationSpec
+from evaluation.spec import EvaluationSpec
 from flows.evaluation_settings import EvaluationSettings, check_names
 from reports.disclosure import DisclosureRules
 from reports.i18n import Lang, resolve

@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from evaluation.impact import (
+from evaluation.outcomes import BUILTIN, CONTRACT_COLUMNS, MONEY_COLUMNS, OutcomeDefinition
+from evaluation.spec import (
     CATEGORICAL_ATTRIBUTES,
     ESTIMATORS,
     MATCHING_COVARIATES,
@@ -33,7 +34,6 @@ from evaluation.impact import (
     SUBGROUPS,
     EvaluationSpec,
 )
-from evaluation.outcomes import BUILTIN, CONTRACT_COLUMNS, MONEY_COLUMNS, OutcomeDefinition
 
 NAME = r"^[a-z][a-z0-9_]*$"
 

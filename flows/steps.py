@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from evaluation.impact import ESTIMATOR
+from evaluation.spec import ESTIMATOR
 from flows.config import RunConfig
-from flows.estimation import UnitRunner, plan_units, run_here, store_results
 from reports.site import SiteResult, build_sites
 from schemas.contract import ENTITIES
 from schemas.mapping import Mapping
@@ -32,6 +32,9 @@ from warehouse.quality import (
     reusable_audit,
     run_expectations,
 )
+
+if TYPE_CHECKING:
+    from flows.estimation import UnitRunner
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,9 @@ def estimate(
     evaluate flow passes a Dask task runner's when the config names a cluster). Claims
     against records (`evaluation.claims`) are part of a program's results.
     """
+    # imported here: the estimators' stack is not needed to ingest, audit or publish
+    from flows.estimation import plan_units, run_here, store_results
+
     units = plan_units(config)
     results = (run_units or run_here)(units)
     estimates, roi, version, estimated, reused = store_results(config, run_id, units, results)

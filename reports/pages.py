@@ -20,8 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup, escape
 
-from evaluation.impact import ESTIMATOR, IMPUTATION_ESTIMATOR, TWFE_ESTIMATOR
 from evaluation.roi import SCALE_CHOICES
+from evaluation.spec import ESTIMATOR, IMPUTATION_ESTIMATOR, TWFE_ESTIMATOR
 from reports import figures, scales, tables
 from reports.audit import Certificate
 from reports.charts import Charts

@@ -263,17 +263,20 @@ def build_sites(
     image_cache: Path | None = None,
     true_effects: pd.DataFrame | None = None,
     locales_dir: Path | None = None,
-    workers: int = 2,
+    workers: int | None = None,
 ) -> list[SiteResult]:
     """Build one edition per language, as `build_site` does for each (the other arguments
     are `build_site`'s), and index them in the languages' order.
 
     The warehouse is read and the tables protected once for all languages; PNG images are
-    exported with the first language only. With `workers` 2 (and two cores) and several
-    languages, every second language is built in a second process, forked once that is
-    read (it shares it without copying), while this one builds the others: a build is
-    mostly Python, one core at a time. An edition that was built is indexed even when
-    another language failed; the first failure is raised then."""
+    exported with the first language only. A build is mostly Python, one core at a time:
+    on a machine of several cores the languages are dealt out to `workers` processes (by
+    default one per language), this one and others forked once the warehouse is read (they
+    share it without copying). One process per language even on two cores: three
+    languages in three processes end when the cores have done three builds' work between
+    them, where two processes would wait for the one that builds two. `workers` 1 builds
+    them one after the other here. An edition that was built is indexed even when another
+    language failed; the first failure is raised then."""
     out_dir = Path(out_dir)
     langs = list(langs)
     if audience not in ("public", "internal"):
@@ -308,41 +311,50 @@ def build_sites(
         )
 
     # a language twice restates its own edition: one after the other; one core: no gain
-    parallel = min(workers, os.cpu_count() or 1) > 1 and len(set(langs)) == len(langs) > 1
-    parallel = parallel and hasattr(os, "fork")
-    mine, theirs = (langs[0::2], langs[1::2]) if parallel else (langs, [])
+    processes = len(langs) if workers is None else max(1, workers)
+    parallel = (os.cpu_count() or 1) > 1 and len(set(langs)) == len(langs) and hasattr(os, "fork")
+    processes = min(processes, len(langs)) if parallel else 1
+    mine, *others = [langs[i::processes] for i in range(processes)]
 
-    def build_theirs() -> tuple[list[tuple[SiteResult, Edition]], Exception | None]:
-        done: list[tuple[SiteResult, Edition]] = []  # up to a failure, as here
-        for lang in theirs:
-            try:
-                site, edition = build(lang)
-            except Exception as exc:
-                return done, exc
-            done.append((dataclasses.replace(site, tables={}), edition))  # the parent has them
-        return done, None
+    def builder(theirs: list[Lang]) -> Callable[[], object]:
+        def build_theirs() -> tuple[list[tuple[SiteResult, Edition]], Exception | None]:
+            done: list[tuple[SiteResult, Edition]] = []  # up to a failure, as here
+            for lang in theirs:
+                try:
+                    site, edition = build(lang)
+                except Exception as exc:
+                    return done, exc
+                done.append((dataclasses.replace(site, tables={}), edition))  # parent has them
+            return done, None
 
-    worker = _Worker(build_theirs) if theirs else None
+        return build_theirs
+
+    workers_of = [(_Worker(builder(theirs)), theirs) for theirs in others]
     built: dict[str, tuple[SiteResult, Edition]] = {}
     errors: list[BaseException] = []
     try:
         for lang in mine:
             built[lang] = build(lang)
-    except BaseException as exc:  # the other process's editions are indexed still
+    except BaseException as exc:  # the other processes' editions are indexed still
         errors.append(exc)
-        if worker is not None and not isinstance(exc, Exception):
-            worker.stop()  # interrupted: the other process stops too
-            worker = None
-    if worker is not None:
+        if not isinstance(exc, Exception):  # interrupted: the other processes stop too
+            for worker, _ in workers_of:
+                worker.stop()
+            workers_of = []
+    tables = {k: v.frame() for k, v in reads.published.tables.items()} if workers_of else {}
+    for worker, theirs in workers_of:
         try:
             done, failure = worker.result()
-            tables = {k: v.frame() for k, v in reads.published.tables.items()}
             for lang, (site, edition) in zip(theirs, done, strict=False):
                 built[lang] = (dataclasses.replace(site, tables=tables), edition)
             errors += [failure] if failure is not None else []
         except BaseException as exc:
             errors.append(exc)
             worker.stop()
+            if not isinstance(exc, Exception):
+                for other, _ in workers_of:
+                    other.stop()
+                break
     for lang in langs:
         if lang in built:
             add_to_index(out_dir, built[lang][1])

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.claims import PROGRAM_COLUMNS as CLAIMS_PROGRAM_COLUMNS
-from evaluation.impact import ESTIMATOR, HEADLINE_OUTCOMES, MATCHING_ESTIMATOR, OUTCOMES
+from evaluation.spec import ESTIMATOR, HEADLINE_OUTCOMES, MATCHING_ESTIMATOR, OUTCOMES
 from reports.audit import Certificate, protect_edition
 from reports.disclosure import (
     LOG_COLUMNS,

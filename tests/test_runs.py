@@ -143,13 +143,16 @@ def prefect_flow_names() -> set[str]:
         return {f.name for f in client.read_flows()}
 
 
-# `mes-eval report` in a fresh process: its exit code and whether it imported Prefect
+# `mes-eval report` in a fresh process: its exit code, whether it imported Prefect, and
+# which of the estimators' modules it imported (publishing needs none of them)
 REPORT_WITHOUT_PREFECT = """
 import json, sys
 from typer.testing import CliRunner
 from flows.cli import app
 result = CliRunner().invoke(app, ["report", "-c", sys.argv[1]])
-print(json.dumps([result.exit_code, "prefect" in sys.modules, result.output]))
+heavy = ["evaluation.impact", "flows.estimation", "statsmodels", "scipy.stats", "pyfixest"]
+print(json.dumps([result.exit_code, "prefect" in sys.modules, result.output,
+                  [m for m in heavy if m in sys.modules]]))
 """
 
 
@@ -199,8 +202,8 @@ def test_parent_flow_end_to_end_with_cache_history_and_failure_hook(tmp_path: Pa
         check=True,
         cwd=Path(__file__).parents[1],
     )
-    code, imported_prefect, output = json.loads(alone.stdout.strip().splitlines()[-1])
-    assert (code, imported_prefect) == (0, False), output + alone.stderr
+    code, imported_prefect, output, estimators = json.loads(alone.stdout.strip().splitlines()[-1])
+    assert (code, imported_prefect, estimators) == (0, False, []), output + alone.stderr
     assert (
         first.estimates.cached_from is None and first.report is not None and first.report.exists()
     )

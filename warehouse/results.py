@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from evaluation.claims import Claims
-from evaluation.impact import ProgramImpact
+from evaluation.spec import ProgramImpact
 from warehouse.db import transaction
 
 
