@@ -123,6 +123,52 @@ def test_the_consistent_firm_is_flagged_as_an_outlier(
     assert len(growth) and (growth["severity"] == growth["robust_z"].abs()).all()
 
 
+def test_growth_scores_equal_pandas(base: Base, con: duckdb.DuckDBPyConnection) -> None:
+    """The growth rule's robust z-scores (SQL window aggregates in DuckDB) equal the same
+    statistic computed in pandas from the evaluation panel's firm-years, row for row."""
+    load_file(con, base.outcomes, "outcomes", key=KEY, engine="pandas")
+    build_models(con, VARIABLES)
+    panel = con.sql(
+        "select distinct firm_id, year, sector, size_class, log_sales, log_employment "
+        "from marts.mart_evaluation_panel"
+    ).df()
+    panel = panel.sort_values(["firm_id", "year"])
+    frames = []
+    for outcome in ("log_sales", "log_employment"):
+        by_firm = panel.groupby("firm_id")
+        consecutive = by_firm["year"].diff() == 1
+        growth = panel[outcome] - by_firm[outcome].shift()
+        frame = panel[["firm_id", "year", "sector", "size_class"]].assign(
+            outcome=outcome, growth=growth.where(consecutive)
+        )
+        frames.append(frame.dropna(subset=["growth"]))
+    expected = pd.concat(frames, ignore_index=True)
+    cell = expected.groupby(["sector", "size_class", "year", "outcome"])["growth"]
+    median = cell.transform("median")
+    mad = (
+        (expected["growth"] - median)
+        .abs()
+        .groupby([expected[c] for c in ("sector", "size_class", "year", "outcome")])
+        .transform("median")
+    )
+    expected["robust_z"] = (expected["growth"] - median) / (1.4826 * mad).replace(0, float("nan"))
+    stored = con.sql(
+        "select firm_id, year, outcome, growth, robust_z, flagged "
+        "from marts.mart_outlier_flags where rule = 'growth'"
+    ).df()
+    both = expected.merge(stored, on=["firm_id", "year", "outcome"], suffixes=("", "_sql"))
+    assert len(both) == len(expected) == len(stored) > 1000
+    # same arithmetic on the same doubles; the medians of an even count average two values
+    pd.testing.assert_series_equal(
+        both["growth_sql"], both["growth"], check_names=False, rtol=0, atol=1e-12
+    )
+    pd.testing.assert_series_equal(
+        both["robust_z_sql"], both["robust_z"], check_names=False, rtol=0, atol=1e-9
+    )
+    z = both["robust_z"].abs()
+    assert (both["flagged"].fillna(False) == (z > VARIABLES["outlier_z"])).all()
+
+
 def _edition(con: duckdb.DuckDBPyConnection, out: Path, audience: Audience):  # type: ignore[no-untyped-def]
     return build_site(
         con, out, period="2024Q3", audience=audience, run_id="run-outliers", images=False

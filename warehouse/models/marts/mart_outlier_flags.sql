@@ -30,40 +30,36 @@ growth as (
     window w as (partition by firm_id order by year)
 ),
 
-centre as (
-    select sector, size_class, year, outcome, median(growth) as median_growth
+-- the cell's median and median absolute deviation as window aggregates over the cell (no
+-- join back to per-cell tables: with four join keys DuckDB's planner has joined on the
+-- year alone and spilled tens of GB at a million firms)
+centred as (
+    select *, median(growth) over cell as median_growth
     from growth
     where growth is not null
-    group by all
+    window cell as (partition by sector, size_class, year, outcome)
 ),
 
 spread as (
-    select growth.sector, growth.size_class, growth.year, growth.outcome,
-        median(abs(growth.growth - centre.median_growth)) as mad
-    from growth
-    inner join centre using (sector, size_class, year, outcome)
-    where growth.growth is not null
-    group by all
+    select *, median(abs(growth - median_growth)) over cell as mad
+    from centred
+    window cell as (partition by sector, size_class, year, outcome)
 ),
 
 growth_flags as (
     select
-        growth.firm_id,
-        growth.year,
-        growth.outcome,
+        firm_id,
+        year,
+        outcome,
         'growth' as rule,
-        growth.sector,
-        growth.size_class,
-        growth.growth,
-        centre.median_growth,
-        (growth.growth - centre.median_growth) / nullif(1.4826 * spread.mad, 0) as robust_z,
+        sector,
+        size_class,
+        growth,
+        median_growth,
+        (growth - median_growth) / nullif(1.4826 * mad, 0) as robust_z,
         null::double as ratio,
-        abs((growth.growth - centre.median_growth) / nullif(1.4826 * spread.mad, 0))
-            > getvariable('outlier_z') as flagged
-    from growth
-    inner join centre using (sector, size_class, year, outcome)
-    inner join spread using (sector, size_class, year, outcome)
-    where growth.growth is not null
+        abs((growth - median_growth) / nullif(1.4826 * mad, 0)) > getvariable('outlier_z') as flagged
+    from spread
 ),
 
 -- the ratio is the same in local currency and in constant dollars (one factor per
