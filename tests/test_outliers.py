@@ -81,6 +81,14 @@ def con(base: Base, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
 
 
+@pytest.fixture
+def modelled(base: Base, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The copy with the planted outcomes loaded and the models built."""
+    load_file(con, base.outcomes, "outcomes", key=KEY, engine="pandas")
+    build_models(con, VARIABLES)
+    return con
+
+
 def wage_quarantine(con: duckdb.DuckDBPyConnection) -> list[int]:
     rows = con.sql(
         "select row_number from meta.quarantine "
@@ -109,11 +117,9 @@ def test_a_slip_is_quarantined_and_a_consistent_firm_is_kept(
 
 
 def test_the_consistent_firm_is_flagged_as_an_outlier(
-    base: Base, con: duckdb.DuckDBPyConnection
+    base: Base, modelled: duckdb.DuckDBPyConnection
 ) -> None:
-    load_file(con, base.outcomes, "outcomes", key=KEY, engine="pandas")
-    build_models(con, VARIABLES)
-    flags = con.sql("select * from marts.mart_outlier_flags where flagged").df()
+    flags = modelled.sql("select * from marts.mart_outlier_flags where flagged").df()
     level = flags[flags["rule"] == "wage_per_worker_level"]
     assert level["firm_id"].nunique() == 1
     assert len(level) == len(base.consistent_rows)  # every year of that firm
@@ -123,11 +129,10 @@ def test_the_consistent_firm_is_flagged_as_an_outlier(
     assert len(growth) and (growth["severity"] == growth["robust_z"].abs()).all()
 
 
-def test_growth_scores_equal_pandas(base: Base, con: duckdb.DuckDBPyConnection) -> None:
+def test_growth_scores_equal_pandas(modelled: duckdb.DuckDBPyConnection) -> None:
     """The growth rule's robust z-scores (SQL window aggregates in DuckDB) equal the same
     statistic computed in pandas from the evaluation panel's firm-years, row for row."""
-    load_file(con, base.outcomes, "outcomes", key=KEY, engine="pandas")
-    build_models(con, VARIABLES)
+    con = modelled
     panel = con.sql(
         "select distinct firm_id, year, sector, size_class, log_sales, log_employment "
         "from marts.mart_evaluation_panel"
@@ -176,10 +181,9 @@ def _edition(con: duckdb.DuckDBPyConnection, out: Path, audience: Audience):  # 
 
 
 def test_internal_edition_lists_outliers_with_their_review_status(
-    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
+    modelled: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    load_file(con, base.outcomes, "outcomes", key=KEY, engine="pandas")
-    build_models(con, VARIABLES)
+    con = modelled
     level = con.sql(
         "select firm_id, year from marts.mart_outlier_flags "
         "where rule = 'wage_per_worker_level' order by year"
@@ -221,10 +225,9 @@ def test_internal_edition_lists_outliers_with_their_review_status(
 
 
 def test_public_edition_publishes_the_quarantine_counts_in_full(
-    base: Base, con: duckdb.DuckDBPyConnection, tmp_path: Path
+    modelled: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    load_file(con, base.outcomes, "outcomes", key=KEY, engine="pandas")
-    build_models(con, VARIABLES)
+    con = modelled
     truth = con.sql(
         "select entity, rule, count(distinct (load_id, row_number)) as rows "
         "from meta.quarantine group by all"
