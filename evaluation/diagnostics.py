@@ -269,7 +269,9 @@ def _feols(formula: str, frame: pd.DataFrame) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # collinearity notices are reported via `dropped`
-        return pf.feols(formula, data=frame, vcov={"CRV1": "u_"})
+        # the frame is ours and read once: neither copied nor kept in the fit (about 40%
+        # of the call on a million rows; the same estimates and SEs)
+        return pf.feols(formula, data=frame, vcov={"CRV1": "u_"}, copy_data=False, store_data=False)
 
 
 def _tidy(fit: Any, terms: list[str], event: list[float]) -> pd.DataFrame:

@@ -313,6 +313,7 @@ def att_gt(
     # order (hence with the sums) of the boolean masks they stand for.
     y_cols = np.asfortranarray(y)
     first_never = int(np.searchsorted(unit_g, np.inf, side="left"))
+    comparisons: dict[tuple[int, ...], tuple[list[Any], int, float, list[np.ndarray]]] = {}
     for j, (g, k, b) in enumerate(plan):
         t_val, b_val = int(periods[k]), int(periods[b])
         if k == b:
@@ -328,8 +329,23 @@ def att_gt(
             start = int(np.searchsorted(unit_g, max(t_val, b_val) + anticipation, side="right"))
             runs = [(start, max(start, lo)), (max(start, hi), n)]
         treated = _observed_changes(y_cols, k, b, lo, hi)
-        control = [_observed_changes(y_cols, k, b, r0, r1) for r0, r1 in runs]
-        n1, n0 = len(treated[1]), sum(len(c[1]) for c in control)
+        # the comparison rows of a (k, b) pair serve every cohort compared over it (with
+        # the never treated, all of them): their changes, mean and IF values once
+        shared = comparisons.get((k, b, *runs))
+        if shared is None:
+            control = [_observed_changes(y_cols, k, b, r0, r1) for r0, r1 in runs]
+            n0 = sum(len(c[1]) for c in control)
+            m0 = (
+                (
+                    control[0][1] if len(control) == 1 else np.concatenate([c[1] for c in control])
+                ).mean()
+                if n0
+                else np.nan
+            )
+            values = [-(n / n0) * (part[1] - m0) for part in control] if n0 else []
+            shared = comparisons[(k, b, *runs)] = (control, n0, m0, values)
+        control, n0, m0, values = shared
+        n1 = len(treated[1])
         if n1 == 0 or n0 == 0:
             if base_period == "universal":
                 # did keeps the cell as NA under a universal base, drops it otherwise.
@@ -338,14 +354,11 @@ def att_gt(
                 kept.append(j)
             continue
         m1 = treated[1].mean()
-        m0 = (
-            control[0][1] if len(control) == 1 else np.concatenate([c[1] for c in control])
-        ).mean()
         # Cell IF (dY - mean)/p with p = n1/n_gt (resp. n0/n_gt), rescaled by n/n_gt as
         # did does, simplifies to n/n1 * (dY - mean) for treated (minus, n/n0, controls).
         _set_rows(influence, j, lo, treated, (n / n1) * (treated[1] - m1))
-        for (r0, _), part in zip(runs, control, strict=True):
-            _set_rows(influence, j, r0, part, -(n / n0) * (part[1] - m0))
+        for (r0, _), part, part_values in zip(runs, control, values, strict=True):
+            _set_rows(influence, j, r0, part, part_values)
         rows.append((int(g), t_val, float(m1 - m0), n1, n0, b_val))
         kept.append(j)
 
