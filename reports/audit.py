@@ -50,7 +50,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from reports.disclosure import (
     DERIVED,
@@ -197,6 +196,10 @@ def _components(
 
 
 def _solve(c: np.ndarray, a_ub, b_ub, a_eq, b_eq, bounds) -> np.ndarray | None:  # type: ignore[no-untyped-def]
+    # imported here: most editions link no suppressed cell and solve nothing, and scipy's
+    # optimizer costs a quarter of a second to import on every publish
+    from scipy.optimize import linprog
+
     result = linprog(
         c,
         A_ub=a_ub if a_ub is not None and len(a_ub) else None,
