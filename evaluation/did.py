@@ -313,7 +313,10 @@ def att_gt(
     # order (hence with the sums) of the boolean masks they stand for.
     y_cols = np.asfortranarray(y)
     first_never = int(np.searchsorted(unit_g, np.inf, side="left"))
-    comparisons: dict[tuple[int, ...], tuple[list[Any], int, float, list[np.ndarray]]] = {}
+    comparisons: dict[
+        tuple[int, int, tuple[tuple[int, int], ...]],
+        tuple[list[Any], int, float, list[np.ndarray]],
+    ] = {}
     for j, (g, k, b) in enumerate(plan):
         t_val, b_val = int(periods[k]), int(periods[b])
         if k == b:
@@ -331,7 +334,8 @@ def att_gt(
         treated = _observed_changes(y_cols, k, b, lo, hi)
         # the comparison rows of a (k, b) pair serve every cohort compared over it (with
         # the never treated, all of them): their changes, mean and IF values once
-        shared = comparisons.get((k, b, *runs))
+        pair = (k, b, tuple(runs))
+        shared = comparisons.get(pair)
         if shared is None:
             control = [_observed_changes(y_cols, k, b, r0, r1) for r0, r1 in runs]
             n0 = sum(len(c[1]) for c in control)
@@ -343,7 +347,7 @@ def att_gt(
                 else np.nan
             )
             values = [-(n / n0) * (part[1] - m0) for part in control] if n0 else []
-            shared = comparisons[(k, b, *runs)] = (control, n0, m0, values)
+            shared = comparisons[pair] = (control, n0, m0, values)
         control, n0, m0, values = shared
         n1 = len(treated[1])
         if n1 == 0 or n0 == 0:
