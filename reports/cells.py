@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,10 @@ import pandas as pd
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # what a neutralized cell starts with: the spreadsheet's own "this is text" prefix
 TEXT_PREFIX = "'"
+# the control characters an XLSX cell cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE (the
+# same pattern; tests/test_exports_safe.py checks it), here so that a report that writes its
+# workbook with XlsxWriter does not import openpyxl (a fifth of a second)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def safe_cell(value: object) -> object:
@@ -109,7 +114,6 @@ def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> Path:
     dates typed as such; missing values empty."""
     from openpyxl import Workbook  # only the writers of a workbook pay for the import
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     _no_infinity(frame, path)
     book = Workbook(write_only=True)

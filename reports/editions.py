@@ -18,6 +18,7 @@ HTML index of every edition per language (`index.html`, `index.es.html`...) and 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -467,11 +468,31 @@ def _row(
     }
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in the system's temporary folder (a folder of
+    this user's only; an entry is used only for the same template source and Python), so
+    that a report does not compile its templates again (a tenth of a second or more of
+    every `mes-eval report`). A cache that cannot be written is no error: the templates
+    are compiled as without it."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _compiled_templates() -> jinja2.BytecodeCache | None:
+    try:
+        return _CompiledTemplates()
+    except (OSError, RuntimeError):  # no temporary folder, or one another user owns
+        return None
+
+
 @functools.cache
 def template_environment() -> jinja2.Environment:
     """The page templates of reports/templates, autoescaped, strict about missing names.
     One for the process: each template is compiled once, not once per edition, and not
-    looked at again (the templates ship with the code)."""
+    looked at again (the templates ship with the code); compiled, they are kept between
+    processes too (`_CompiledTemplates`)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         auto_reload=False,
@@ -479,6 +500,7 @@ def template_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=_compiled_templates(),
     )
 
 

@@ -39,10 +39,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from reports import cells
-from reports.cells import safe_cell
+from reports.cells import ILLEGAL_CHARACTERS_RE, safe_cell
 from reports.disclosure import Published
 from reports.editions import _jsonable
 from reports.i18n import Translator

@@ -173,7 +173,10 @@ def _layout(fig: Draft, t: Translator, title: str, height: int = 380, **more: An
         layout["shapes"] = fig.shapes
     if fig.annotations:
         layout["annotations"] = fig.annotations
-    return go.Figure({"data": fig.data, "layout": layout})
+    # not validated property by property: the drafts are this module's own dicts, and
+    # plotly's validation costs a quarter of a program page's build;
+    # tests/test_figures.py validates every figure of the demo's editions instead
+    return go.Figure({"data": fig.data, "layout": layout}, _validate=False)
 
 
 def _merged(old: object, new: object) -> object:

@@ -171,6 +171,36 @@ def _read(
     )
 
 
+def _restated(reads: _Reads, out_dir: Path, previous: dict[str, Any]) -> pd.DataFrame:
+    """What changed since the `previous` edition's figures, computed once for every
+    language whose previous edition showed the same figures (most often all of them)."""
+    text = (out_dir / previous["path"] / FIGURES).read_text(encoding="utf-8")
+    seen = hashlib.sha256(text.encode()).hexdigest()
+    if seen not in reads.restatements:
+        # the same figures to the byte (the same run published again): nothing restated
+        same = text == reads.records_json
+        reads.restatements[seen] = (
+            restatement([], []) if same else restatement(json.loads(text), reads.records)
+        )
+    return reads.restatements[seen]
+
+
+def _before_fork(
+    reads: _Reads, out_dir: Path, period: str, audience: str, langs: Sequence[Lang]
+) -> None:
+    """The work every language's build would repeat, done once in the process that forks
+    the others: they start with it (copy-on-write). The page templates compiled, and the
+    restatements against each language's previous edition computed (one per distinct
+    previous figures)."""
+    env = template_environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    for lang in langs:
+        previous = previous_edition(out_dir, Period.parse(period).label, audience, lang)
+        if previous is not None:
+            _restated(reads, out_dir, previous)
+
+
 def _shared_plotly(out_dir: Path) -> Path:
     """One plotly.min.js for every page of every edition, named by its version so an
     existing file never changes."""
@@ -281,8 +311,8 @@ def build_sites(
     langs = list(langs)
     if audience not in ("public", "internal"):
         raise ValueError(f"audience must be 'public' or 'internal', got {audience!r}")
-    for lang in langs:  # a language without a catalog: refused before anything is written
-        Translator(lang, locales_dir=locales_dir)
+    # a language without a catalog: refused before anything is written
+    resolved = [Translator(lang, locales_dir=locales_dir).lang for lang in langs]
     shared = SharedReads()
     rules = disclosure or DisclosureRules()
     # read before forking: both processes start from it
@@ -315,6 +345,8 @@ def build_sites(
     parallel = (os.cpu_count() or 1) > 1 and len(set(langs)) == len(langs) and hasattr(os, "fork")
     processes = min(processes, len(langs)) if parallel else 1
     mine, *others = [langs[i::processes] for i in range(processes)]
+    if others:
+        _before_fork(reads, out_dir, period, audience, resolved)
 
     def builder(theirs: list[Lang]) -> Callable[[], object]:
         def build_theirs() -> tuple[list[tuple[SiteResult, Edition]], Exception | None]:
@@ -602,7 +634,7 @@ def _write_edition(
             messages.append(f"disclosure audit: {failing} cell(s) below their protection")
 
     # the comparison record of the next edition and the loads its data rest on
-    records, loads = reads.records, reads.loads
+    loads = reads.loads
     (folder / FIGURES).write_text(reads.records_json, encoding="utf-8")
     (folder / LOADS).write_text(json.dumps(loads, ensure_ascii=False), encoding="utf-8")
     audience = "public" if public else "internal"
@@ -610,12 +642,7 @@ def _write_edition(
     changes: pd.DataFrame | None = None
     summary: dict[str, Any] | None = None
     if previous is not None:
-        text = (out_dir / previous["path"] / FIGURES).read_text(encoding="utf-8")
-        # each language restates its own previous edition: most often the same figures
-        seen = hashlib.sha256(text.encode()).hexdigest()
-        if seen not in reads.restatements:
-            reads.restatements[seen] = restatement(json.loads(text), records)
-        changes = reads.restatements[seen]
+        changes = _restated(reads, out_dir, previous)
         summary = changes_summary(
             changes,
             previous,

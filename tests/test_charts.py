@@ -11,6 +11,7 @@ frames; one end-to-end test reads every chart of the demo's editions.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -546,3 +547,33 @@ def test_every_chart_of_the_demo_has_a_text_alternative_and_a_data_table(demo: P
                 assert title and reason, page
                 placeholders += 1
     assert seen >= 20
+
+
+def _plotted(html: str) -> list[tuple[str, list[dict], dict]]:
+    """Each `Plotly.newPlot(id, data, layout, config)` of a page: its id, data and layout."""
+    decoder = json.JSONDecoder()
+    found = []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"([^"]+)",\s*', html):
+        data, end = decoder.raw_decode(html, call.end())
+        layout, _ = decoder.raw_decode(html, re.compile(r",\s*").match(html, end).end())  # type: ignore[union-attr]
+        found.append((call.group(1), data, layout))
+    return found
+
+
+@pytest.mark.e2e
+def test_every_chart_of_the_demo_is_a_valid_plotly_figure(demo: Path) -> None:
+    """figures._layout builds its figures without plotly's validation (it costs a quarter
+    of a page's build): here every chart the demo's editions draw goes through it, so a
+    misspelt property or a value of the wrong type fails here instead."""
+    checked = 0
+    for page in sorted((demo / "report").glob("*/*.html")):
+        html = page.read_text(encoding="utf-8")
+        plotted = _plotted(html)
+        assert len(plotted) == html.count('class="plotly-graph-div"'), page
+        for ident, data, layout in plotted:
+            try:
+                go.Figure({"data": data, "layout": layout})  # validated, as by default
+            except ValueError as exc:
+                pytest.fail(f"{page.name} {ident}: {exc}")
+            checked += 1
+    assert checked >= 20

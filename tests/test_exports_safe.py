@@ -484,3 +484,14 @@ def test_internal_editions_mark_both_scales(editions: dict[str, SiteResult]) -> 
         editions["internal"].path / "tables" / "loads.csv", dtype=str, keep_default_na=False
     )
     assert '\'=HYPERLINK("http://evil.example","f").csv' in set(loads["source_file"])
+
+
+def test_the_characters_a_cell_cannot_hold_are_openpyxls() -> None:
+    """reports.cells keeps its own copy of openpyxl's pattern (so that publishing does not
+    import openpyxl): the same characters, all 32 controls checked one by one."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as OPENPYXL
+
+    assert cells.ILLEGAL_CHARACTERS_RE.pattern == OPENPYXL.pattern
+    for code in range(0x20):
+        char = chr(code)
+        assert bool(cells.ILLEGAL_CHARACTERS_RE.match(char)) == bool(OPENPYXL.match(char))
