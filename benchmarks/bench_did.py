@@ -11,7 +11,15 @@ its own subprocess so that peak RSS is the tool's own:
   on the same file read with polars; killed if it exceeds ``--timeout`` or ``--max-rss``;
 * ``duckdb-band``: the SQL estimate plus the simultaneous event-study band
   (``uniform_band_sql``, B = 1000 Mammen draws) - not part of the comparison, it shows
-  that the bootstrap scales.
+  that the bootstrap scales;
+* ``duckdb-parts``: ``att_gt_partitioned`` (evaluation.did_partitioned) over
+  ``--partitions`` firm-hash partitions of the same file, one after the other in the
+  worker (memory bounded by a partition), + the four ``aggregate_sql``;
+* ``duckdb-dask``: the same with each partition a task on a Dask ``LocalCluster`` of
+  ``--dask-workers`` processes (peak RSS: the coordinator's and, after "workers", the
+  largest worker's).
+
+The partitioned rows' differences are from ``duckdb-sql`` (one scan), not moderndid.
 
 "wall s" is the computation inside the worker (data read included, interpreter start
 and imports excluded), "cpu s" the CPU time of all its threads over the same span (on a
@@ -21,9 +29,10 @@ process's maximum resident set size (``wait4``), imports included. The SQL numbe
 checked against moderndid's: every ATT(g,t) and aggregate point estimate (max |diff
 att|) and analytic SE (max |diff se|).
 
-Usage: ``.venv/bin/python benchmarks/bench_did.py [--firms N] [--small M] [--repeat R]``
-(``--small 0`` skips the second, smaller size; by default 1M and 100k firms; with
-``--repeat R`` each tool runs R times and the fastest run is reported).
+Usage: ``.venv/bin/python benchmarks/bench_did.py [--firms N] [--small M] [--repeat R]
+[--tools duckdb-sql,duckdb-parts,...]`` (``--small 0`` skips the second, smaller size; by
+default 1M and 100k firms; with ``--repeat R`` each tool runs R times and the fastest run
+is reported).
 """
 
 from __future__ import annotations
@@ -141,6 +150,49 @@ def worker_sql(data: Path, out: Path, tmp: Path, memory_limit: str, band: bool) 
     out.write_text(json.dumps(result))
 
 
+def worker_partitioned(data: Path, out: Path, partitions: int, dask_workers: int) -> None:
+    import resource
+    import warnings
+
+    import duckdb
+
+    from evaluation.did_duckdb import aggregate_sql
+    from evaluation.did_partitioned import PanelSource, att_gt_partitioned, dask_map
+
+    source = PanelSource(**COLS, parquet=str(data))
+    con = duckdb.connect()
+    result: dict[str, Any] = {}
+    t0, c0 = time.perf_counter(), _cpu()
+    if dask_workers:
+        from distributed import Client, LocalCluster
+
+        warnings.simplefilter("ignore")
+        with (
+            LocalCluster(
+                n_workers=dask_workers, threads_per_worker=1, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            t0, c0 = time.perf_counter(), _cpu()  # the cluster's start-up excluded
+            gt = att_gt_partitioned(con, source, partitions=partitions, map=dask_map(client))
+
+            def peak() -> float:
+                return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB
+
+            result["workers_rss_gb"] = max(client.run(peak).values())
+    else:
+        gt = att_gt_partitioned(con, source, partitions=partitions)
+    aggs = {kind: aggregate_sql(con, gt, kind) for kind in KINDS}
+    result.update({"wall": time.perf_counter() - t0, "cpu": _cpu() - c0})
+    c = gt.cells
+    result["cells"] = {k: c[k].tolist() for k in ("group", "time", "att", "se")}
+    result["aggs"] = {
+        kind: _agg_dict(a.overall_att, a.overall_se, a.table["key"], a.table["att"], a.table["se"])
+        for kind, a in aggs.items()
+    }
+    out.write_text(json.dumps(result))
+
+
 def worker_moderndid(data: Path, out: Path) -> None:
     import warnings
 
@@ -249,12 +301,15 @@ def bench_size(n_firms: int, work: Path, opts: argparse.Namespace) -> list[dict[
     print(f"[{n_firms:,} firms] panel written in {time.perf_counter() - t0:.1f} s ({data})")
     rows = []
     results: dict[str, dict] = {}
+    parts = ["--partitions", str(opts.partitions)]
     runs = [
         ("duckdb-sql", ["--worker", "sql"], opts.timeout),
         ("moderndid", ["--worker", "moderndid"], opts.timeout),
+        ("duckdb-band", ["--worker", "sql", "--band"], opts.timeout),
+        ("duckdb-parts", ["--worker", "partitioned", *parts], opts.timeout),
+        ("duckdb-dask", ["--worker", "partitioned", *parts, "--dask-workers", "2"], opts.timeout),
     ]
-    if opts.band:
-        runs.append(("duckdb-band", ["--worker", "sql", "--band"], opts.timeout))
+    runs = [r for r in runs if r[0] in opts.tools and (opts.band or r[0] != "duckdb-band")]
     for tool, extra, timeout in runs:
         out = work / f"result_{tool}_{n_firms}.json"
         spill = work / f"duckdb_tmp_{tool}"
@@ -282,12 +337,20 @@ def bench_size(n_firms: int, work: Path, opts: argparse.Namespace) -> list[dict[
                 row["wall"], row["cpu"] = res["wall"], res["cpu"]
                 if "band_wall" in res:
                     row["note"] = f"band {res['band_wall']:.1f} s, crit {res['band_crit']:.3f}"
+                if "workers_rss_gb" in res:
+                    row["note"] = f"workers {res['workers_rss_gb']:.2f} GB each at most"
         rows.append(row)
+    by_tool = {r["tool"]: r for r in rows}
     if "duckdb-sql" in results and "moderndid" in results:
         d_att, d_se = _max_diff(results["duckdb-sql"], results["moderndid"])
-        rows[0]["diff_att"], rows[0]["diff_se"] = d_att, d_se
-        rows[0]["speedup"] = rows[1]["wall"] / rows[0]["wall"]
-        rows[0]["cpu_ratio"] = rows[1]["cpu"] / rows[0]["cpu"]
+        first = by_tool["duckdb-sql"]
+        first["diff_att"], first["diff_se"] = d_att, d_se
+        first["speedup"] = by_tool["moderndid"]["wall"] / first["wall"]
+        first["cpu_ratio"] = by_tool["moderndid"]["cpu"] / first["cpu"]
+    for tool in ("duckdb-parts", "duckdb-dask"):  # against one scan of the whole panel
+        if tool in results and "duckdb-sql" in results:
+            d_att, d_se = _max_diff(results[tool], results["duckdb-sql"])
+            by_tool[tool]["diff_att"], by_tool[tool]["diff_se"] = d_att, d_se
     data.unlink(missing_ok=True)
     return rows
 
@@ -327,8 +390,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-band", action="store_true", help="skip the band run")
     p.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is shown")
     p.add_argument("--workdir", type=Path, default=None, help="default: a temp directory")
+    p.add_argument("--partitions", type=int, default=4, help="firm-hash partitions")
+    p.add_argument(
+        "--tools",
+        type=lambda text: text.split(","),
+        default=["duckdb-sql", "moderndid", "duckdb-band", "duckdb-parts", "duckdb-dask"],
+        help="comma-separated: duckdb-sql,moderndid,duckdb-band,duckdb-parts,duckdb-dask",
+    )
     # worker mode (internal)
-    p.add_argument("--worker", choices=["sql", "moderndid"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["sql", "moderndid", "partitioned"], help=argparse.SUPPRESS)
+    p.add_argument("--dask-workers", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--tmp", type=Path, help=argparse.SUPPRESS)
@@ -340,6 +411,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if opts.worker == "moderndid":
         worker_moderndid(opts.data, opts.out)
+        return
+    if opts.worker == "partitioned":
+        worker_partitioned(opts.data, opts.out, opts.partitions, opts.dask_workers)
         return
     opts.band = not opts.no_band
 

@@ -46,7 +46,7 @@ import math
 import re
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -87,13 +87,16 @@ _IQR_TO_SD = 1.3489795  # did's robust SE: IQR / (2 * qnorm(0.75))
 
 # Observation patterns are HUGEINT bitmasks over the periods.
 _MAX_PERIODS = 126  # keeps clear of the sign bit
-_VIEWS = frozenset({"raw", "inf"})  # placeholders the SQL files create as views
+_VIEWS = frozenset({"raw", "inf", "part"})  # placeholders the SQL files create as views
 # Temp tables an estimate keeps (GroupTimeSQL.tables) and scratch ones dropped at once.
 _GT_TABLES = ("units", "cohorts", "fperiods", "coef", "gram", "cif", "cells", "uids", "inf")
 _GT_SCRATCH = (
     *("raw", "tstats", "periods", "mom", "patmom"),
     *("plan", "members", "mstat", "stats"),
 )
+# the tables of unit-level rows: an estimate from partitions (evaluation.did_partitioned)
+# has none, only the moments
+_UNIT_TABLES = ("units", "uids", "inf")
 _AGG_TABLES = ("agg_cells", "agg_keys", "agg_w", "agg_wif", "band_terms")  # per aggregation
 _NAME_RE = re.compile(r"^-- name: (\w+)[ \t]*$", re.MULTILINE)
 _PLACEHOLDER_RE = re.compile(r"\{\{(\w+)\}\}")
@@ -198,6 +201,9 @@ class GroupTimeSQL:
     anticipation: int
     cohort_sizes: pd.DataFrame
     tables: Mapping[str, str]
+    # False for an estimate combined from partitions' moments: no unit-level rows here,
+    # so no influence functions per unit (influence_view, uniform_band_sql)
+    unit_rows: bool = True
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop this estimate's temp tables from ``con``."""
@@ -247,8 +253,31 @@ def _prepare_units(
     sql.run(f, "raw_view")
     sql.run(f, "period_scan")
     s = sql.one(f, "scan_summary")
+    names = {"unit": unit, "time": time, "cohort": cohort, "outcome": outcome}
+    _check_scan(s, lambda: sql.one(f, "input_errors"), **names)
+    params, has_never = _units_params(sql, s, control_group, ant)
+    sql.run(f, "units", **params)
+    n = _check_units(sql.one(f, "units_summary"), has_never=has_never, **names)
+    sql.run(f, "cohorts")
+    _check_cohorts(sql)
+    sql.run(f, "moments", n_periods=params["n_periods"])
+    _pattern_moments(sql, params["n_periods"])
+    return n, params["n_periods"]
+
+
+def _check_scan(
+    s: Mapping[str, Any],
+    errors: Callable[[], Mapping[str, Any]],
+    *,
+    unit: str,
+    time: str,
+    cohort: str,
+    outcome: str,
+) -> None:
+    """did's input checks, from the period scan's summary (`errors`: which checks fail,
+    looked up only when some row fails one)."""
     if s["n_bad"]:
-        bad = sql.one(f, "input_errors")
+        bad = errors()
         if bad["null_units"]:
             raise ValueError(f"column {unit!r} has missing unit ids")
         if bad["null_times"]:
@@ -260,6 +289,14 @@ def _prepare_units(
         raise ValueError(f"column {outcome!r} must be numeric")
     if not s["n_outcomes"]:
         raise ValueError(f"column {outcome!r} has no non-missing values")
+
+
+def _units_params(
+    sql: _Sql, s: Mapping[str, Any], control_group: str, ant: int
+) -> tuple[dict[str, Any], bool]:
+    """The periods table, and the parameters of the "units" statement (did's
+    preprocessing: which periods and units stay); whether never-treated units exist."""
+    f = "did_prepare.sql"
     sql.run(f, "periods")
     n_periods = int(
         sql.con.execute(f"SELECT count(*) FROM {sql.idents['periods']}").fetchall()[0][0]
@@ -289,24 +326,28 @@ def _prepare_units(
             )
         # As did: once the last cohort is treated nobody is left to compare against.
         t_cut = g_max - ant
-    sql.run(
-        f,
-        "units",
-        tmin=tmin,
-        tmax=tmax,
-        anticipation=ant,
-        tcut=t_cut,
-        kcut=int(np.searchsorted(periods, t_cut, side="left")),
-        n_periods=n_periods,
-        periods=periods.tolist(),
-        mus=mus.tolist(),
-    )
-    u = sql.one(f, "units_summary")
+    params = {
+        "tmin": tmin,
+        "tmax": tmax,
+        "anticipation": ant,
+        "tcut": t_cut,
+        "kcut": int(np.searchsorted(periods, t_cut, side="left")),
+        "n_periods": n_periods,
+        "periods": periods.tolist(),
+        "mus": mus.tolist(),
+    }
+    return params, has_never
+
+
+def _check_units(
+    u: Mapping[str, Any], *, unit: str, time: str, cohort: str, outcome: str, has_never: bool
+) -> int:
+    """did's checks of the units (from "units_summary"); the number of units kept."""
     if u["n_varying_cohort"]:
         raise ValueError(f"column {cohort!r} must be constant within each {unit!r}")
     if u["n_early"]:
         warnings.warn(
-            f"dropped {u['n_early']} units already treated in the first period", stacklevel=3
+            f"dropped {u['n_early']} units already treated in the first period", stacklevel=4
         )
     if not u["n_units"]:
         if not has_never:
@@ -314,18 +355,24 @@ def _prepare_units(
         raise ValueError("no treated cohorts left (all units are never treated or treated early)")
     if u["n_duplicated"]:
         raise ValueError(f"duplicate ({unit!r}, {time!r}) rows with non-missing {outcome!r}")
-    sql.run(f, "cohorts")
+    return int(u["n_units"])
+
+
+def _check_cohorts(sql: _Sql) -> None:
     n_cohorts = sql.con.execute(
         f"SELECT count(*) FROM {sql.idents['cohorts']} WHERE isfinite(g)"
     ).fetchall()[0][0]
     if not n_cohorts:
         raise ValueError("no treated cohorts left (all units are never treated or treated early)")
-    sql.run(f, "moments", n_periods=n_periods)
+
+
+def _pattern_moments(sql: _Sql, n_periods: int) -> None:
+    """From the moments table: each pattern's moment matrix and the periods observed."""
+    f = "did_prepare.sql"
     sql.run(f, "pattern_moments", n_periods=n_periods)
     sql.run(f, "macro_moment")
     sql.run(f, "macro_has_period")
     sql.run(f, "observed_periods")
-    return int(u["n_units"]), n_periods
 
 
 def att_gt_sql(
@@ -366,23 +413,9 @@ def att_gt_sql(
             units with ``control_group="nevertreated"``).
     """
     ant = _check_options(control_group, base_period, anticipation)
-    present = {
-        c.lower() for c in con.sql(f"SELECT * FROM {_quote_relation(relation)} LIMIT 0").columns
-    }
-    missing = [c for c in (unit, time, cohort, outcome) if c.lower() not in present]
-    if missing:
-        raise ValueError(f"panel is missing required column(s): {', '.join(map(repr, missing))}")
-
+    _check_columns(con, relation, (unit, time, cohort, outcome))
     tables = _temp_names("did", *_GT_TABLES, *_GT_SCRATCH)
-    idents = {
-        **tables,
-        "panel": _quote_relation(relation),
-        "unit": quote_ident(unit),
-        "time": quote_ident(time),
-        "cohort": quote_ident(cohort),
-        "outcome": quote_ident(outcome),
-    }
-    sql = _Sql(con, idents)
+    sql = _Sql(con, {**tables, **_panel_idents(relation, unit, time, cohort, outcome)})
     try:
         n, n_periods = _prepare_units(
             sql,
@@ -393,9 +426,49 @@ def att_gt_sql(
             control_group=control_group,
             ant=ant,
         )
+    except BaseException:
+        sql.drop(*tables)
+        raise
+    return _group_time(sql, tables, n, n_periods, control_group, base_period, ant)
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, relation: str, columns: Iterable[str]) -> None:
+    present = {
+        c.lower() for c in con.sql(f"SELECT * FROM {_quote_relation(relation)} LIMIT 0").columns
+    }
+    missing = [c for c in columns if c.lower() not in present]
+    if missing:
+        raise ValueError(f"panel is missing required column(s): {', '.join(map(repr, missing))}")
+
+
+def _panel_idents(relation: str, unit: str, time: str, cohort: str, outcome: str) -> dict[str, str]:
+    return {
+        "panel": _quote_relation(relation),
+        "unit": quote_ident(unit),
+        "time": quote_ident(time),
+        "cohort": quote_ident(cohort),
+        "outcome": quote_ident(outcome),
+    }
+
+
+def _group_time(
+    sql: _Sql,
+    tables: dict[str, str],
+    n: int,
+    n_periods: int,
+    control_group: str,
+    base_period: str,
+    ant: int,
+    *,
+    unit_rows: bool = True,
+) -> GroupTimeSQL:
+    """The cells, their Gram matrix and the per-cohort influence sums (did_att_gt.sql),
+    from the cohorts, observed periods and pattern moments in `sql`'s tables."""
+    con = sql.con
+    try:
         f = "did_att_gt.sql"
         for (g,) in sql.run(f, "cohorts_without_pre", anticipation=ant):
-            warnings.warn(f"no pre-treatment period for cohort {g:g}; dropped", stacklevel=2)
+            warnings.warn(f"no pre-treatment period for cohort {g:g}; dropped", stacklevel=3)
         flags = {
             "universal": base_period == "universal",
             "notyet": control_group == "notyettreated",
@@ -436,6 +509,7 @@ def att_gt_sql(
             "n_units": sizes["n_g"].to_numpy(dtype=np.int64),
         }
     )
+    kept = [k for k in _GT_TABLES if unit_rows or k not in _UNIT_TABLES]
     return GroupTimeSQL(
         cells=cells,
         n_units=n,
@@ -443,7 +517,8 @@ def att_gt_sql(
         base_period=base_period,
         anticipation=ant,
         cohort_sizes=cohort_sizes,
-        tables={k: v for k, v in tables.items() if k in _GT_TABLES},
+        tables={k: v for k, v in tables.items() if k in kept},
+        unit_rows=unit_rows,
     )
 
 
@@ -455,10 +530,19 @@ def influence_view(con: duckdb.DuckDBPyConnection, gt: GroupTimeSQL) -> str:
     unit and cell it enters (the influence function is zero elsewhere). It is computed
     on the fly from the units table, so nothing unit x cell is stored.
     """
+    _check_unit_rows(gt, "influence functions per unit")
     sql = _Sql(con, gt.tables)
     sql.run("did_att_gt.sql", "uids")
     sql.run("did_att_gt.sql", "influence_view")
     return gt.tables["inf"]
+
+
+def _check_unit_rows(gt: GroupTimeSQL, what: str) -> None:
+    if not gt.unit_rows:
+        raise ValueError(
+            f"{what} need the units' rows; an estimate combined from partitions' moments "
+            "has only the moments (estimate with att_gt_sql on the whole panel for them)"
+        )
 
 
 # ---------------------------------------------------------------------------- aggregate
@@ -742,6 +826,7 @@ def uniform_band_sql(
     """
     _check_band_args(biters, alpha, seed)
     _check_agg(gt, kind)
+    _check_unit_rows(gt, "a bootstrap band's draws")
     if kind == "simple":
         raise ValueError("a band needs per-key effects; kind='simple' has none")
     sql = _agg_sql(con, gt)

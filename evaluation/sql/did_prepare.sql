@@ -52,6 +52,7 @@ SELECT
     ) AS n_bad,
     count(*) FILTER (WHERE ok) AS n_ok,
     avg(y) FILTER (WHERE ok) AS mu,
+    sum(y) FILTER (WHERE ok) AS sum_y,  -- partitions' scans add up (did_partitioned.py)
     coalesce(bool_or(g = 0) FILTER (WHERE ok), false) AS any_zero,
     max(g) FILTER (WHERE ok) AS g_max
 FROM {{raw}}
