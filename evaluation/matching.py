@@ -617,7 +617,9 @@ def matched_did(
 
     treated_ids = pd.unique(pairs["treated_id"])
     for what, wanted in (("treated", treated_ids), ("control", pd.unique(pairs["control_id"]))):
-        absent = ~pd.Index(wanted).isin(ids)
+        # looked up in the panel's index of firms (a hash table): Index.isin would build a
+        # Python set of every firm id of the panel, seconds at a national register
+        absent = ids.get_indexer(wanted) < 0
         if absent.any():
             raise ValueError(
                 f"{int(absent.sum())} matched {what} firm(s) are not in the panel "
