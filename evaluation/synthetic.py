@@ -859,13 +859,17 @@ def _export_status(rng: np.random.Generator, firms: _Firms, delta: np.ndarray) -
     return status
 
 
-def _outcomes_table(
-    rng: np.random.Generator, firms: _Firms, panel: _Panel, first_year: int
-) -> tuple[pd.DataFrame, list[tuple[int, str, str]], np.ndarray]:
-    """Outcomes panel with planted invalid rows; also the firm ids having valid rows."""
-    fi, ti = np.nonzero(panel.alive)  # firm-major, then year
+def _outcome_values(
+    rng: np.random.Generator,
+    firms: _Firms,
+    panel: _Panel,
+    fi: np.ndarray,
+    ti: np.ndarray,
+    year: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Each outcome column's values for the firm-years (`fi`, `ti`), before any planted
+    invalid value (and `panel.exports` set, for the participations)."""
     n_rows = len(fi)
-    year = first_year + ti
     c = firms.country[fi]
     emp_exact = np.exp(panel.log_emp0[fi, ti] + panel.tau_emp[fi, ti])
     sales0 = np.exp(panel.log_sales0[fi, ti])
@@ -928,12 +932,30 @@ def _outcomes_table(
         "source": source,
         "wave": wave,
     }
+    return cols
+
+
+def _outcomes_table(
+    rng: np.random.Generator, firms: _Firms, panel: _Panel, first_year: int
+) -> tuple[pd.DataFrame, list[tuple[int, str, str]], np.ndarray]:
+    """Outcomes panel with planted invalid rows; also the firm ids having valid rows.
+
+    Memory: at a national register's size (10.7M firm-years at 1M firms) this is the
+    generator's peak, so arrays are released as soon as the next step has what it needs:
+    the firm-year values are computed in `_outcome_values` (its intermediates freed on
+    return), and each column is concatenated with its extra rows and reordered one at a
+    time, the arrays it came from released as it goes."""
+    fi, ti = np.nonzero(panel.alive)  # firm-major, then year
+    n_rows = len(fi)
+    year = first_year + ti
+    cols = _outcome_values(rng, firms, panel, fi, ti, year)
+    n = len(firms.ids)
 
     # --- planted invalid rows
     n_bad = max(12, round(INVALID_OUTCOME_SHARE * n_rows))
     n_nan, n_neg, n_pairs = round(0.3 * n_bad), round(0.25 * n_bad), round(0.15 * n_bad)
     n_unknown = max(1, n_bad - n_nan - n_neg - 2 * n_pairs)
-    complete = np.flatnonzero(~np.isnan(employment) & ~np.isnan(sales))
+    complete = np.flatnonzero(~np.isnan(cols["employment"]) & ~np.isnan(cols["sales"]))
     picks = rng.choice(complete, n_nan + n_neg + n_pairs, replace=False)
     nan_rows, neg_rows, dup_rows = np.split(picks, [n_nan, n_nan + n_neg])
     unknown_src = rng.choice(complete, n_unknown, replace=False)
@@ -968,6 +990,7 @@ def _outcomes_table(
     extra["firm_id"][n_pairs:] = np.array(unknown_ids, dtype=object)
     extra_kind = np.array(["duplicate_key"] * n_pairs + ["unknown_firm"] * n_unknown, dtype=object)
     extra_column = np.array(["firm_id,year"] * n_pairs + ["firm_id"] * n_unknown, dtype=object)
+    del pristine  # the text columns' float values, now in `extra`
 
     # order: by firm (generation order) and year; a duplicate follows its twin, an unknown
     # firm's row sits at a random place among the firms
@@ -978,23 +1001,28 @@ def _outcomes_table(
     order_seq = np.concatenate([np.zeros(n_rows), np.ones(n_pairs), np.zeros(n_unknown)])
     order = np.lexsort((order_seq, order_year, order_firm))
 
-    all_cols = {name: np.concatenate([cols[name], extra[name]])[order] for name in cols}
     all_kind = np.concatenate([kind, extra_kind])[order]
     all_column = np.concatenate([column, extra_column])[order]
+    is_bad = pd.notna(all_kind)
+    all_cols: dict[str, np.ndarray] = {}
+    for name in list(cols):  # one column at a time: its firm-year array released at once
+        all_cols[name] = np.concatenate([cols.pop(name), extra.pop(name)])[order]
+    # the firms with valid rows, each id converted to fixed-width text once (np.unique of
+    # the rows' converted ids: the same sorted ids, without a text copy of every row)
+    valid_ids = np.sort(pd.unique(all_cols["firm_id"][~is_bad]).astype(str))
+    wave_values = all_cols.pop("wave").astype("int64")
     frame = pd.DataFrame(
         {
-            name: (values if name not in {"firm_id", "source"} else values.astype(str))
+            # the ids as text straight from their objects (no fixed-width copy of every row)
+            name: (values if name not in {"firm_id", "source"} else pd.array(values, dtype="str"))
             for name, values in all_cols.items()
-            if name != "wave"
         }
     )
-    wave_values = all_cols["wave"].astype("int64")
+    del all_cols
     frame["wave"] = pd.Series(wave_values, dtype="Int64").mask(wave_values <= 0)
     for name in ("value_added", "rd_spend", "training_spend", "capital"):
         frame[name] = frame[name].astype("float64")
-    is_bad = pd.notna(all_kind)
     bad = [(int(p), str(all_kind[p]), str(all_column[p])) for p in np.flatnonzero(is_bad)]
-    valid_ids = np.unique(all_cols["firm_id"][~is_bad].astype(str))
     return frame, bad, valid_ids
 
 
@@ -1411,8 +1439,10 @@ def true_roi_table(
     """
     columns = ["program_id", "metric", "truth"]
 
-    def valid(entity: str) -> pd.DataFrame:
-        frame = tables[entity]
+    def valid(entity: str, columns: list[str] | None = None) -> pd.DataFrame:
+        # only the columns used: a copy of the whole outcomes table is a national
+        # register's generation peak
+        frame = tables[entity] if columns is None else tables[entity][columns]
         rows = planted_invalid.loc[planted_invalid["entity"] == entity, "row"].to_numpy()
         return frame.drop(index=frame.index[rows.astype(int)])
 
@@ -1424,7 +1454,8 @@ def true_roi_table(
     )[["country", "year", "factor"]]
     first_year, last_year = int(macro["year"].min()), int(macro["year"].max())
 
-    outcomes = valid("outcomes").merge(valid("firms")[["firm_id", "country"]], on="firm_id")
+    used = ["firm_id", "year", "sales", "value_added", "employment"]
+    outcomes = valid("outcomes", used).merge(valid("firms")[["firm_id", "country"]], on="firm_id")
     outcomes = outcomes.merge(factors, on=["country", "year"], how="left")
     for name in ("sales", "value_added", "employment"):
         outcomes[name] = pd.to_numeric(outcomes[name], errors="coerce")
