@@ -116,6 +116,17 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _write_sql_result(out: Path, result: dict[str, Any], gt: Any, aggs: dict[str, Any]) -> None:
+    """A DuckDB worker's timings with its cells and aggregations, as JSON."""
+    c = gt.cells
+    result["cells"] = {k: c[k].tolist() for k in ("group", "time", "att", "se")}
+    result["aggs"] = {
+        kind: _agg_dict(a.overall_att, a.overall_se, a.table["key"], a.table["att"], a.table["se"])
+        for kind, a in aggs.items()
+    }
+    out.write_text(json.dumps(result))
+
+
 def worker_sql(data: Path, out: Path, tmp: Path, memory_limit: str, band: bool) -> None:
     import duckdb
 
@@ -141,13 +152,7 @@ def worker_sql(data: Path, out: Path, tmp: Path, memory_limit: str, band: bool) 
         result["band_crit"] = b.crit_value
         result["wall"] = time.perf_counter() - t0
         result["cpu"] = _cpu() - c0
-    c = gt.cells
-    result["cells"] = {k: c[k].tolist() for k in ("group", "time", "att", "se")}
-    result["aggs"] = {
-        kind: _agg_dict(a.overall_att, a.overall_se, a.table["key"], a.table["att"], a.table["se"])
-        for kind, a in aggs.items()
-    }
-    out.write_text(json.dumps(result))
+    _write_sql_result(out, result, gt, aggs)
 
 
 def worker_partitioned(data: Path, out: Path, partitions: int, dask_workers: int) -> None:
@@ -184,13 +189,7 @@ def worker_partitioned(data: Path, out: Path, partitions: int, dask_workers: int
         gt = att_gt_partitioned(con, source, partitions=partitions)
     aggs = {kind: aggregate_sql(con, gt, kind) for kind in KINDS}
     result.update({"wall": time.perf_counter() - t0, "cpu": _cpu() - c0})
-    c = gt.cells
-    result["cells"] = {k: c[k].tolist() for k in ("group", "time", "att", "se")}
-    result["aggs"] = {
-        kind: _agg_dict(a.overall_att, a.overall_se, a.table["key"], a.table["att"], a.table["se"])
-        for kind, a in aggs.items()
-    }
-    out.write_text(json.dumps(result))
+    _write_sql_result(out, result, gt, aggs)
 
 
 def worker_moderndid(data: Path, out: Path) -> None:
