@@ -883,6 +883,10 @@ def evaluate_program(
 ) -> ProgramImpact:
     """Every estimate of the evaluation design for one program's panel; units that cannot
     be estimated are rows with their reason (see `guarded`)."""
+    # firm ids as categories: every estimator factorizes, selects and hashes them, dozens
+    # of times per program, which on text costs a seventh of a national register's
+    # estimation; codes order as the ids do, so units come out in the same order
+    panel = panel.assign(firm_id=panel["firm_id"].astype("category"))
     panel = with_outcomes(panel, spec.evaluated, spec.extra_money)
     panel = with_baselines(panel, spec)
     estimates: list[dict[str, Any]] = []
