@@ -48,7 +48,6 @@ from evaluation.did_duckdb import (
     _check_scan,
     _check_units,
     _group_time,
-    _panel_idents,
     _pattern_moments,
     _quote_relation,
     _Sql,
@@ -84,7 +83,7 @@ class PanelSource:
     cohort: str
     outcome: str
     relation: str | None = None  # a table or view of `database`
-    database: Path | None = None  # None: `relation` is read from an in-memory database
+    database: Path | None = None  # the DuckDB file holding `relation` (needed with it)
     parquet: str | None = None
 
     def __post_init__(self) -> None:
@@ -103,21 +102,26 @@ class PanelSource:
         return con, _quote_relation(self.relation)
 
 
-def _partition_sql(source: PanelSource, part: int, parts: int) -> tuple[_Sql, list[str]]:
-    """The partition's rows as did_prepare.sql's panel, in a connection of its own."""
+def _partition_sql(source: PanelSource, part: int, parts: int) -> _Sql:
+    """The partition's rows as did_prepare.sql's panel, in a connection of its own (its
+    temp tables go with it when it is closed)."""
     con, relation = source.connect()
-    idents = _panel_idents("x", source.unit, source.time, source.cohort, source.outcome)
-    # the partition: a hash of the unit id, the same in every process (DuckDB's hash)
-    idents["panel"] = (
-        f"(SELECT * FROM {relation} WHERE hash({idents['unit']}) % {int(parts)} = {int(part)})"
-    )
+    unit = quote_ident(source.unit)
+    idents = {
+        # the partition: a hash of the unit id, the same in every process (DuckDB's hash)
+        "panel": f"(SELECT * FROM {relation} WHERE hash({unit}) % {int(parts)} = {int(part)})",
+        "unit": unit,
+        "time": quote_ident(source.time),
+        "cohort": quote_ident(source.cohort),
+        "outcome": quote_ident(source.outcome),
+    }
     scratch = _temp_names("didp", "raw", "tstats", "periods", "units", "cohorts", "mom")
-    return _Sql(con, {**idents, **scratch}), list(scratch)
+    return _Sql(con, {**idents, **scratch})
 
 
 def partition_period_scan(source: PanelSource, part: int, parts: int) -> pa.Table:
     """Pass 1 of one partition: did_prepare.sql's period scan of its rows."""
-    sql, _ = _partition_sql(source, part, parts)
+    sql = _partition_sql(source, part, parts)
     try:
         sql.run(_PREPARE, "raw_view")
         sql.run(_PREPARE, "period_scan")
@@ -128,7 +132,7 @@ def partition_period_scan(source: PanelSource, part: int, parts: int) -> pa.Tabl
 
 def partition_input_errors(source: PanelSource, part: int, parts: int) -> dict[str, int]:
     """Which of did's input checks the partition's rows fail (only asked when some do)."""
-    sql, _ = _partition_sql(source, part, parts)
+    sql = _partition_sql(source, part, parts)
     try:
         sql.run(_PREPARE, "raw_view")
         found = sql.one(_PREPARE, "input_errors")
@@ -142,7 +146,7 @@ def partition_moments(
 ) -> tuple[dict[str, int], pa.Table, pa.Table]:
     """Pass 2 of one partition: its units (did's preprocessing with the whole panel's
     periods and means, `params`), their counts, cohort sizes and moments."""
-    sql, _ = _partition_sql(source, part, parts)
+    sql = _partition_sql(source, part, parts)
     try:
         sql.run(_PREPARE, "raw_view")
         sql.run(_PREPARE, "units", **params)
