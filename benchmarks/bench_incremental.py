@@ -14,12 +14,16 @@ process (Prefect's temporary server start-up included, as a user would run it):
    was after run 2, with `period` set to the quarter: a monitoring edition, which carries
    no impact estimates, so none are computed.
 
-    .venv/bin/python benchmarks/bench_incremental.py [--firms 20000]
+    .venv/bin/python benchmarks/bench_incremental.py [--firms 20000] [--keep DIR]
+
+`--keep DIR` works in DIR (created; must not exist) and leaves it there: the four configs,
+both warehouses and reports, to look into a run (e.g. `mes-eval runs --config DIR/...`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -60,9 +64,16 @@ def flow_seconds(warehouse: Path) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, default=20_000)
+    parser.add_argument("--keep", type=Path, help="work in this new folder and keep it")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+    if args.keep is not None and args.keep.exists():
+        raise SystemExit(f"{args.keep}: exists; --keep needs a new folder")
+    with contextlib.ExitStack() as stack:
+        if args.keep is None:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        else:
+            root = args.keep.resolve()
+            root.mkdir(parents=True)
         paths = write_demo_files(generate_demo(seed=7, n_firms=args.firms), root / "data")
         participations = pd.read_excel(paths["participations"], dtype=str)
         starts = pd.to_datetime(participations["start_date"], errors="coerce")

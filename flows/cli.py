@@ -198,6 +198,17 @@ ALLOW_OUTSIDE = typer.Option(
 )
 
 
+def _print_batches_reused(result: AuditSummary) -> None:
+    """Which suites an audit did not run again, their entities' loads being unchanged."""
+    if result.batches_reused:
+        entities = sorted({b.removesuffix("_latest_submission") for b in result.batches_reused})
+        console.print(
+            f"Expectations of unchanged data reused ({', '.join(entities)}): "
+            "validated only what changed.",
+            soft_wrap=True,
+        )
+
+
 @command()
 def demo(
     out: Path = typer.Option(
@@ -451,6 +462,7 @@ def audit(
     console.print(f"Data Docs: [bold]{result.data_docs}[/]", soft_wrap=True)
     if result.cached_from:
         console.print(f"Data and code unchanged: audit reused from run {result.cached_from}.")
+    _print_batches_reused(result)
 
 
 @command()
@@ -892,6 +904,7 @@ def _print_summary(summary: RunSummary, seconds: float, truth: pd.DataFrame | No
         )
         if summary.quality.cached_from:
             console.print(f"Data unchanged: audit reused from run {summary.quality.cached_from}.")
+        _print_batches_reused(summary.quality)
     if summary.estimates is None:
         console.print(
             "Quarterly edition: monitoring only; impact is estimated for annual editions."

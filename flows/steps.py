@@ -181,6 +181,8 @@ class AuditSummary:
     expectations: pd.DataFrame
     data_docs: Path
     cached_from: str | None = None  # the earlier run whose audit was reused
+    # batches whose suite results were reused (their entities' loads had not changed)
+    batches_reused: tuple[str, ...] = ()
 
     @property
     def failed_expectations(self) -> pd.DataFrame:
@@ -191,16 +193,20 @@ def audit(config: RunConfig, run_id: str) -> AuditSummary:
     """Scorecard and expectation suites over the loaded tables; Data Docs beside the warehouse.
 
     Cached on content: when the data and code are those of an earlier audit whose Data
-    Docs are still in place, its results are copied to this run instead of recomputed."""
+    Docs are still in place, its results are copied to this run instead of recomputed;
+    else only the entities whose loads changed are validated again (the others' suite
+    results are reused, `warehouse.quality.WarehouseBatches`)."""
     out_dir = config.warehouse.parent
+    batches: tuple[str, ...] = ()
     with open_warehouse(config.warehouse) as con:
         reused = reusable_audit(con, out_dir)
         if reused is None:
             compute_scorecard(con, run_id)
-            run_expectations(con, run_id, out_dir)
+            batches = tuple(run_expectations(con, run_id, out_dir).reused)
         record_audit(con, run_id, out_dir, reused_from=reused)
         scorecard, expectations = read_audit(con, run_id)
-    return AuditSummary(scorecard, expectations, out_dir / "data_docs" / "index.html", reused)
+    docs = out_dir / "data_docs" / "index.html"
+    return AuditSummary(scorecard, expectations, docs, reused, batches)
 
 
 def estimate(

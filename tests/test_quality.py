@@ -98,7 +98,7 @@ def clean_run(base: Base, tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.
     root = tmp_path_factory.mktemp("clean-run")
     shutil.copyfile(base.path, root / "warehouse.duckdb")
     with open_warehouse(root / "warehouse.duckdb") as con:
-        results = run_expectations(con, "run-clean", root / "out")
+        results = run_expectations(con, "run-clean", root / "out").results
         stored = con.sql("select * from meta.expectation_results").df()
     assert len(stored) == len(results) and set(stored["run_id"]) == {"run-clean"}
     return results, root / "out" / "data_docs" / "index.html"

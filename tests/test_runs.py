@@ -364,16 +364,25 @@ def test_an_audit_of_unchanged_data_is_reused_and_new_data_is_audited(tmp_path: 
             x.drop(columns="run_id").sort_values(list(x.columns.drop("run_id"))) for x in (a, b)
         )
         assert a.astype(str).values.tolist() == b.astype(str).values.tolist()
-    # Data Docs replaced by something else: the audit is computed again
+    assert first.batches_reused == () and second.batches_reused == ()
+    # Data Docs replaced by something else: the audit is computed again, and as no load
+    # changed, every suite result is r1's (the Data Docs rebuilt from them)
     (config.warehouse.parent / "data_docs" / ".audited").write_text("other")
-    assert steps.audit(config, "r3").cached_from is None
-    # a new submission: a new data version, audited afresh
+    third = steps.audit(config, "r3")
+    assert third.cached_from is None
+    assets = set(first.expectations["suite"])
+    assert set(third.batches_reused) == assets and len(assets) == 2 * len(config.sources)
+    assert (config.warehouse.parent / "data_docs" / "index.html").exists()
+    # a new submission: a new data version, audited afresh; only that entity validated
     with open_warehouse(config.warehouse) as con:
-        con.execute(
+        entity = con.sql(
             "insert into meta.loads by name select * replace ('x' as load_id, "
-            "'0' || content_sha256 as content_sha256) from meta.loads limit 1"
-        )
-    assert steps.audit(config, "r4").cached_from is None
+            "'0' || content_sha256 as content_sha256) from meta.loads "
+            "where entity = 'participations' returning entity"
+        ).fetchall()[0][0]
+    fourth = steps.audit(config, "r4")
+    assert fourth.cached_from is None
+    assert set(fourth.batches_reused) == assets - {entity, f"{entity}_latest_submission"}
     assert steps.audit(config, "r5").cached_from == "r4"
 
 

@@ -33,8 +33,10 @@ stores one row per expectation in `meta.expectation_results` and builds offline 
 
 from __future__ import annotations
 
+import json
 import shutil
 import string
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -52,7 +54,7 @@ from warehouse.models import set_variables
 from warehouse.runs import code_version
 
 if TYPE_CHECKING:  # importing Great Expectations takes seconds: only run_expectations does
-    from schemas.expectations import ExpectationSettings
+    from schemas.expectations import ExpectationSettings, StoredBatch
 
 QUALITY = resources.files("warehouse") / "quality"
 # The period of an entity's row, as SQL over its raw table; entities without one have no
@@ -237,26 +239,81 @@ def _replace_run_rows(
         con.unregister("run_rows")
 
 
+class WarehouseBatches:
+    """The warehouse's store of suite results by batch (`meta.expectation_batches`, one row
+    per entity and batch kind): what `validate_warehouse` reuses for entities whose loads
+    did not change. A result counts only for the code version that produced it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+        self.con, self.run_id, self.code = con, run_id, code_version()
+
+    def get(self, fingerprint: str) -> StoredBatch | None:
+        from schemas.expectations import StoredBatch
+
+        found = self.con.execute(
+            "select stored from meta.expectation_batches "
+            "where fingerprint = ? and code_version = ?",
+            [fingerprint, self.code],
+        ).fetchall()
+        return StoredBatch(**json.loads(found[0][0])) if found else None
+
+    def put(self, fingerprint: str, stored: StoredBatch) -> None:
+        with transaction(self.con):
+            self.con.execute(
+                "delete from meta.expectation_batches where entity = ? and batch = ?",
+                [stored.entity, stored.batch],
+            )
+            self.con.execute(
+                "insert into meta.expectation_batches values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    stored.entity,
+                    stored.batch,
+                    fingerprint,
+                    self.code,
+                    json.dumps(asdict(stored)),
+                    self.run_id,
+                    _now(),
+                ],
+            )
+
+
 def run_expectations(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     out_dir: Path,
     settings: ExpectationSettings | None = None,
-) -> pd.DataFrame:
+) -> ExpectationsRun:
     """Validate the warehouse with Great Expectations, store the results, build Data Docs.
 
-    Results go to meta.expectation_results (replacing this run's earlier rows); Data Docs,
-    which render offline, to `<out_dir>/data_docs/index.html`. Returns the stored rows.
+    Entities whose loads are those of an earlier audit (same code) are not validated
+    again: that audit's suite results are reused (`WarehouseBatches`). Results go to
+    meta.expectation_results (replacing this run's earlier rows); Data Docs, which render
+    offline, to `<out_dir>/data_docs/index.html`. Returns the stored rows and the batches
+    reused.
     """
     from schemas.expectations import OFFLINE_ASSETS, validate_warehouse
 
     docs = Path(out_dir) / "data_docs"
     if (docs / "static" / "offline" / OFFLINE_ASSETS[-1]).exists():
         shutil.rmtree(docs)  # a site built here before: start afresh, so pages match the index
-    run = validate_warehouse(con, run_name=run_id, settings=settings, docs_dir=docs)
+    run = validate_warehouse(
+        con,
+        run_name=run_id,
+        settings=settings,
+        docs_dir=docs,
+        store=WarehouseBatches(con, run_id),
+    )
     frame = run.results.assign(run_id=run_id, validated_at=_now())
     _replace_run_rows(con, "meta.expectation_results", run_id, frame)
-    return frame
+    return ExpectationsRun(frame, run.reused)
+
+
+@dataclass(frozen=True)
+class ExpectationsRun:
+    """What `run_expectations` stored, and which batches' results it reused."""
+
+    results: pd.DataFrame
+    reused: list[str]
 
 
 DOCS_STAMP = ".audited"  # in the Data Docs folder: the data and code version it shows
