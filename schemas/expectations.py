@@ -879,6 +879,8 @@ def validate_warehouse(
     rows: list[dict[str, Any]] = []
     suite_results: list[ExpectationSuiteValidationResult] = []
     reused: list[str] = []
+    fresh: list[ValidationResultIdentifier] = []  # results validated here (sql)
+    kept: list[ValidationResultIdentifier] = []  # results reused from `store`
     source = context.data_sources.add_pandas(DATASOURCE)
     wanted = set(ENTITIES if entities is None else entities)
     for entity in (e for e in ENTITIES if e in wanted):
@@ -890,6 +892,7 @@ def validate_warehouse(
                 for item in stored:
                     assert item is not None  # for mypy: all() held
                     result = _restored(context, item)
+                    kept.append(_store_result(context, result))
                     suite_results.append(result)
                     rows.extend(tidy(result, item))
                     reused.append(item.asset)
@@ -903,6 +906,7 @@ def validate_warehouse(
             suite = context.suites.add(batch.suite)
             if isinstance(batch, EntityRows):
                 result = _validate_rows(con, context, batch, suite, run_id, settings)
+                fresh.append(_store_result(context, result))
                 if store is not None and fingerprint is not None:
                     store.put(f"{fingerprint}:{batch.batch}", StoredBatch.of(batch, result))
             else:
@@ -924,13 +928,68 @@ def validate_warehouse(
             rows.extend(tidy(result, batch))
     index = None
     if docs_dir is not None:
-        context.build_data_docs(site_names=[SITE_NAME])
+        if method == "sql":
+            _build_docs(context, Path(docs_dir), fresh, kept)
+        else:
+            if (Path(docs_dir) / "static" / "offline" / OFFLINE_ASSETS[-1]).exists():
+                shutil.rmtree(docs_dir)  # a site built here before: pages match the index
+            context.build_data_docs(site_names=[SITE_NAME])
         index = make_docs_offline(Path(docs_dir))
     results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     for column in ("load_id", "column_name", "dimension", "observed_value", "exception"):
         # pandas 3 stores missing text as NaN: keep None, which JSON and SQL read as null
         results[column] = results[column].astype(object).where(results[column].notna(), None)
     return ValidationRun(results, suite_results, index, reused)
+
+
+def _build_docs(
+    context: Any,
+    docs_dir: Path,
+    fresh: list[ValidationResultIdentifier],
+    kept: list[ValidationResultIdentifier],
+) -> None:
+    """Data Docs of the context's results in docs_dir, rendering only what is new.
+
+    A page of a result validated here (`fresh`) and of its suite is rendered; a reused
+    result's page (`kept`) and its suite's are kept from the previous build when they are
+    there, since the same result and suite render the same page, else rendered; the index
+    is always built. Pages of neither are removed, so the folder holds what the index
+    lists. Rendering is most of an audit's time when little changed (GX renders each
+    distribution check's chart)."""
+    kept_suites = {_suite_key(key) for key in kept}
+    fresh_suites = {_suite_key(key) for key in fresh}
+    keys: list[ValidationResultIdentifier | ExpectationSuiteIdentifier]
+    keys = [*fresh, *kept, *fresh_suites, *kept_suites]
+    pages = {key: _page(docs_dir, key) for key in keys}
+    render: list[Any] = [*fresh, *fresh_suites]
+    unchanged: list[ValidationResultIdentifier | ExpectationSuiteIdentifier]
+    unchanged = [*kept, *(kept_suites - fresh_suites)]
+    render += [key for key in unchanged if not pages[key].exists()]
+    if not render and kept_suites:
+        # GX reads no identifiers as "render everything": render one suite's page (cheap)
+        render = [next(iter(kept_suites))]
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=render or None)
+    wanted = set(pages.values())
+    for section in ("validations", "expectations"):  # GX's sections: only its pages
+        for page in (docs_dir / section).rglob("*.html"):
+            if page not in wanted:
+                page.unlink()
+        for folder in sorted((docs_dir / section).rglob("*"), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+
+def _suite_key(key: ValidationResultIdentifier) -> ExpectationSuiteIdentifier:
+    suite: ExpectationSuiteIdentifier = key.expectation_suite_identifier
+    return suite
+
+
+def _page(docs_dir: Path, key: ValidationResultIdentifier | ExpectationSuiteIdentifier) -> Path:
+    """Where GX's site writes the page of a result or suite (its HtmlSiteStore's layout)."""
+    if isinstance(key, ExpectationSuiteIdentifier):
+        return docs_dir / "expectations" / f"{key.name}.html"
+    *suite, run_name, run_time, batch = key.to_tuple()
+    return docs_dir.joinpath("validations", *suite, run_name, run_time, f"{batch}.html")
 
 
 def batch_fingerprint(
@@ -955,24 +1014,31 @@ def batch_fingerprint(
 
 
 def _restored(context: Any, stored: StoredBatch) -> ExpectationSuiteValidationResult:
-    """A stored batch's suite and result, put in the context where Data Docs find them
-    (under the run that validated it)."""
+    """A stored batch's result, its suite added to the context (for Data Docs)."""
     context.suites.add(gx.ExpectationSuite(**expectationSuiteSchema.load(stored.suite)))
     result = expectationSuiteValidationResultSchema.load(stored.result)
     result.batch_id = f"{DATASOURCE}-{stored.asset}"  # not in GX's JSON: as _validate_rows
-    validated = gx.RunIdentifier(**result.meta["run_id"])  # JSON gave its fields
-    result.meta["run_id"] = validated
+    result.meta["run_id"] = gx.RunIdentifier(**result.meta["run_id"])  # JSON gave its fields
+    return result
+
+
+def _store_result(
+    context: Any, result: ExpectationSuiteValidationResult
+) -> ValidationResultIdentifier:
+    """Put a suite result in the context's validation results store, under the keys a
+    ValidationDefinition run would use (its batch, suite and run), where Data Docs find it."""
     suite_key = ExpectationSuiteIdentifier(name=result.suite_name)
+    key = ValidationResultIdentifier(
+        batch_identifier=result.batch_id,
+        expectation_suite_identifier=suite_key,
+        run_id=result.meta["run_id"],
+    )
     context.validation_results_store.store_validation_results(
         suite_validation_result=result,
-        suite_validation_result_identifier=ValidationResultIdentifier(
-            batch_identifier=result.batch_id,
-            expectation_suite_identifier=suite_key,
-            run_id=validated,
-        ),
+        suite_validation_result_identifier=key,
         expectation_suite_identifier=suite_key,
     )
-    return result
+    return key
 
 
 def _validate_rows(
@@ -983,8 +1049,8 @@ def _validate_rows(
     run_id: gx.RunIdentifier,
     settings: ExpectationSettings | None,
 ) -> ExpectationSuiteValidationResult:
-    """Validate one batch inside DuckDB and store its suite result where Data Docs find it
-    (the validation results store, under the keys a ValidationDefinition run would use)."""
+    """Validate one batch inside DuckDB: its suite result, as a ValidationDefinition run
+    would give it."""
     from schemas.expectation_sql import validate_rows
 
     settings = settings or ExpectationSettings()
@@ -1031,14 +1097,6 @@ def _validate_rows(
             "batch_parameters": None,
         },
         batch_id=batch_id,
-    )
-    suite_key = ExpectationSuiteIdentifier(name=suite.name)
-    context.validation_results_store.store_validation_results(
-        suite_validation_result=result,
-        suite_validation_result_identifier=ValidationResultIdentifier(
-            batch_identifier=batch_id, expectation_suite_identifier=suite_key, run_id=run_id
-        ),
-        expectation_suite_identifier=suite_key,
     )
     return result
 

@@ -78,27 +78,42 @@ def same_results(a: ValidationRun, b: ValidationRun) -> None:
 def test_unchanged_entities_keep_their_results_and_a_new_load_is_validated(
     con: duckdb.DuckDBPyConnection, base: Base, validated: list[str], tmp_path: Path
 ) -> None:
-    first = audit(con, "r1", tmp_path / "docs1")
+    docs = tmp_path / "docs"
+    first = audit(con, "r1", docs)
     assets = set(first.results["suite"])
     assert first.reused == [] and set(validated) == assets
     stored = con.sql("select entity, batch, run_id from meta.expectation_batches").df()
     assert len(stored) == len(assets) and set(stored["run_id"]) == {"r1"}
+    outcomes_page = next((docs / "validations" / "outcomes").rglob("*.html"))
+    outcomes_page.write_text(outcomes_page.read_text() + "<!-- kept -->")
 
     validated.clear()
     resubmit(con, base, "participations", tmp_path / "participations_q.csv")
-    second = audit(con, "r2", tmp_path / "docs2")
+    second = audit(con, "r2", docs)
     assert set(validated) == both("participations")
     assert set(second.reused) == assets - both("participations")
     same_results(second, validate_warehouse(con, run_name="fresh"))
 
-    # the Data Docs: every batch, each under the run that validated it, pages as rendered then
-    pages = {p.relative_to(tmp_path / "docs2") for p in (tmp_path / "docs2").rglob("*.html")}
-    runs = {p.parts[1]: p.parts[2] for p in pages if p.parts[0] == "validations"}
+    # Data Docs: every batch once, under the run that validated it; a reused result's
+    # page kept from the first build (not rendered again), a re-validated one's replaced
+    found = pages(docs)
+    runs = {p.parts[1]: p.parts[2] for p in found if p.parts[0] == "validations"}
     assert runs == {a: "r2" if a in both("participations") else "r1" for a in assets}
-    outcomes = next(p for p in pages if p.parts[:2] == ("validations", "outcomes"))
+    assert outcomes_page.read_text().endswith("<!-- kept -->")
+    # and the same pages as a build from scratch of the same results
+    outcomes_page.write_text(outcomes_page.read_text().removesuffix("<!-- kept -->"))
+    audit(con, "r3", tmp_path / "scratch")
+    assert pages(tmp_path / "scratch") == found
+    assert len(found) == 2 * len(assets) + 1  # a result and a suite page each, the index
     uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-    then, now = (uuid.sub("", (tmp_path / d / outcomes).read_text()) for d in ("docs1", "docs2"))
-    assert then == now and "raw.outcomes" in now
+    for page in found - {Path("index.html")}:
+        kept, built = (uuid.sub("", (d / page).read_text()) for d in (docs, tmp_path / "scratch"))
+        assert kept == built, page
+    assert "raw.outcomes" in (docs / outcomes_page.relative_to(docs)).read_text()
+
+
+def pages(docs: Path) -> set[Path]:
+    return {p.relative_to(docs) for p in docs.rglob("*.html")}
 
 
 def test_outcomes_follow_the_firms_loads(
