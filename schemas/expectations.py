@@ -869,9 +869,10 @@ def validate_warehouse(
     `store` (with "sql"): an entity whose batches hash as when `store` got their results
     (`batch_fingerprint`: the same loads, settings and validating libraries) is not
     validated again; its stored suites and results are used as they are, in the results
-    and in the Data Docs, which show the run and time that validated them. Every
-    batch validated here is put in `store`. A new quarter's participations thus
-    revalidates the participations, not the national register's outcomes.
+    and in the Data Docs, which show the run and time that validated them (their pages
+    kept from the previous build in docs_dir, `_build_docs`). Every batch validated here
+    is put in `store`. A new quarter's participations thus revalidates the
+    participations, not the national register's outcomes.
     """
     settings = settings or ExpectationSettings()
     context = ephemeral_context(docs_dir)
