@@ -100,6 +100,7 @@ from scipy import stats
 from schemas.contract import ENTITIES
 from schemas.structure import RULES as STRUCTURE_RULES
 from warehouse.db import quote_ident
+from warehouse.load import loads_version
 
 CURRENT = "current_rows"
 SUBMISSION = "latest_submission"
@@ -996,21 +997,13 @@ def _page(docs_dir: Path, key: ValidationResultIdentifier | ExpectationSuiteIden
 def batch_fingerprint(
     con: duckdb.DuckDBPyConnection, entity: str, settings: ExpectationSettings
 ) -> str:
-    """What the results of an entity's batches depend on, hashed: every load of the tables
-    they read (the entity's own; for outcomes also the firms', whose country the shift
-    checks group by) with whether its quarantine stands, the suites' settings, and the
-    versions of Great Expectations and DuckDB that judge them. Loads are never edited
-    after they are recorded (a correction or re-submission is a new load), so equal loads
-    mean equal rows. The code's own version is for the store to add (`warehouse.quality`)."""
+    """What the results of an entity's batches depend on, hashed: the loads of the tables
+    they read (`loads_version`: the entity's own; for outcomes also the firms', whose
+    country the shift checks group by), the suites' settings, and the versions of Great
+    Expectations and DuckDB that judge them. The code's own version is for the store to
+    add (`warehouse.quality`)."""
     read = [entity, "firms"] if entity == "outcomes" else [entity]
-    loads = con.execute(
-        "select l.entity, l.load_id, l.content_sha256, l.sequence, l.rows_loaded, "
-        "l.rows_quarantined, s.superseded_by from meta.loads as l "
-        "join meta.load_supersession as s using (load_id) "
-        f"where l.entity in ({', '.join('?' for _ in read)}) order by all",
-        read,
-    ).fetchall()
-    text = repr((entity, loads, settings, gx.__version__, duckdb.__version__))
+    text = repr((entity, loads_version(con, read), settings, gx.__version__, duckdb.__version__))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -127,6 +127,26 @@ def test_outcomes_follow_the_firms_loads(
     same_results(second, validate_warehouse(con, run_name="fresh"))
 
 
+def test_a_row_set_aside_after_its_load_is_seen(
+    con: duckdb.DuckDBPyConnection, validated: list[str]
+) -> None:
+    """Not the way rows are set aside (a decision comes with a new load), but an audit
+    must not trust that: the quarantine and the row counts are part of the fingerprint."""
+    audit(con, "r1")
+    validated.clear()
+    con.execute(
+        "insert into meta.quarantine by name select load_id, 'outcomes' as entity, "
+        "source_file, 1 as row_number, 'dropped_by_decision' as rule, 'left out' as reason "
+        "from meta.loads where entity = 'outcomes'"
+    )
+    audit(con, "r2")
+    assert set(validated) == both("outcomes")
+    validated.clear()
+    con.execute("update raw.firms set _superseded_by = 'x' where rowid = 0")
+    audit(con, "r3")
+    assert set(validated) == both("firms") | both("outcomes")
+
+
 def test_results_of_another_code_version_or_settings_are_not_reused(
     con: duckdb.DuckDBPyConnection, validated: list[str]
 ) -> None:
@@ -142,3 +162,36 @@ def test_results_of_another_code_version_or_settings_are_not_reused(
         con, run_name="r4", settings=stricter, store=WarehouseBatches(con, "r4")
     )
     assert again.reused == [] and len(first.results) == len(again.results)
+
+
+def test_scorecard_parts_of_unchanged_tables_are_copied(
+    con: duckdb.DuckDBPyConnection,
+    base: Base,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warehouse.quality as quality
+
+    first = quality.compute_scorecard(con, "r1")
+    resubmit(con, base, "participations", tmp_path / "participations_q.csv")
+    second = quality.compute_scorecard(con, "r2")
+    # the same scorecard as computed from scratch, in the same order
+    fresh = quality.scorecard_frame(con)
+    pd.testing.assert_frame_equal(
+        second.drop(columns=list(quality.RUN_COLUMNS)).reset_index(drop=True),
+        fresh.astype(second.drop(columns=list(quality.RUN_COLUMNS)).dtypes.to_dict()),
+    )
+    assert set(second["run_id"]) == {"r2"} and len(second) > 0
+    # recomputed: the parts whose SQL reads participations; the rest copied from r1
+    parts = dict(con.sql("select part, run_id from meta.scorecard_parts").fetchall())
+    readers = {p for p, read in quality.scorecard_parts().items() if "participations" in read}
+    assert {p for p, run in parts.items() if run == "r2"} == readers
+    assert {"participations", "attrition", "response_rate"} <= readers
+    assert "outcomes" not in readers and "firms" not in readers
+    outcomes = second["entity"].eq("outcomes") & second["dimension"].eq("completeness")
+    before = first["entity"].eq("outcomes") & first["dimension"].eq("completeness")
+    assert set(second.loc[outcomes, "computed_at"]) == set(first.loc[before, "computed_at"])
+    # another code version computes every part again
+    monkeypatch.setattr(quality, "code_version", lambda: "another-version")
+    quality.compute_scorecard(con, "r3")
+    assert set(con.sql("select run_id from meta.scorecard_parts").fetchall()) == {("r3",)}

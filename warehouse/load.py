@@ -545,6 +545,39 @@ def supersede(
     return int(rows[0][0]) if rows else 0
 
 
+def loads_version(con: duckdb.DuckDBPyConnection, entities: Iterable[str]) -> str:
+    """A hash of what the current and submitted rows of `entities`' raw tables are: every
+    load with whether its quarantine stands, the quarantine's rules per load, and the
+    tables' row counts, current and all. Loads are not edited once recorded (a correction
+    or re-submission is a new load); the quarantine and row counts are in the hash all
+    the same, so a row set aside or superseded later shows. What derives from a few
+    tables (an entity's expectation results, a scorecard part) is reused while this holds
+    (`schemas.expectations`, `warehouse.quality`)."""
+    read = sorted(set(entities))
+    marks = ", ".join("?" for _ in read)
+    loads = con.execute(
+        "select l.entity, l.load_id, l.content_sha256, l.sequence, l.rows_loaded, "
+        "l.rows_quarantined, s.superseded_by from meta.loads as l "
+        "join meta.load_supersession as s using (load_id) "
+        f"where l.entity in ({marks}) order by all",
+        read,
+    ).fetchall()
+    quarantine = con.execute(
+        "select load_id, count(*), bit_xor(hash(row_number, rule)) from meta.quarantine "
+        f"where entity in ({marks}) group by load_id order by load_id",
+        read,
+    ).fetchall()
+    rows = [
+        con.execute(
+            "select count(*), count(*) filter (where _superseded_by is null) "
+            f"from raw.{quote_ident(entity)}"
+        ).fetchall()
+        for entity in read
+        if entity in ENTITIES
+    ]
+    return hashlib.sha256(repr((read, loads, quarantine, rows)).encode()).hexdigest()
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """A short hash of every load so far: the input data version an estimate rests on."""
     hashes = con.execute(

@@ -34,7 +34,9 @@ stores one row per expectation in `meta.expectation_results` and builds offline 
 from __future__ import annotations
 
 import json
+import re
 import string
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -48,7 +50,7 @@ from rich.table import Table
 from schemas.contract import ENTITIES
 from warehouse.db import quote_ident, transaction
 from warehouse.extras import raw_extra_columns
-from warehouse.load import data_version
+from warehouse.load import data_version, loads_version
 from warehouse.models import set_variables
 from warehouse.runs import code_version
 
@@ -93,6 +95,9 @@ SCORECARD_COLUMNS = [
     "unit",
     "computed_at",
 ]
+
+
+RUN_COLUMNS = ("run_id", "computed_at")  # what compute_scorecard adds to scorecard_frame
 
 
 def read_sql(name: str) -> str:
@@ -170,15 +175,43 @@ def scorecard_queries() -> list[tuple[str | None, str, str]]:
     return queries
 
 
-def scorecard_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The scorecard as a frame (without run_id and computed_at), written nowhere."""
+def scorecard_parts() -> dict[str, set[str]]:
+    """The scorecard's parts, each with the raw tables its SQL reads: an entity (its
+    per-entity queries, over that entity and the tables its consistency checks join) or
+    an across-entities query (by name). Read from the SQL text, so a new join is seen."""
+    parts: dict[str, set[str]] = {}
+    for entity, name, sql in scorecard_queries():
+        part = entity or name
+        read = parts.setdefault(part, set(RAW_TABLE.findall(sql)))
+        if entity is not None:
+            read.add(entity)
+            if name == "consistency":
+                read.update(RAW_TABLE.findall(read_sql(f"consistency_{entity}")))
+    return parts
+
+
+RAW_TABLE = re.compile(r"\braw\.(\w+)")
+
+
+def _part_rows(part: str) -> str:
+    """SQL condition on meta.scorecard for a part's rows."""
+    if part in ACROSS_ENTITIES_SQL:
+        return f"dimension = '{part}'"
+    return f"entity = '{part}' and dimension in ({', '.join(repr(d) for d in PER_ENTITY_SQL)})"
+
+
+def scorecard_frame(con: duckdb.DuckDBPyConnection, skip: Collection[str] = ()) -> pd.DataFrame:
+    """The scorecard as a frame (without run_id and computed_at), written nowhere; the
+    parts in `skip` (`scorecard_parts`) are left out."""
     _contract_table(con)
     for view, name in SUBMITTED_VIEWS.items():
         con.execute(f"create or replace temp view {view} as\n{read_sql(name)}")
     frames = []
     current = None
     try:
-        for entity, _name, sql in scorecard_queries():
+        for entity, name, sql in scorecard_queries():
+            if (entity or name) in skip:
+                continue
             if entity is not None and entity != current:
                 _entity_views(con, entity)
                 current = entity
@@ -187,7 +220,10 @@ def scorecard_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         for view in ("quality_rows", "quality_checks", *SUBMITTED_VIEWS):
             con.execute(f"drop view if exists {view}")
         con.execute("drop table if exists quality_contract")
-    frame = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=[c for c in SCORECARD_COLUMNS if c not in RUN_COLUMNS])
+    frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["denominator"].isna() | (frame["denominator"] > 0)]
     for column in ("load_id", "period_type", "detail"):  # one kind of missing: None
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
@@ -217,11 +253,43 @@ def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
 def compute_scorecard(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
     """Compute the data-quality scorecard and store it in meta.scorecard for `run_id`.
 
-    Rows an earlier call stored for the same run are replaced. Returns the stored rows.
+    A part (`scorecard_parts`) whose tables' loads and code are those of the run that last
+    computed it is copied from that run's rows (their computed_at says when) instead of
+    computed again (`meta.scorecard_parts`): a new quarter's participations recompute the
+    parts that read participations, not the register's outcomes. Rows an earlier call
+    stored for the same run are replaced. Returns the stored rows.
     """
-    frame = scorecard_frame(con).assign(run_id=run_id, computed_at=_now())[SCORECARD_COLUMNS]
+    code = code_version()
+    parts = {part: loads_version(con, read) for part, read in scorecard_parts().items()}
+    stored = {
+        part: (fingerprint, version, source)
+        for part, fingerprint, version, source in con.execute(
+            "select part, fingerprint, code_version, run_id from meta.scorecard_parts "
+            "where run_id in (select run_id from meta.scorecard)"
+        ).fetchall()
+    }
+    kept = {p: stored[p][2] for p, f in parts.items() if stored.get(p, ())[:2] == (f, code)}
+    fresh = scorecard_frame(con, skip=kept).assign(run_id=run_id, computed_at=_now())
+    copies = [
+        con.execute(
+            f"select * from meta.scorecard where run_id = ? and {_part_rows(part)}", [source]
+        ).df()
+        for part, source in kept.items()
+    ]
+    frames = [f[SCORECARD_COLUMNS] for f in [fresh, *copies] if len(f)]
+    frame = pd.concat(frames, ignore_index=True) if frames else fresh[SCORECARD_COLUMNS]
+    frame = _ordered(frame.assign(run_id=run_id))
     frame = frame.astype({"period": "Int64", "numerator": "float64", "denominator": "float64"})
+    for column in ("load_id", "period_type", "detail"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     _replace_run_rows(con, "meta.scorecard", run_id, frame)
+    with transaction(con):  # after the rows: a part never points at rows not stored
+        for part, fingerprint in parts.items():
+            if part not in kept:
+                con.execute(
+                    "insert or replace into meta.scorecard_parts values (?, ?, ?, ?)",
+                    [part, fingerprint, code, run_id],
+                )
     return frame
 
 
