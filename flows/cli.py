@@ -203,8 +203,8 @@ def _print_batches_reused(result: AuditSummary) -> None:
     if result.batches_reused:
         entities = sorted({b.removesuffix("_latest_submission") for b in result.batches_reused})
         console.print(
-            f"Expectations of unchanged data reused ({', '.join(entities)}): "
-            "validated only what changed.",
+            "Expectation results reused for the entities whose loads did not change: "
+            + ", ".join(entities),
             soft_wrap=True,
         )
 
