@@ -98,6 +98,7 @@ SCORECARD_COLUMNS = [
 
 
 RUN_COLUMNS = ("run_id", "computed_at")  # what compute_scorecard adds to scorecard_frame
+RAW_TABLE = re.compile(r"\braw\.(\w+)")  # a table a scorecard query reads
 
 
 def read_sql(name: str) -> str:
@@ -188,9 +189,6 @@ def scorecard_parts() -> dict[str, set[str]]:
             if name == "consistency":
                 read.update(RAW_TABLE.findall(read_sql(f"consistency_{entity}")))
     return parts
-
-
-RAW_TABLE = re.compile(r"\braw\.(\w+)")
 
 
 def _part_rows(part: str) -> str:
