@@ -156,8 +156,13 @@ def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
 
 
 def _progress() -> Progress:
+    # transient: the spinner shows what is running now; what finished is printed above it
     return Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
 
 
@@ -835,10 +840,11 @@ def _flow(config: RunConfig, name: str, *, in_prefect: bool = True) -> Any:
     A flow of WITHOUT_PREFECT runs its steps here unless `in_prefect`: the same record in
     meta.runs (flow name, writer lock, running then completed or failed with the reason,
     notification on failure, wall time), but no Prefect flow run and no Prefect artifact."""
+    from flows.progress import listening
+
     run_id = uuid.uuid4().hex[:12]
     try:
-        with _progress() as progress:
-            progress.add_task(FLOW_STEPS[name], total=None)
+        with _progress() as progress, listening(_StepsShown(progress, FLOW_STEPS[name])):
             if name in WITHOUT_PREFECT and not in_prefect:
                 from flows.runlog import logged_run
 
@@ -850,6 +856,21 @@ def _flow(config: RunConfig, name: str, *, in_prefect: bool = True) -> Any:
             return getattr(pipeline, name)(config, run_id=run_id)
     finally:
         _record_wall_time(config, run_id, _elapsed())
+
+
+class _StepsShown:
+    """The run's progress (`flows.progress`) on the command's spinner: the step it is busy
+    with, and a line with its time for each finished step."""
+
+    def __init__(self, progress: Progress, title: str) -> None:
+        self.progress = progress
+        self.task = progress.add_task(title, total=None)
+
+    def doing(self, what: str) -> None:
+        self.progress.update(self.task, description=what)
+
+    def done(self, what: str, seconds: float) -> None:
+        self.progress.console.print(f"{what} ({seconds:.1f} s)", soft_wrap=True, highlight=False)
 
 
 def _record_wall_time(config: RunConfig, run_id: str, seconds: float) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from evaluation.claims import FIRM_COLUMNS, PROGRAM_COLUMNS, Claims, estimate_claims
 from evaluation.impact import EvaluationSpec, ProgramImpact, combine_impacts, program_impact
+from flows import progress
 from flows.config import RunConfig
 from schemas.validate import ContractError
 from warehouse.db import open_warehouse
@@ -129,7 +130,11 @@ def estimate_program(unit: ProgramUnit) -> ProgramResult:
 
 def run_here(units: Sequence[ProgramUnit]) -> list[ProgramResult]:
     """The units one after the other in this process (the default runner)."""
-    return [estimate_program(unit) for unit in units]
+    results = []
+    for i, unit in enumerate(units, start=1):
+        progress.doing(f"Estimating {unit.program_id} ({i} of {len(units)} programs)")
+        results.append(estimate_program(unit))
+    return results
 
 
 def store_results(

@@ -32,7 +32,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import estimation, steps
+from flows import estimation, progress, steps
 from flows.config import DaskSettings, RunConfig, load_config
 from flows.estimation import ProgramResult, ProgramUnit
 from flows.runlog import DataCheckError as DataCheckError  # the run log is Prefect-free
@@ -103,22 +103,24 @@ def ingest_flow(config: RunConfig, run_id: str) -> list[LoadReport]:
     logger = get_run_logger()
     steps.check_pseudonym_key(config)  # another key than the warehouse's: nothing loads
     loads = []
-    for entity in steps.entities_in_load_order(config):
-        load = load_source(config, entity, run_id)
-        logger.info(
-            "%s: %d rows in, %d loaded, %d quarantined%s",
-            load.source_file,
-            load.rows_in,
-            load.rows_loaded,
-            load.rows_quarantined,
-            " (already loaded)" if load.skipped else "",
-        )
-        for line in load.decisions_unmatched:  # never silently ignored
-            logger.warning("%s: decision not applied: %s", load.source_file, line)
-        loads.append(load)
-    reviews = steps.record_reviews(config, run_id)
-    if reviews:
-        logger.info("%d outlier review(s) recorded from the corrections file", reviews)
+    with progress.stage("Ingest") as step:
+        for entity in steps.entities_in_load_order(config):
+            load = load_source(config, entity, run_id)
+            logger.info(
+                "%s: %d rows in, %d loaded, %d quarantined%s",
+                load.source_file,
+                load.rows_in,
+                load.rows_loaded,
+                load.rows_quarantined,
+                " (already loaded)" if load.skipped else "",
+            )
+            for line in load.decisions_unmatched:  # never silently ignored
+                logger.warning("%s: decision not applied: %s", load.source_file, line)
+            loads.append(load)
+        reviews = steps.record_reviews(config, run_id)
+        if reviews:
+            logger.info("%d outlier review(s) recorded from the corrections file", reviews)
+        step.summary = steps.ingest_summary(loads)
     return loads
 
 
@@ -164,7 +166,11 @@ def dask_evaluate_flow(config: RunConfig, run_id: str) -> steps.EstimateSummary:
 
     def on_workers(units: Sequence[ProgramUnit]) -> list[ProgramResult]:
         futures = estimate_program.map(list(units))
-        return [future.result() for future in futures]
+        results = []
+        for i, future in enumerate(futures):
+            progress.doing(f"Estimation on Dask: {i} of {len(units)} programs done")
+            results.append(future.result())
+        return results
 
     return steps.estimate(config, run_id, on_workers)
 

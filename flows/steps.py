@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from evaluation.spec import ESTIMATOR
+from flows import progress
 from flows.config import RunConfig
 from reports.site import SiteResult, build_sites
 from schemas.contract import ENTITIES
@@ -114,6 +115,7 @@ def ingest_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
         raise SourceNotReady(
             f"{source.path.name} changed {age:.1f} s ago; it may still be being written"
         )
+    progress.doing(f"Loading {source.path.name} ({entity})")
     with open_warehouse(config.warehouse) as con:
         return load_file(
             con,
@@ -130,9 +132,22 @@ def ingest_source(config: RunConfig, entity: str, run_id: str) -> LoadReport:
 
 def ingest_sources(config: RunConfig, run_id: str) -> list[LoadReport]:
     """Validate and load every configured file, in the contract's load order."""
-    loads = [ingest_source(config, entity, run_id) for entity in entities_in_load_order(config)]
-    record_reviews(config, run_id)
+    with progress.stage("Ingest") as step:
+        loads = [ingest_source(config, e, run_id) for e in entities_in_load_order(config)]
+        record_reviews(config, run_id)
+        step.summary = ingest_summary(loads)
     return loads
+
+
+def ingest_summary(loads: list[LoadReport]) -> str:
+    """One line for the progress of a run: files, rows loaded and quarantined."""
+    unchanged = sum(x.skipped for x in loads)
+    loaded = sum(x.rows_loaded for x in loads if not x.skipped)
+    quarantined = sum(x.rows_quarantined for x in loads if not x.skipped)
+    return (
+        f"Ingest: {progress.count(len(loads), 'file')} ({unchanged} unchanged), "
+        f"{loaded:,} rows loaded, {quarantined:,} quarantined"
+    )
 
 
 def record_reviews(config: RunConfig, run_id: str) -> int:
@@ -166,11 +181,14 @@ def ingest_file(
 
 def build_warehouse(config: RunConfig) -> list[CheckResult]:
     """Rebuild the staging views and marts, then run the data checks."""
-    with open_warehouse(config.warehouse) as con:
+    with progress.stage("Marts and data checks") as step, open_warehouse(config.warehouse) as con:
         build_models(
             con, {"price_base_year": config.price_base_year, "outlier_z": config.outlier_z}
         )
-        return run_checks(con)
+        checks = run_checks(con)
+        failed = sum(not c.passed for c in checks)
+        step.summary = f"Marts built, data checks: {len(checks) - failed} of {len(checks)} passed"
+        return checks
 
 
 @dataclass(frozen=True)
@@ -198,13 +216,19 @@ def audit(config: RunConfig, run_id: str) -> AuditSummary:
     results are reused, `warehouse.quality.WarehouseBatches`)."""
     out_dir = config.warehouse.parent
     batches: tuple[str, ...] = ()
-    with open_warehouse(config.warehouse) as con:
+    with progress.stage("Audit") as step, open_warehouse(config.warehouse) as con:
         reused = reusable_audit(con, out_dir)
         if reused is None:
+            progress.doing("Audit: scorecard")
             compute_scorecard(con, run_id)
+            progress.doing("Audit: expectation suites and Data Docs")
             batches = tuple(run_expectations(con, run_id, out_dir).reused)
         record_audit(con, run_id, out_dir, reused_from=reused)
         scorecard, expectations = read_audit(con, run_id)
+        passed = int(expectations["success"].astype(bool).sum())
+        step.summary = f"Audit: {passed} of {len(expectations)} expectations met" + (
+            f" (reused from run {reused})" if reused else ""
+        )
     docs = out_dir / "data_docs" / "index.html"
     return AuditSummary(scorecard, expectations, docs, reused, batches)
 
@@ -224,9 +248,15 @@ def estimate(
     # imported here: the estimators' stack is not needed to ingest, audit or publish
     from flows.estimation import plan_units, run_here, store_results
 
-    units = plan_units(config)
-    results = (run_units or run_here)(units)
-    estimates, roi, version, estimated, reused = store_results(config, run_id, units, results)
+    with progress.stage("Estimation") as step:
+        units = plan_units(config)
+        results = (run_units or run_here)(units)
+        progress.doing("Estimation: storing the results")
+        estimates, roi, version, estimated, reused = store_results(config, run_id, units, results)
+        step.summary = (
+            f"Estimation: {progress.count(len(units), 'program')} "
+            f"({len(estimated)} estimated, {len(reused)} from an earlier run)"
+        )
     return EstimateSummary(estimates, roi, version, estimated, reused)
 
 
@@ -283,9 +313,12 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
     # the agency's title on every page; a config without one keeps the site's title in
     # each edition's language (not the English default of RunConfig)
     title = config.title if "title" in config.model_fields_set else None
-    with open_warehouse(config.warehouse, read_only=True) as con:
+    with (
+        progress.stage("Publishing") as step,
+        open_warehouse(config.warehouse, read_only=True) as con,
+    ):
         # one read of the warehouse for every language, built two at a time
-        return build_sites(
+        editions = build_sites(
             con,
             config.out_dir,
             period=period,
@@ -303,3 +336,5 @@ def publish(config: RunConfig, run_id: str, period: str | None = None) -> list[S
             image_cache=config.warehouse.parent / "cache" / "png",
             locales_dir=config.locales_dir,
         )
+        step.summary = f"Publishing: {progress.count(len(editions), 'edition')} of {period}"
+        return editions

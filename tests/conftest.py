@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Warehouse: {out / 'warehouse.duckdb'}" in done.stdout.replace("\n", "")
     assert "index.html" in done.stdout
+    # each step of the run left a line with its time (flows.progress), in the run's order
+    steps = re.findall(
+        r"^(Ingest|Marts built|Audit|Estimation|Publishing)\b.* \(\d+\.\d s\)$",
+        done.stdout,
+        flags=re.MULTILINE,
+    )
+    assert steps == ["Ingest", "Marts built", "Audit", "Estimation", "Publishing"], done.stdout
     return out
 
 
