@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["AggregateATT", "GroupTimeATT", "aggregate", "att_gt"]
+__all__ = ["AggregateATT", "GroupTimeATT", "aggregate", "att_gt", "table_covariance"]
 
 _CONTROL_GROUPS = ("nevertreated", "notyettreated")
 _BASE_PERIODS = ("varying", "universal")
@@ -88,6 +88,9 @@ class AggregateATT:
     # combine estimates (horizons, ROI, Wald tests) with correct standard errors
     influence: np.ndarray | None = None
     table_influence: np.ndarray | None = None
+    # the covariance matrix of ``table``'s estimates (rows and columns in table order),
+    # when it was computed from moments instead (the SQL path, evaluation.did_duckdb)
+    vcov: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -533,6 +536,21 @@ def aggregate(
     est = float(np.mean(est_k[overall]))
     inf = inf_k[:, overall].mean(axis=1)
     return _finish(kind, est, inf, n, table, inf_k)
+
+
+def table_covariance(agg: AggregateATT, n_units: int) -> np.ndarray:
+    """The covariance matrix of ``agg.table``'s estimates (table order): the one computed
+    from moments (``agg.vcov``, the SQL path) or else from the influence functions
+    (``IF' IF / n^2``, whose diagonal is the squared analytic SEs).
+
+    Raises:
+        ValueError: neither is present (an aggregation without per-key effects).
+    """
+    if agg.vcov is not None:
+        return agg.vcov
+    if agg.table_influence is None:
+        raise ValueError(f"no covariance for the {agg.kind} aggregation: no per-key effects")
+    return agg.table_influence.T @ agg.table_influence / n_units**2
 
 
 def _by_key(

@@ -47,7 +47,7 @@ import re
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 from typing import Any
 
@@ -89,7 +89,11 @@ _IQR_TO_SD = 1.3489795  # did's robust SE: IQR / (2 * qnorm(0.75))
 _MAX_PERIODS = 126  # keeps clear of the sign bit
 _VIEWS = frozenset({"raw", "inf", "part"})  # placeholders the SQL files create as views
 # Temp tables an estimate keeps (GroupTimeSQL.tables) and scratch ones dropped at once.
-_GT_TABLES = ("units", "cohorts", "fperiods", "coef", "gram", "cif", "cells", "uids", "inf")
+_GT_TABLES = (
+    *("units", "cohorts", "fperiods", "coef", "gram", "cif", "cells", "uids", "inf"),
+    *("coef_ss", "gram_ss", "cif_ss"),  # the small-sample corrected ones (if asked for)
+)
+_CORRECTED = {"coef": "coef_ss", "gram": "gram_ss", "cif": "cif_ss"}
 _GT_SCRATCH = (
     *("raw", "tstats", "periods", "mom", "patmom"),
     *("plan", "members", "mstat", "stats"),
@@ -204,10 +208,32 @@ class GroupTimeSQL:
     # False for an estimate combined from partitions' moments: no unit-level rows here,
     # so no influence functions per unit (influence_view, uniform_band_sql)
     unit_rows: bool = True
+    # the small-sample corrected influence functions were computed (att_gt_sql's
+    # small_sample); `corrected`: this is that variant
+    small_sample: bool = False
+    corrected: bool = False
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Drop this estimate's temp tables from ``con``."""
+        """Drop this estimate's temp tables from ``con`` (a corrected variant's too: they
+        share them)."""
         _Sql(con, self.tables).drop(*self.tables)
+
+    def small_sample_corrected(self) -> GroupTimeSQL:
+        """This estimate with each cell's influence functions scaled by sqrt(n / (n - 1))
+        on each side of the cell, as :func:`evaluation.diagnostics.small_sample_corrected`
+        (same cells; aggregations, covariances and influence functions from it are the
+        corrected ones). Needs ``att_gt_sql(..., small_sample=True)``.
+
+        Raises:
+            ValueError: not computed, or already the corrected variant.
+        """
+        if not self.small_sample or self.corrected:
+            what = "already corrected" if self.corrected else "estimate with small_sample=True"
+            raise ValueError(f"no small-sample corrected variant here: {what}")
+        tables = dict(self.tables)
+        for plain, corrected in _CORRECTED.items():  # swapped: drop() still drops both
+            tables[plain], tables[corrected] = self.tables[corrected], self.tables[plain]
+        return replace(self, tables=tables, corrected=True)
 
 
 @dataclass(frozen=True)
@@ -386,6 +412,7 @@ def att_gt_sql(
     control_group: str = "nevertreated",
     base_period: str = "varying",
     anticipation: int = 0,
+    small_sample: bool = False,
 ) -> GroupTimeSQL:
     """Estimate Callaway & Sant'Anna group-time ATTs inside DuckDB.
 
@@ -403,6 +430,8 @@ def att_gt_sql(
         control_group: "nevertreated" or "notyettreated".
         base_period: "varying" or "universal".
         anticipation: number of periods before treatment in which effects may appear.
+        small_sample: also compute the small-sample corrected influence functions'
+            moments (:meth:`GroupTimeSQL.small_sample_corrected`; one more Gram matrix).
 
     Returns:
         GroupTimeSQL with the cells (as ``GroupTimeATT.cells``) and the temp tables.
@@ -429,7 +458,9 @@ def att_gt_sql(
     except BaseException:
         sql.drop(*tables)
         raise
-    return _group_time(sql, tables, n, n_periods, control_group, base_period, ant)
+    return _group_time(
+        sql, tables, n, n_periods, control_group, base_period, ant, small_sample=small_sample
+    )
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, relation: str, columns: Iterable[str]) -> None:
@@ -461,9 +492,11 @@ def _group_time(
     ant: int,
     *,
     unit_rows: bool = True,
+    small_sample: bool = False,
 ) -> GroupTimeSQL:
     """The cells, their Gram matrix and the per-cohort influence sums (did_att_gt.sql),
-    from the cohorts, observed periods and pattern moments in `sql`'s tables."""
+    from the cohorts, observed periods and pattern moments in `sql`'s tables; with
+    `small_sample`, also those of the small-sample corrected influence functions."""
     con = sql.con
     try:
         f = "did_att_gt.sql"
@@ -481,6 +514,11 @@ def _group_time(
         sql.run(f, "coefficients", n=n)
         sql.run(f, "gram", **dims)
         sql.run(f, "cohort_if_sums")
+        if small_sample:  # the same statements over the corrected coefficients
+            sql.run(f, "coefficients_small_sample")
+            corrected = _Sql(con, {**sql.idents, **{k: tables[v] for k, v in _CORRECTED.items()}})
+            corrected.run(f, "gram", **dims)
+            corrected.run(f, "cohort_if_sums")
         sql.run(f, "cells", se_floor=_SE_FLOOR, **flags)
         cells = sql.frame(f, "cells_frame")
         sizes = con.execute(f"SELECT g, n_g FROM {tables['cohorts']} ORDER BY g").df()
@@ -519,6 +557,7 @@ def _group_time(
         cohort_sizes=cohort_sizes,
         tables={k: v for k, v in tables.items() if k in kept},
         unit_rows=unit_rows,
+        small_sample=small_sample,
     )
 
 
@@ -589,7 +628,17 @@ def _check_agg(gt: GroupTimeSQL, kind: str) -> None:
         raise ValueError("all ATT(g,t) are undefined; nothing to aggregate")
 
 
-def _results(sql: _Sql, gt: GroupTimeSQL, kind: str) -> AggregateATT:
+def _vcov(sql: _Sql, gt: GroupTimeSQL, key_ids: np.ndarray) -> np.ndarray:
+    """The covariance matrix of the table's estimates, rows and columns in table order."""
+    pairs = sql.frame("did_aggregate.sql", "vcov", n=gt.n_units)
+    position = {int(k): i for i, k in enumerate(key_ids)}
+    vcov = np.zeros((len(key_ids), len(key_ids)))
+    for k, other, v in pairs.itertuples(index=False):
+        vcov[position[int(k)], position[int(other)]] = v
+    return vcov
+
+
+def _results(sql: _Sql, gt: GroupTimeSQL, kind: str, *, vcov: bool = False) -> AggregateATT:
     res = sql.frame("did_aggregate.sql", "results", n=gt.n_units, se_floor=_SE_FLOOR, z=_Z_95)
     res = res.astype({"att": "float64", "se": "float64", "ci_low": "float64", "ci_high": "float64"})
     overall = res[res["key_id"] == -1].iloc[0]
@@ -610,6 +659,7 @@ def _results(sql: _Sql, gt: GroupTimeSQL, kind: str) -> AggregateATT:
         table=table,
         ci_low=float(overall["ci_low"]),
         ci_high=float(overall["ci_high"]),
+        vcov=_vcov(sql, gt, rows["key_id"].to_numpy()) if vcov else None,
     )
 
 
@@ -620,12 +670,15 @@ def aggregate_sql(
     *,
     min_e: float = -math.inf,
     max_e: float = math.inf,
+    vcov: bool = False,
 ) -> AggregateATT:
     """Aggregate group-time ATTs in DuckDB exactly as did's ``aggte`` (analytic SEs).
 
     Same semantics as :func:`evaluation.did.aggregate` (including the weight-estimation
     term in the SEs); the unit-level influence functions are not materialized, so the
-    result has ``influence=None`` and ``table_influence=None``.
+    result has ``influence=None`` and ``table_influence=None``. With ``vcov`` it carries
+    instead the covariance matrix of the table's estimates (``AggregateATT.vcov``: what
+    Wald tests, HonestDiD and combinations of keys need), from the same cell Gram matrix.
 
     Args:
         con: the connection ``gt`` was estimated in.
@@ -641,7 +694,7 @@ def aggregate_sql(
     sql = _agg_sql(con, gt)
     try:
         _build_aggregation(sql, gt, kind, min_e, max_e)
-        return _results(sql, gt, kind)
+        return _results(sql, gt, kind, vcov=vcov)
     finally:
         sql.drop(*_AGG_TABLES)
 

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.did import AggregateATT, aggregate, att_gt
+from evaluation.diagnostics import small_sample_corrected
+from evaluation.did import AggregateATT, aggregate, att_gt, table_covariance
 from evaluation.did_duckdb import (
     GroupTimeSQL,
     aggregate_sql,
@@ -93,15 +94,42 @@ def _assert_matches_pandas(
     windows: tuple[dict[str, float], ...] = ({},),
     **kw,
 ) -> GroupTimeSQL:
-    gt = _sql_gt(con, df, cols, **kw)
+    # with the corrected moments too: the plain results must not depend on that
+    gt = _sql_gt(con, df, cols, small_sample=True, **kw)
     ref = att_gt(df, **cols, **kw)
     assert gt.n_units == ref.n_units
     pd.testing.assert_frame_equal(gt.cells, ref.cells, check_exact=False, rtol=0, atol=EXACT_TOL)
+    corrected, ref_corrected = gt.small_sample_corrected(), small_sample_corrected(ref)
+    pd.testing.assert_frame_equal(corrected.cells, gt.cells)
     for kind, window in itertools.product(KINDS, windows):
         ours = aggregate_sql(con, gt, kind, **window)
-        assert ours.influence is None and ours.table_influence is None
-        _assert_agg_equal(ours, aggregate(ref, kind, **window), EXACT_TOL)
+        assert ours.influence is None and ours.table_influence is None and ours.vcov is None
+        reference = aggregate(ref, kind, **window)
+        _assert_agg_equal(ours, reference, EXACT_TOL)
+        if len(reference.table) and reference.table_influence is not None:
+            _assert_vcov_equal(aggregate_sql(con, gt, kind, vcov=True, **window), reference, ref)
+        # the n - 1 corrected variant (the pre-entry test's and the ROI totals')
+        ours = aggregate_sql(con, corrected, kind, vcov=True, **window)
+        reference = aggregate(ref_corrected, kind, **window)
+        _assert_agg_equal(ours, reference, EXACT_TOL)
+        if len(reference.table) and reference.table_influence is not None:
+            _assert_vcov_equal(ours, reference, ref)
     return gt
+
+
+def _assert_vcov_equal(ours: AggregateATT, reference: AggregateATT, ref_gt) -> None:
+    """The SQL path's covariance of the keys (from the Gram matrix) is the pandas path's
+    IF'IF / n^2, every pair; its diagonal gives the keys' SEs."""
+    n = ref_gt.n_units
+    got, want = table_covariance(ours, n), table_covariance(reference, n)
+    assert got.shape == want.shape == (len(reference.table),) * 2
+    # relative to the largest variance: the entries span orders of magnitude
+    scale = max(float(np.abs(want).max()), 1e-300)
+    np.testing.assert_allclose(got / scale, want / scale, rtol=0, atol=EXACT_TOL)
+    defined = ours.table["se"].notna().to_numpy()
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(got))[defined], ours.table["se"].to_numpy()[defined], rtol=1e-9
+    )
 
 
 def _assert_matches_moderndid(
@@ -231,15 +259,30 @@ def test_gaps_late_and_early_cohorts_match_did_py(con) -> None:
 
 def test_influence_view_equals_did_py_influence(con, synth: pd.DataFrame) -> None:
     df = _unbalanced(synth, 0.9, 4)
-    gt = _sql_gt(con, df, SYNTH, control_group="notyettreated")
+    gt = _sql_gt(con, df, SYNTH, control_group="notyettreated", small_sample=True)
     ref = att_gt(df, **SYNTH, control_group="notyettreated")
-    view = influence_view(con, gt)
-    long = con.sql(f"SELECT cell_id, uid, unit_id, inf FROM {view}").df()
-    dense = np.zeros_like(ref.influence)
-    dense[long["uid"].to_numpy(), long["cell_id"].to_numpy()] = long["inf"].to_numpy()
-    np.testing.assert_allclose(dense, ref.influence, rtol=0, atol=EXACT_TOL)
-    ids = long.drop_duplicates("uid").sort_values("uid")
-    np.testing.assert_array_equal(ids["unit_id"], ref.unit_ids[ids["uid"].to_numpy()])
+    for ours, want in ((gt, ref), (gt.small_sample_corrected(), small_sample_corrected(ref))):
+        view = influence_view(con, ours)
+        long = con.sql(f"SELECT cell_id, uid, unit_id, inf FROM {view}").df()
+        dense = np.zeros_like(want.influence)
+        dense[long["uid"].to_numpy(), long["cell_id"].to_numpy()] = long["inf"].to_numpy()
+        np.testing.assert_allclose(dense, want.influence, rtol=0, atol=EXACT_TOL)
+        ids = long.drop_duplicates("uid").sort_values("uid")
+        np.testing.assert_array_equal(ids["unit_id"], want.unit_ids[ids["uid"].to_numpy()])
+
+
+def test_the_corrected_variant_needs_its_moments_and_is_corrected_once(
+    con, synth: pd.DataFrame
+) -> None:
+    with pytest.raises(ValueError, match="small_sample=True"):
+        _sql_gt(con, synth, SYNTH).small_sample_corrected()
+    corrected = _sql_gt(con, synth, SYNTH, small_sample=True).small_sample_corrected()
+    with pytest.raises(ValueError, match="already corrected"):
+        corrected.small_sample_corrected()
+    corrected.drop(con)  # the plain tables too: the variant shares them
+    left = {name.strip('"') for name in corrected.tables.values()}
+    tables = {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()}
+    assert not left & tables
 
 
 # ---------------------------------------------------------------- uniform band

@@ -276,3 +276,50 @@ FROM {{uids}} u
 JOIN {{band_terms}} b ON b.h = u.g
 WHERE u.uid >= $lo AND u.uid < $hi
 ORDER BY u.uid;
+
+-- name: vcov
+-- Covariance of every pair of table keys (key_id >= 0), the cross-key form of "results":
+--   n^2 Cov(k, l) = W_k' M W_l + sum_h wif_k(h) (W_l . S_h) + sum_h wif_l(h) (W_k . S_h)
+--                   + sum_h N_h wif_k(h) wif_l(h).
+-- Pairs with no term are 0; the caller fills a dense matrix in key order.
+WITH w AS (
+    SELECT * FROM {{agg_w}} WHERE key_id >= 0
+),
+wif AS (
+    SELECT * FROM {{agg_wif}} WHERE key_id >= 0
+),
+quad AS (
+    SELECT w1.key_id AS k, w2.key_id AS l, sum(w1.w * w2.w * m.m) AS v
+    FROM w w1
+    JOIN {{gram}} m ON m.c1 = w1.cell_id
+    JOIN w w2 ON w2.cell_id = m.c2
+    GROUP BY w1.key_id, w2.key_id
+),
+cross_sums AS (
+    SELECT w.key_id, f.h AS g, sum(w.w * f.s) AS s1
+    FROM w
+    JOIN {{cif}} f USING (cell_id)
+    GROUP BY w.key_id, f.h
+),
+cross_terms AS (
+    SELECT f.key_id AS k, x.key_id AS l, sum(f.wif * x.s1) AS v
+    FROM wif f
+    JOIN cross_sums x USING (g)
+    GROUP BY f.key_id, x.key_id
+),
+wif_terms AS (
+    SELECT f1.key_id AS k, f2.key_id AS l, sum(f1.wif * f2.wif * c.n_g) AS v
+    FROM wif f1
+    JOIN wif f2 USING (g)
+    JOIN {{cohorts}} c USING (g)
+    GROUP BY f1.key_id, f2.key_id
+),
+terms AS (
+    SELECT k, l, v FROM quad
+    UNION ALL SELECT k, l, v FROM cross_terms
+    UNION ALL SELECT l AS k, k AS l, v FROM cross_terms
+    UNION ALL SELECT k, l, v FROM wif_terms
+)
+SELECT k, l, sum(v) / ($n * $n) AS v
+FROM terms
+GROUP BY k, l;

@@ -119,6 +119,26 @@ FROM {{members}} mb
 JOIN {{stats}} s USING (cell_id)
 WHERE s.n1 > 0 AND s.n0 > 0;
 
+-- name: coefficients_small_sample
+-- The coefficients of evaluation.diagnostics.small_sample_corrected: each cell's s times
+-- sqrt(n / (n - 1)) of the unit's side of the cell (its beneficiaries, n = n1; its
+-- comparison units, n = n0), when n > 1. The cells' ATTs and SEs are unchanged.
+CREATE TEMP TABLE {{coef_ss}} AS
+SELECT
+    c.cell_id,
+    c.h,
+    c.kt,
+    c.kb,
+    c.s * CASE
+        WHEN c.h = p.g AND s.n1 > 1 THEN sqrt(s.n1 / (s.n1 - 1))
+        WHEN c.h <> p.g AND s.n0 > 1 THEN sqrt(s.n0 / (s.n0 - 1))
+        ELSE 1.0
+    END AS s,
+    c.mu
+FROM {{coef}} c
+JOIN {{plan}} p USING (cell_id)
+JOIN {{stats}} s USING (cell_id);
+
 -- name: gram
 -- M[c1, c2] = sum_i IF_c1(i) * IF_c2(i): only units of a cohort in both cells and
 -- observed in all four periods contribute, i.e. the patterns containing them.
