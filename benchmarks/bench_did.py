@@ -9,6 +9,8 @@ its own subprocess so that peak RSS is the tool's own:
   temp_directory set, so DuckDB spills instead of growing);
 * ``moderndid``: ``att_gt`` (reg, analytic SEs, ``boot=False``) + the four ``aggte``,
   on the same file read with polars; killed if it exceeds ``--timeout`` or ``--max-rss``;
+* ``numpy``: the pipeline's own path, ``evaluation.did.att_gt`` + the four ``aggregate``
+  on the file read with pandas (dense unit x cell influence functions in memory);
 * ``duckdb-band``: the SQL estimate plus the simultaneous event-study band
   (``uniform_band_sql``, B = 1000 Mammen draws) - not part of the comparison, it shows
   that the bootstrap scales;
@@ -19,7 +21,8 @@ its own subprocess so that peak RSS is the tool's own:
   ``--dask-workers`` processes (peak RSS: the coordinator's and, after "workers", the
   largest worker's).
 
-The partitioned rows' differences are from ``duckdb-sql`` (one scan), not moderndid.
+The partitioned and numpy rows' differences are from ``duckdb-sql`` (one scan), not
+moderndid.
 
 "wall s" is the computation inside the worker (data read included, interpreter start
 and imports excluded), "cpu s" the CPU time of all its threads over the same span (on a
@@ -30,7 +33,9 @@ checked against moderndid's: every ATT(g,t) and aggregate point estimate (max |d
 att|) and analytic SE (max |diff se|).
 
 Usage: ``.venv/bin/python benchmarks/bench_did.py [--firms N] [--small M] [--repeat R]
-[--tools duckdb-sql,duckdb-parts,...]`` (``--small 0`` skips the second, smaller size; by
+[--tools duckdb-sql,duckdb-parts,...] [--program WAREHOUSE:PROGRAM]`` (``--program``: a
+pipeline-shaped panel, one program's rows of a warehouse's evaluation panel, instead of
+the generated one) (``--small 0`` skips the second, smaller size; by
 default 1M and 100k firms; with ``--repeat R`` each tool runs R times and the fastest run
 is reported).
 """
@@ -58,6 +63,28 @@ COLS = {"unit": "firm", "time": "year", "cohort": "first_year", "outcome": "y"}
 
 
 # ---------------------------------------------------------------------------- data
+
+
+def write_program_panel(path: Path, source: str) -> int:
+    """`WAREHOUSE:PROGRAM`: that program's rows of a warehouse's evaluation panel (its
+    beneficiaries and comparison firms, as the pipeline estimates it), log sales as the
+    outcome, firm ids numbered; returns the number of firms."""
+    import duckdb
+
+    warehouse, _, program = source.rpartition(":")
+    with duckdb.connect(warehouse, read_only=True) as con:
+        con.execute(
+            f"""
+            copy (
+                select dense_rank() over (order by firm_id) as firm, year,
+                    cohort as first_year, ln(sales_usd) as y
+                from marts.mart_evaluation_panel
+                where program_id = $program and sales_usd > 0
+            ) to {str(path)!r} (format parquet)
+            """,
+            {"program": program},
+        )
+        return int(con.sql(f"select count(distinct firm) from {str(path)!r}").fetchall()[0][0])
 
 
 def write_panel(path: Path, n_firms: int, seed: int = 2026, chunk: int = 250_000) -> None:
@@ -117,7 +144,7 @@ def _cpu() -> float:
 
 
 def _write_sql_result(out: Path, result: dict[str, Any], gt: Any, aggs: dict[str, Any]) -> None:
-    """A DuckDB worker's timings with its cells and aggregations, as JSON."""
+    """A worker's timings with its cells and aggregations (did.py's columns), as JSON."""
     c = gt.cells
     result["cells"] = {k: c[k].tolist() for k in ("group", "time", "att", "se")}
     result["aggs"] = {
@@ -189,6 +216,19 @@ def worker_partitioned(data: Path, out: Path, partitions: int, dask_workers: int
         gt = att_gt_partitioned(con, source, partitions=partitions)
     aggs = {kind: aggregate_sql(con, gt, kind) for kind in KINDS}
     result.update({"wall": time.perf_counter() - t0, "cpu": _cpu() - c0})
+    _write_sql_result(out, result, gt, aggs)
+
+
+def worker_numpy(data: Path, out: Path) -> None:
+    import pandas as pd
+
+    from evaluation.did import aggregate, att_gt
+
+    t0, c0 = time.perf_counter(), _cpu()
+    panel = pd.read_parquet(data)
+    gt = att_gt(panel, **COLS)
+    aggs = {kind: aggregate(gt, kind) for kind in KINDS}
+    result: dict[str, Any] = {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0}
     _write_sql_result(out, result, gt, aggs)
 
 
@@ -296,7 +336,10 @@ def _max_diff(a: dict, b: dict) -> tuple[float, float]:
 def bench_size(n_firms: int, work: Path, opts: argparse.Namespace) -> list[dict[str, Any]]:
     data = work / f"panel_{n_firms}.parquet"
     t0 = time.perf_counter()
-    write_panel(data, n_firms, seed=opts.seed)
+    if opts.program:
+        n_firms = write_program_panel(data, opts.program)
+    else:
+        write_panel(data, n_firms, seed=opts.seed)
     print(f"[{n_firms:,} firms] panel written in {time.perf_counter() - t0:.1f} s ({data})")
     rows = []
     results: dict[str, dict] = {}
@@ -304,6 +347,7 @@ def bench_size(n_firms: int, work: Path, opts: argparse.Namespace) -> list[dict[
     runs = [
         ("duckdb-sql", ["--worker", "sql"], opts.timeout),
         ("moderndid", ["--worker", "moderndid"], opts.timeout),
+        ("numpy", ["--worker", "numpy"], opts.timeout),
         ("duckdb-band", ["--worker", "sql", "--band"], opts.timeout),
         ("duckdb-parts", ["--worker", "partitioned", *parts], opts.timeout),
         ("duckdb-dask", ["--worker", "partitioned", *parts, "--dask-workers", "2"], opts.timeout),
@@ -346,7 +390,7 @@ def bench_size(n_firms: int, work: Path, opts: argparse.Namespace) -> list[dict[
         first["diff_att"], first["diff_se"] = d_att, d_se
         first["speedup"] = by_tool["moderndid"]["wall"] / first["wall"]
         first["cpu_ratio"] = by_tool["moderndid"]["cpu"] / first["cpu"]
-    for tool in ("duckdb-parts", "duckdb-dask"):  # against one scan of the whole panel
+    for tool in ("numpy", "duckdb-parts", "duckdb-dask"):  # against one scan of the whole panel
         if tool in results and "duckdb-sql" in results:
             d_att, d_se = _max_diff(results[tool], results["duckdb-sql"])
             by_tool[tool]["diff_att"], by_tool[tool]["diff_se"] = d_att, d_se
@@ -391,13 +435,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workdir", type=Path, default=None, help="default: a temp directory")
     p.add_argument("--partitions", type=int, default=4, help="firm-hash partitions")
     p.add_argument(
+        "--program",
+        metavar="WAREHOUSE:PROGRAM",
+        help="instead of the generated panel, one program's rows of a warehouse's "
+        "evaluation panel (log sales; --firms and --small are then ignored)",
+    )
+    p.add_argument(
         "--tools",
         type=lambda text: text.split(","),
-        default=["duckdb-sql", "moderndid", "duckdb-band", "duckdb-parts", "duckdb-dask"],
-        help="comma-separated: duckdb-sql,moderndid,duckdb-band,duckdb-parts,duckdb-dask",
+        default=["duckdb-sql", "moderndid", "numpy", "duckdb-band", "duckdb-parts", "duckdb-dask"],
+        help="comma-separated: duckdb-sql,moderndid,numpy,duckdb-band,duckdb-parts,duckdb-dask",
     )
     # worker mode (internal)
-    p.add_argument("--worker", choices=["sql", "moderndid", "partitioned"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--worker", choices=["sql", "moderndid", "numpy", "partitioned"], help=argparse.SUPPRESS
+    )
     p.add_argument("--dask-workers", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -411,6 +463,9 @@ def main(argv: list[str] | None = None) -> None:
     if opts.worker == "moderndid":
         worker_moderndid(opts.data, opts.out)
         return
+    if opts.worker == "numpy":
+        worker_numpy(opts.data, opts.out)
+        return
     if opts.worker == "partitioned":
         worker_partitioned(opts.data, opts.out, opts.partitions, opts.dask_workers)
         return
@@ -419,6 +474,8 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()
     print(f"{os.cpu_count()} CPUs, load average {load[0]:.2f} at start")
     sizes = [opts.firms] + ([opts.small] if opts.small and opts.small != opts.firms else [])
+    if opts.program:
+        sizes = [0]  # one panel; its size is the program's
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench_did_", dir=opts.workdir) as tmp:
         for n in sizes:
