@@ -77,10 +77,15 @@ def main() -> None:
         paths = write_demo_files(generate_demo(seed=7, n_firms=args.firms), root / "data")
         participations = pd.read_excel(paths["participations"], dtype=str)
         starts = pd.to_datetime(participations["start_date"], errors="coerce")
-        # the latest quarter with a quarter's worth of entries (a stray later row, such as
-        # a planted invalid date, is not a quarter of data: it stays in the history)
+        ends = pd.to_datetime(participations["end_date"], errors="coerce")
+        programs = set(pd.read_csv(paths["programs"], dtype=str)["program_id"])
+        # the latest quarter with a quarter's worth of entries that load: the generator's
+        # planted invalid rows (an end before the start, an unknown program) would be
+        # quarantined, and at a million firms they alone fill a later quarter, which would
+        # then bring no data at all; they stay in the history
+        loads = (ends.isna() | (ends >= starts)) & participations["program_id"].isin(programs)
         quarters = starts.dt.to_period("Q")
-        counts = quarters.value_counts()
+        counts = quarters[loads].value_counts()
         last = counts[counts >= MIN_ENTRIES].index.max()
         late = quarters == last
         participations[~late].to_csv(root / "data" / "participations_history.csv", index=False)
