@@ -64,6 +64,7 @@ __all__ = [
     "aggregate_sql",
     "att_gt_sql",
     "influence_view",
+    "overall_influence_sql",
     "quote_ident",
     "uniform_band",
     "uniform_band_sql",
@@ -697,6 +698,37 @@ def aggregate_sql(
         return _results(sql, gt, kind, vcov=vcov)
     finally:
         sql.drop(*_AGG_TABLES)
+
+
+def overall_influence_sql(
+    con: duckdb.DuckDBPyConnection,
+    gt: GroupTimeSQL,
+    kind: str = "simple",
+    *,
+    min_e: float = -math.inf,
+    max_e: float = math.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The per-unit influence function of an aggregation's overall estimate, as
+    ``(unit_ids, influence)`` in the order and scale of :func:`evaluation.did.aggregate`'s
+    ``influence`` with ``GroupTimeATT.unit_ids`` (what a family-wise bootstrap across
+    outcomes needs, `evaluation.multiple`). One float per unit: no unit x cell matrix.
+
+    Raises:
+        ValueError: as :func:`aggregate_sql`, or an estimate without the units' rows.
+    """
+    _check_agg(gt, kind)
+    _check_unit_rows(gt, "influence functions per unit")
+    sql = _agg_sql(con, gt)
+    try:
+        _build_aggregation(sql, gt, kind, min_e, max_e)
+        sql.run("did_att_gt.sql", "uids")
+        part = sql.arrow("did_aggregate.sql", "overall_influence")
+    finally:
+        sql.drop(*_AGG_TABLES)
+    uid = part.column("uid").to_numpy()
+    if not (uid == np.arange(len(uid))).all():
+        raise RuntimeError("overall_influence returned units out of order")  # a bug
+    return part.column("unit_id").to_numpy(zero_copy_only=False), part.column("inf").to_numpy()
 
 
 # ---------------------------------------------------------------------------- bootstrap

@@ -27,6 +27,7 @@ from evaluation.did_duckdb import (
     aggregate_sql,
     att_gt_sql,
     influence_view,
+    overall_influence_sql,
     quote_ident,
     uniform_band,
     uniform_band_sql,
@@ -269,6 +270,21 @@ def test_influence_view_equals_did_py_influence(con, synth: pd.DataFrame) -> Non
         np.testing.assert_allclose(dense, want.influence, rtol=0, atol=EXACT_TOL)
         ids = long.drop_duplicates("uid").sort_values("uid")
         np.testing.assert_array_equal(ids["unit_id"], want.unit_ids[ids["uid"].to_numpy()])
+
+
+@pytest.mark.parametrize("control_group", ["nevertreated", "notyettreated"])
+def test_overall_influence_equals_did_py(con, synth: pd.DataFrame, control_group: str) -> None:
+    df = _unbalanced(synth, 0.85, 6)
+    gt = _sql_gt(con, df, SYNTH, control_group=control_group)
+    ref = att_gt(df, **SYNTH, control_group=control_group)
+    for kind in KINDS:
+        ids, influence = overall_influence_sql(con, gt, kind)
+        want = aggregate(ref, kind).influence
+        np.testing.assert_array_equal(ids, ref.unit_ids)
+        np.testing.assert_allclose(influence, want, rtol=0, atol=EXACT_TOL * np.abs(want).max())
+        # its mean square is the overall SE the aggregation reports
+        se = aggregate_sql(con, gt, kind).overall_se
+        assert math.sqrt(np.sum(influence**2)) / gt.n_units == pytest.approx(se, rel=1e-9)
 
 
 def test_the_corrected_variant_needs_its_moments_and_is_corrected_once(

@@ -323,3 +323,21 @@ terms AS (
 SELECT k, l, sum(v) / ($n * $n) AS v
 FROM terms
 GROUP BY k, l;
+
+-- name: overall_influence
+-- IF(i) of the overall estimate (key -1) for every unit, in uid order: the weighted sum
+-- of its cells' influence functions plus the weight-estimation term of its cohort (0 for
+-- a unit in no cell of the aggregation and of a cohort without one).
+WITH cell_terms AS (
+    SELECT u.uid, sum(w.w * c.s * (u.dys[c.kt + 1] - u.dys[c.kb + 1] - c.mu)) AS v
+    FROM {{uids}} u
+    JOIN {{coef}} c ON c.h = u.g
+    JOIN {{agg_w}} w ON w.cell_id = c.cell_id AND w.key_id = -1
+    WHERE u.dys[c.kt + 1] IS NOT NULL AND u.dys[c.kb + 1] IS NOT NULL
+    GROUP BY u.uid
+)
+SELECT u.uid, u.unit_id, coalesce(t.v, 0.0) + coalesce(f.wif, 0.0) AS inf
+FROM {{uids}} u
+LEFT JOIN cell_terms t USING (uid)
+LEFT JOIN {{agg_wif}} f ON f.key_id = -1 AND f.g = u.g
+ORDER BY u.uid;
