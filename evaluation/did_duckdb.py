@@ -40,6 +40,7 @@ the same seed they give the same critical value.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.resources
 import math
@@ -622,6 +623,20 @@ def _agg_sql(con: duckdb.DuckDBPyConnection, gt: GroupTimeSQL) -> _Sql:
     return _Sql(con, {**gt.tables, **names})
 
 
+@contextlib.contextmanager
+def _aggregation(
+    con: duckdb.DuckDBPyConnection, gt: GroupTimeSQL, kind: str, min_e: float, max_e: float
+) -> Iterator[_Sql]:
+    """The aggregation's tables (weights, wif terms) for the block, dropped after it."""
+    _check_agg(gt, kind)
+    sql = _agg_sql(con, gt)
+    try:
+        _build_aggregation(sql, gt, kind, min_e, max_e)
+        yield sql
+    finally:
+        sql.drop(*_AGG_TABLES)
+
+
 def _check_agg(gt: GroupTimeSQL, kind: str) -> None:
     if kind not in _AGG_KINDS:
         raise ValueError(f"kind must be one of {_AGG_KINDS}, got {kind!r}")
@@ -691,13 +706,8 @@ def aggregate_sql(
     Returns:
         AggregateATT with the overall estimate, SE, 95% interval and per-key table.
     """
-    _check_agg(gt, kind)
-    sql = _agg_sql(con, gt)
-    try:
-        _build_aggregation(sql, gt, kind, min_e, max_e)
+    with _aggregation(con, gt, kind, min_e, max_e) as sql:
         return _results(sql, gt, kind, vcov=vcov)
-    finally:
-        sql.drop(*_AGG_TABLES)
 
 
 def overall_influence_sql(
@@ -716,15 +726,10 @@ def overall_influence_sql(
     Raises:
         ValueError: as :func:`aggregate_sql`, or an estimate without the units' rows.
     """
-    _check_agg(gt, kind)
     _check_unit_rows(gt, "influence functions per unit")
-    sql = _agg_sql(con, gt)
-    try:
-        _build_aggregation(sql, gt, kind, min_e, max_e)
+    with _aggregation(con, gt, kind, min_e, max_e) as sql:
         sql.run("did_att_gt.sql", "uids")
         part = sql.arrow("did_aggregate.sql", "overall_influence")
-    finally:
-        sql.drop(*_AGG_TABLES)
     uid = part.column("uid").to_numpy()
     if not (uid == np.arange(len(uid))).all():
         raise RuntimeError("overall_influence returned units out of order")  # a bug
