@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.did import AggregateATT, GroupTimeATT
+from evaluation.did import AggregateATT, GroupTimeATT, has_covariance, table_covariance
 
 __all__ = [
     "PretrendResult",
@@ -64,10 +64,9 @@ class PretrendResult:
 
 
 def _wald(
-    theta: np.ndarray, influence: np.ndarray, n_units: int, level: float, labels: pd.DataFrame
+    theta: np.ndarray, vcov: np.ndarray, level: float, labels: pd.DataFrame
 ) -> PretrendResult:
     k = len(theta)
-    vcov = influence.T @ influence / n_units**2
     estimates = labels.assign(att=theta, se=np.sqrt(np.diag(vcov)))
     if k == 0 or not np.any(vcov):
         why = "no pre-entry estimates to test" if k == 0 else "pre-entry estimates have no variance"
@@ -104,7 +103,8 @@ def pretrend_test(
 
     Args:
         agg: a ``kind="dynamic"`` aggregation from :func:`evaluation.did.aggregate`
-            (it carries the unit-level influence function of every event time).
+            (it carries the unit-level influence function of every event time) or from
+            ``evaluation.did_duckdb.aggregate_sql(..., vcov=True)`` (their covariance).
         n_units: number of units of the underlying ``GroupTimeATT`` (``gt.n_units``).
         min_e: only test event times e >= min_e (e.g. to skip thinly supported leads).
         level: significance level; ``passes`` is True when the p-value is >= level.
@@ -131,11 +131,10 @@ def pretrend_test(
     if min_e is not None:
         mask &= keys >= min_e
     labels = pd.DataFrame({"key": keys[mask]})
-    if agg.table_influence is None:
+    if not has_covariance(agg):
         # aggregate() returns no influence functions when there is no post-entry period.
-        empty = np.zeros((1, 0))
-        return _wald(np.array([]), empty, n_units, level, labels.iloc[:0])
-    return _wald(att[mask], agg.table_influence[:, mask], n_units, level, labels)
+        return _wald(np.array([]), np.zeros((0, 0)), level, labels.iloc[:0])
+    return _wald(att[mask], table_covariance(agg, n_units, mask), level, labels)
 
 
 def supported_leads(gt: GroupTimeATT, min_firms: int) -> float:
@@ -204,7 +203,8 @@ def pretrend_test_cells(gt: GroupTimeATT, *, level: float = 0.05) -> PretrendRes
         & cells["se"].notna().to_numpy()
     )
     labels = cells.loc[mask, ["group", "time"]].reset_index(drop=True)
-    return _wald(att[mask], gt.influence[:, mask], gt.n_units, level, labels)
+    influence = gt.influence[:, mask]
+    return _wald(att[mask], influence.T @ influence / gt.n_units**2, level, labels)
 
 
 # ----------------------------------------------------------------------------- TWFE

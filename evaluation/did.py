@@ -41,7 +41,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["AggregateATT", "GroupTimeATT", "aggregate", "att_gt", "table_covariance"]
+__all__ = [
+    "AggregateATT",
+    "GroupTimeATT",
+    "aggregate",
+    "att_gt",
+    "has_covariance",
+    "table_covariance",
+]
 
 _CONTROL_GROUPS = ("nevertreated", "notyettreated")
 _BASE_PERIODS = ("varying", "universal")
@@ -538,19 +545,27 @@ def aggregate(
     return _finish(kind, est, inf, n, table, inf_k)
 
 
-def table_covariance(agg: AggregateATT, n_units: int) -> np.ndarray:
-    """The covariance matrix of ``agg.table``'s estimates (table order): the one computed
-    from moments (``agg.vcov``, the SQL path) or else from the influence functions
-    (``IF' IF / n^2``, whose diagonal is the squared analytic SEs).
+def has_covariance(agg: AggregateATT) -> bool:
+    """Whether `table_covariance` can answer: per-key influence functions or a vcov."""
+    return agg.vcov is not None or agg.table_influence is not None
+
+
+def table_covariance(agg: AggregateATT, n_units: int, keep: np.ndarray | None = None) -> np.ndarray:
+    """The covariance matrix of ``agg.table``'s estimates (table order; only the rows
+    `keep` selects, when given): the one computed from moments (``agg.vcov``, the SQL
+    path) or else from the influence functions (``IF' IF / n^2``, whose diagonal is the
+    squared analytic SEs). Consumers that read it (the pre-entry test, horizons) work on
+    either path.
 
     Raises:
         ValueError: neither is present (an aggregation without per-key effects).
     """
     if agg.vcov is not None:
-        return agg.vcov
+        return agg.vcov if keep is None else agg.vcov[np.ix_(keep, keep)]
     if agg.table_influence is None:
         raise ValueError(f"no covariance for the {agg.kind} aggregation: no per-key effects")
-    return agg.table_influence.T @ agg.table_influence / n_units**2
+    influence = agg.table_influence if keep is None else agg.table_influence[:, keep]
+    return influence.T @ influence / n_units**2
 
 
 def _by_key(

@@ -40,7 +40,14 @@ from evaluation.diagnostics import (
     supported_leads,
     twfe_att,
 )
-from evaluation.did import AggregateATT, GroupTimeATT, aggregate, att_gt
+from evaluation.did import (
+    AggregateATT,
+    GroupTimeATT,
+    aggregate,
+    att_gt,
+    has_covariance,
+    table_covariance,
+)
 from evaluation.did_covariates import att_gt_covariates
 from evaluation.did_duckdb import uniform_band
 from evaluation.imputation import imputation
@@ -222,8 +229,9 @@ def _row(est: float, se: float, **labels: object) -> dict[str, object]:
 
 
 def horizon_effects(dynamic: AggregateATT, n_units: int) -> list[tuple[str, float, float]]:
-    """Mean event-time effect within each horizon, with SEs from the influence functions."""
-    if dynamic.table_influence is None:  # no event time with an effect
+    """Mean event-time effect within each horizon, with its SE from the event times'
+    covariance (`table_covariance`: the influence functions, or the SQL path's moments)."""
+    if not has_covariance(dynamic):  # no event time with an effect
         return []
     keys = dynamic.table["key"].to_numpy()
     att = dynamic.table["att"].to_numpy()
@@ -231,9 +239,9 @@ def horizon_effects(dynamic: AggregateATT, n_units: int) -> list[tuple[str, floa
     for name, (low, high) in HORIZONS.items():
         mask = (keys >= low) & (keys <= high) & ~np.isnan(att)
         if mask.any():
-            influence = dynamic.table_influence[:, mask].mean(axis=1)
-            se = float(np.sqrt(np.sum(influence**2)) / n_units)
-            out.append((name, float(att[mask].mean()), se))
+            weights = np.full(int(mask.sum()), 1.0 / mask.sum())
+            variance = weights @ table_covariance(dynamic, n_units, mask) @ weights
+            out.append((name, float(att[mask].mean()), float(np.sqrt(max(variance, 0.0)))))
     return out
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.diagnostics import small_sample_corrected
+from evaluation.diagnostics import pretrend_test, small_sample_corrected
 from evaluation.did import AggregateATT, aggregate, att_gt, table_covariance
 from evaluation.did_duckdb import (
     GroupTimeSQL,
@@ -285,6 +285,37 @@ def test_overall_influence_equals_did_py(con, synth: pd.DataFrame, control_group
         # its mean square is the overall SE the aggregation reports
         se = aggregate_sql(con, gt, kind).overall_se
         assert math.sqrt(np.sum(influence**2)) / gt.n_units == pytest.approx(se, rel=1e-9)
+
+
+@pytest.mark.parametrize("corrected", [False, True])
+def test_the_pretrend_test_and_horizons_read_either_path(
+    con, synth: pd.DataFrame, corrected: bool
+) -> None:
+    """The pipeline's consumers of an event study work on the SQL path's covariance as on
+    the numpy path's influence functions (plain, and with the n - 1 correction the
+    pre-entry test uses)."""
+    from evaluation.impact import horizon_effects
+
+    df = _unbalanced(synth, 0.85, 8)
+    gt, ref = _sql_gt(con, df, SYNTH, small_sample=True), att_gt(df, **SYNTH)
+    if corrected:
+        gt, ref = gt.small_sample_corrected(), small_sample_corrected(ref)
+    ours = aggregate_sql(con, gt, "dynamic", vcov=True)
+    want = aggregate(ref, "dynamic")
+    assert ours.table_influence is None and want.vcov is None  # each path its own way
+    for min_e in (None, -2):
+        got, expected = (pretrend_test(a, ref.n_units, min_e=min_e) for a in (ours, want))
+        assert got.dof == expected.dof > 0 and got.passes == expected.passes
+        assert got.statistic == pytest.approx(expected.statistic, rel=1e-9)
+        assert got.pvalue == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-15)
+    horizons = horizon_effects(ours, ref.n_units)
+    assert len(horizons) == len(horizon_effects(want, ref.n_units)) > 0
+    for (name, att, se), (name_np, att_np, se_np) in zip(
+        horizons, horizon_effects(want, ref.n_units), strict=True
+    ):
+        assert name == name_np
+        assert att == pytest.approx(att_np, abs=EXACT_TOL)
+        assert se == pytest.approx(se_np, rel=1e-9)
 
 
 def test_the_corrected_variant_needs_its_moments_and_is_corrected_once(
