@@ -66,7 +66,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize, special, stats
 
-from evaluation.did import GroupTimeATT, aggregate
+from evaluation.did import GroupTimeATT, aggregate, table_covariance
 
 __all__ = [
     "EventStudy",
@@ -926,8 +926,7 @@ def event_study_with_covariance(
     keep = (keys != ref[0]) & ~np.isnan(est)
     keys, est = keys[keep], est[keep]
     inf = agg.table_influence[:, keep]
-    n = gt.n_units
-    sigma = inf.T @ inf / n**2
+    sigma = table_covariance(agg, gt.n_units, keep)  # inf' inf / n^2
     return EventStudy(
         betahat=est,
         sigma=sigma,
