@@ -327,7 +327,8 @@ def test_publish_passes_the_configured_title(
         yield None
 
     monkeypatch.setattr(steps, "open_warehouse", no_warehouse)
-    monkeypatch.setattr(steps, "build_sites", lambda *_a, **kw: calls.append(kw))
+    # build_sites returns the editions it built: none here
+    monkeypatch.setattr(steps, "build_sites", lambda *_a, **kw: calls.append(kw) or [])
     names = ("macro", "programs", "firms", "outcomes", "program_budgets", "participations")
     base = {
         "warehouse": tmp_path / "w.duckdb",
