@@ -113,8 +113,8 @@ def build_fingerprint(
 ) -> str:
     """What the models' rows are a function of: every raw table's rows (their count and a
     sum of row hashes, so any edit shows, in whatever order the rows are; ~0.5 s for ten
-    million outcome rows), the models' rendered SQL, the run's variables and the code
-    version."""
+    million outcome rows), the models' rendered SQL, the run's variables, the code
+    version and DuckDB's (whose functions the SQL calls)."""
     tables = [
         r[0]
         for r in con.execute(
@@ -127,7 +127,14 @@ def build_fingerprint(
         ).fetchall()[0]
         for name in tables
     ]
-    state = (tables, content, rendered, sorted(variables.items()), code_version())
+    state = (
+        tables,
+        content,
+        rendered,
+        sorted(variables.items()),
+        code_version(),
+        duckdb.__version__,
+    )
     return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
