@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -137,7 +137,12 @@ def pretrend_test(
     return _wald(att[mask], table_covariance(agg, n_units, mask), level, labels)
 
 
-def supported_leads(gt: GroupTimeATT, min_firms: int) -> float:
+class _WithCells(Protocol):
+    @property
+    def cells(self) -> pd.DataFrame: ...
+
+
+def supported_leads(gt: _WithCells, min_firms: int) -> float:
     """`min_e` for :func:`pretrend_test`: the earliest pre-entry event time e such that
     every event time from e to -1 rests on at least `min_firms` beneficiaries (summed over
     the cohorts observed then). Long leads rest on the few earliest-observed cohorts, and

@@ -66,7 +66,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize, special, stats
 
-from evaluation.did import GroupTimeATT, aggregate, table_covariance
+from evaluation.did import table_covariance
+from evaluation.engine import GroupTime, aggregate
 
 __all__ = [
     "EventStudy",
@@ -120,7 +121,9 @@ class EventStudy:
     event_times: np.ndarray
     num_pre: int
     num_post: int
-    influence: np.ndarray  # n_units x len(betahat); sigma = influence' influence / n^2
+    # n_units x len(betahat), sigma = influence' influence / n^2; None on the DuckDB
+    # engine (evaluation.engine), whose sigma comes from the moments
+    influence: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -902,7 +905,7 @@ def breakdown_sd(
 
 
 def event_study_with_covariance(
-    gt: GroupTimeATT, *, min_e: float = -math.inf, max_e: float = math.inf
+    gt: GroupTime, *, min_e: float = -math.inf, max_e: float = math.inf
 ) -> EventStudy:
     """Event-study coefficients and covariance for HonestDiD from ATT(g,t) estimates.
 
@@ -910,7 +913,8 @@ def event_study_with_covariance(
     ``gt`` must come from ``att_gt(..., base_period="universal")``: event time -1 is then
     the normalised 0 and is dropped. The dynamic aggregation's influence functions
     (weights' estimation included) give the joint covariance sum_i IF_i IF_i' / n^2, the
-    same scaling as did's standard errors (so its diagonal is their squares).
+    same scaling as did's standard errors (so its diagonal is their squares); on the
+    DuckDB engine (`evaluation.engine`) the same matrix comes from the moments.
     """
     # A universal base means one base period per cohort (g - 1 - anticipation).
     per_group = gt.cells.groupby("group")["base_period"].nunique()
@@ -920,12 +924,11 @@ def event_study_with_covariance(
     if len(ref) != 1:
         raise ValueError("cohorts do not share one reference event time")
     agg = aggregate(gt, "dynamic", min_e=min_e, max_e=max_e)
-    assert agg.table_influence is not None
     keys = agg.table["key"].to_numpy()
     est = agg.table["att"].to_numpy(dtype=float)
     keep = (keys != ref[0]) & ~np.isnan(est)
     keys, est = keys[keep], est[keep]
-    inf = agg.table_influence[:, keep]
+    inf = None if agg.table_influence is None else agg.table_influence[:, keep]
     sigma = table_covariance(agg, gt.n_units, keep)  # inf' inf / n^2
     return EventStudy(
         betahat=est,

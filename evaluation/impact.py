@@ -34,22 +34,20 @@ import numpy as np
 import pandas as pd
 
 from evaluation import roi, sensitivity
-from evaluation.diagnostics import (
-    pretrend_test,
-    small_sample_corrected,
-    supported_leads,
-    twfe_att,
-)
-from evaluation.did import (
-    AggregateATT,
-    GroupTimeATT,
-    aggregate,
-    att_gt,
-    has_covariance,
-    table_covariance,
-)
+from evaluation.diagnostics import pretrend_test, supported_leads, twfe_att
+from evaluation.did import AggregateATT, has_covariance, table_covariance
 from evaluation.did_covariates import att_gt_covariates
-from evaluation.did_duckdb import uniform_band
+from evaluation.engine import (
+    NUMPY,
+    Engine,
+    GroupTime,
+    aggregate,
+    overall_influence,
+    program_engine,
+    release,
+    small_sample_corrected,
+)
+from evaluation.engine import event_study_band as _band
 from evaluation.imputation import imputation
 from evaluation.matching import match, matched_did
 from evaluation.multiple import aligned_influence, romano_wolf, with_family_qvalues
@@ -165,7 +163,9 @@ def _constant_within_firms(
     return not bool((firm_value[codes] != values).any())
 
 
-def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> GroupTimeATT:
+def _group_time(
+    panel: pd.DataFrame, outcome: str, spec: EvaluationSpec, engine: Engine = NUMPY
+) -> GroupTime:
     try:
         # a covariate constant here (the subgroup's own dimension, say) adjusts nothing
         covariates = [
@@ -186,12 +186,9 @@ def _group_time(panel: pd.DataFrame, outcome: str, spec: EvaluationSpec) -> Grou
                 base_period=spec.base_period,
                 anticipation=spec.anticipation,
             )
-        return att_gt(
+        return engine.group_time(
             panel,
-            unit="firm_id",
-            time="year",
-            cohort="cohort",
-            outcome=outcome,
+            outcome,
             control_group=spec.control_group,
             base_period=spec.base_period,
             anticipation=spec.anticipation,
@@ -209,7 +206,7 @@ def _reraise_design(exc: ValueError, spec: EvaluationSpec) -> None:
         raise NotEstimated("no_pre_entry_year") from exc
 
 
-def _aggregate(gt: GroupTimeATT, kind: str, spec: EvaluationSpec) -> AggregateATT:
+def _aggregate(gt: GroupTime, kind: str, spec: EvaluationSpec) -> AggregateATT:
     try:
         return aggregate(gt, kind)
     except ValueError as exc:
@@ -245,13 +242,16 @@ def horizon_effects(dynamic: AggregateATT, n_units: int) -> list[tuple[str, floa
     return out
 
 
-def event_study_band(dynamic: AggregateATT, spec: EvaluationSpec) -> dict[int, tuple[float, float]]:
-    """Simultaneous 95% band of the event study, by event time: it covers all event-time
-    effects at once (so a reader may look at the whole path, not one year), from a seeded
-    multiplier bootstrap of the influence functions. Empty when it cannot be computed."""
+def event_study_band(
+    gt: GroupTime, dynamic: AggregateATT, spec: EvaluationSpec
+) -> dict[int, tuple[float, float]]:
+    """Simultaneous 95% band of the event study `dynamic` (of `gt`), by event time: it
+    covers all event-time effects at once (so a reader may look at the whole path, not one
+    year), from a seeded multiplier bootstrap of the influence functions. Empty when it
+    cannot be computed."""
     try:
-        band = uniform_band(
-            dynamic, biters=spec.band_draws, alpha=0.05, seed=spec.bootstrap_seed
+        band = _band(
+            gt, dynamic, biters=spec.band_draws, alpha=0.05, seed=spec.bootstrap_seed
         ).table
     except ValueError:  # no per-key influence functions (e.g. a single event time)
         return {}
@@ -263,7 +263,7 @@ def event_study_band(dynamic: AggregateATT, spec: EvaluationSpec) -> dict[int, t
 
 
 def pretrend_columns(
-    gt: GroupTimeATT, spec: EvaluationSpec, corrected: GroupTimeATT | None = None
+    gt: GroupTime, spec: EvaluationSpec, corrected: GroupTime | None = None
 ) -> dict[str, object]:
     """The pre-entry test's p-value and verdict, or why it was not run. `corrected` is
     `small_sample_corrected(gt)` when the caller has it already."""
@@ -289,7 +289,7 @@ def pretrend_columns(
 
 
 def _outcome_rows(
-    gt: GroupTimeATT,
+    gt: GroupTime,
     spec: EvaluationSpec,
     outcome: str,
     *,
@@ -304,9 +304,10 @@ def _outcome_rows(
     simple = aggs["simple"]
     if not np.isfinite(simple.overall_att):
         raise NotEstimated("no_post_entry_effect", outcome=outcome)
-    bands = event_study_band(aggs["dynamic"], spec) if band else {}
-    if influence is not None and gt.unit_ids is not None and simple.influence is not None:
-        influence.append((gt.unit_ids, simple.influence))
+    bands = event_study_band(gt, aggs["dynamic"], spec) if band else {}
+    piece = overall_influence(gt, simple) if influence is not None else None
+    if influence is not None and piece is not None:
+        influence.append(piece)
     common = {
         "n_treated": n_treated,
         "n_control": n_control,
@@ -332,12 +333,14 @@ def _cs_unit(
     panel: pd.DataFrame,
     definition: OutcomeDefinition,
     spec: EvaluationSpec,
-    shared: dict[str, GroupTimeATT] | None = None,
+    shared: dict[str, GroupTime] | None = None,
+    engine: Engine = NUMPY,
 ) -> tuple[list[dict[str, Any]], pd.DataFrame | None, tuple[np.ndarray, np.ndarray] | None]:
     """The whole-sample Callaway-Sant'Anna estimates of one outcome, its ATT(g,t), and its
     simple effect's (unit ids, influence function) (None when not estimated). The
     ATT(g,t) of an outcome that is also a column behind the return figures goes into
-    `shared` (keyed by that panel column), for `_roi_rows` not to estimate it again."""
+    `shared` (keyed by that panel column), for `_roi_rows` not to estimate it again (the
+    caller releases them)."""
     labels = {"outcome": definition.name, "unit": definition.unit}
     cells: list[pd.DataFrame] = []
     influence: list[tuple[np.ndarray, np.ndarray]] = []
@@ -345,16 +348,21 @@ def _cs_unit(
     def compute() -> list[dict[str, Any]]:
         influence.clear()  # only a unit that ends estimated keeps its influence function
         check_design(panel, definition.name, spec, column=definition.column)
-        gt = _group_time(panel, definition.name, spec)
-        if shared is not None and definition.name in _ROI_COLUMNS:
+        gt = _group_time(panel, definition.name, spec, engine)
+        keep = shared is not None and definition.name in _ROI_COLUMNS
+        if shared is not None and keep:
             shared[definition.name] = gt
-        rows = _outcome_rows(
-            gt,
-            spec,
-            definition.name,
-            band=definition.name in spec.headline,
-            influence=influence,
-        )
+        try:
+            rows = _outcome_rows(
+                gt,
+                spec,
+                definition.name,
+                band=definition.name in spec.headline,
+                influence=influence,
+            )
+        finally:
+            if not keep:
+                release(gt)
         cells.append(gt.cells)
         return [{**row, **labels} for row in rows]
 
@@ -491,7 +499,7 @@ def _beneficiaries(panel: pd.DataFrame) -> int:
 
 
 def _subgroup_estimate(
-    sub: pd.DataFrame, labels: dict[str, Any], spec: EvaluationSpec
+    sub: pd.DataFrame, labels: dict[str, Any], spec: EvaluationSpec, engine: Engine = NUMPY
 ) -> list[dict[str, Any]]:
     """The simple ATT of one headline outcome in one subgroup."""
     outcome = str(labels["outcome"])
@@ -500,8 +508,11 @@ def _subgroup_estimate(
             "too_few_beneficiaries", n=labels["n_treated"], min=spec.min_subgroup_beneficiaries
         )
     check_design(sub, outcome, spec, column=spec.definition(outcome).column)
-    gt = _group_time(sub, outcome, spec)
-    simple = _aggregate(gt, "simple", spec)
+    gt = _group_time(sub, outcome, spec, engine)
+    try:
+        simple = _aggregate(gt, "simple", spec)
+    finally:
+        release(gt)
     if not np.isfinite(simple.overall_att):
         raise NotEstimated("no_post_entry_effect", outcome=outcome)
     return [
@@ -516,7 +527,9 @@ def _subgroup_estimate(
     ]
 
 
-def _subgroup_rows(panel: pd.DataFrame, spec: EvaluationSpec) -> list[dict[str, object]]:
+def _subgroup_rows(
+    panel: pd.DataFrame, spec: EvaluationSpec, engine: Engine = NUMPY
+) -> list[dict[str, object]]:
     """The headline outcomes' effects by each subgroup dimension's values (a missing
     value is the group 'unknown')."""
     rows: list[dict[str, object]] = []
@@ -532,14 +545,14 @@ def _subgroup_rows(panel: pd.DataFrame, spec: EvaluationSpec) -> list[dict[str, 
                     "n_treated": _beneficiaries(sub),
                     "n_control": _firms(sub, sub["cohort"] == 0),
                 }
-                rows += guarded(labels, partial(_subgroup_estimate, sub, labels, spec))
+                rows += guarded(labels, partial(_subgroup_estimate, sub, labels, spec, engine))
     return rows
 
 
 # --- return per dollar and cost per job -----------------------------------------------
 
 
-def _cost_of(gt: GroupTimeATT, unit_cost: pd.Series) -> float:
+def _cost_of(gt: GroupTime, unit_cost: pd.Series) -> float:
     """Public cost of the beneficiaries in the cohorts with post-entry effects."""
     assert gt.unit_ids is not None
     cohorts = gt.cells.loc[gt.cells["time"] >= gt.cells["group"], "group"].unique()
@@ -590,7 +603,8 @@ def _roi_rows(
     panel: pd.DataFrame,
     spec: EvaluationSpec,
     survey: pd.Series | None,
-    shared: Mapping[str, GroupTimeATT] | None = None,
+    shared: Mapping[str, GroupTime] | None = None,
+    engine: Engine = NUMPY,
 ) -> list[dict[str, object]]:
     """Return per dollar (value added, sales) and cost per job, each on the log and the
     level scale with that scale's pre-entry test; the one shown is chosen by
@@ -599,15 +613,13 @@ def _roi_rows(
     unit_cost = panel.groupby("firm_id")["public_cost_usd"].first()
     treated = panel[panel["cohort"] > 0]
 
-    def effects(column: str, label: str) -> GroupTimeATT:
+    def effects(column: str, label: str) -> GroupTime:
         check_design(panel, column, spec, column=label)
-        gt = shared[column] if shared and column in shared else _group_time(panel, column, spec)
-        # the same reasons as the effects' when no post-entry effect exists
-        if not np.isfinite(_aggregate(gt, "simple", spec).overall_att):
-            raise NotEstimated("no_post_entry_effect", outcome=label)
-        return gt
+        if shared and column in shared:
+            return shared[column]
+        return _group_time(panel, column, spec, engine)
 
-    def cost(gt: GroupTimeATT) -> float:
+    def cost(gt: GroupTime) -> float:
         value = _cost_of(gt, unit_cost)
         if not value > 0:
             raise NotEstimated("no_public_cost")
@@ -616,6 +628,18 @@ def _roi_rows(
     def figure(column: str, label: str, metric: str, scale: str) -> dict[str, Any]:
         outcome = column if scale == "level" else f"_log_{column}"
         effect = effects(outcome, label)
+        try:
+            return measured(effect, column, label, metric, scale)
+        finally:
+            if not (shared and outcome in shared):
+                release(effect)
+
+    def measured(
+        effect: GroupTime, column: str, label: str, metric: str, scale: str
+    ) -> dict[str, Any]:
+        # the same reasons as the effects' when no post-entry effect exists
+        if not np.isfinite(_aggregate(effect, "simple", spec).overall_att):
+            raise NotEstimated("no_post_entry_effect", outcome=label)
         # the totals' intervals with the n - 1 correction of each cell's variance: with
         # thin cohorts the analytic SE understated their spread (benchmarks/roi_coverage.py)
         gt = small_sample_corrected(effect)
@@ -887,23 +911,44 @@ def _matched_outcome(
 
 
 def evaluate_program(
-    panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None = None
+    panel: pd.DataFrame,
+    spec: EvaluationSpec,
+    survey: pd.Series | None = None,
+    *,
+    engine: str = "auto",
+    duckdb_config: Mapping[str, Any] | None = None,
 ) -> ProgramImpact:
     """Every estimate of the evaluation design for one program's panel; units that cannot
-    be estimated are rows with their reason (see `guarded`)."""
+    be estimated are rows with their reason (see `guarded`). `engine`: which implementation
+    of Callaway-Sant'Anna (`evaluation.engine`: "auto" picks DuckDB only for a program
+    whose influence functions would not fit in memory), `duckdb_config` its connection's
+    settings; the estimates are the same on either."""
     # firm ids as categories: every estimator factorizes, selects and hashes them, dozens
     # of times per program, which on text costs a seventh of a national register's
     # estimation; codes order as the ids do, so units come out in the same order
     panel = panel.assign(firm_id=panel["firm_id"].astype("category"))
     panel = with_outcomes(panel, spec.evaluated, spec.extra_money)
     panel = with_baselines(panel, spec)
+    with program_engine(panel, engine, duckdb_config=duckdb_config) as chosen:
+        if chosen is not NUMPY:
+            log.info(
+                "estimating %d firms' panel with the DuckDB engine", panel["firm_id"].nunique()
+            )
+        return _evaluate(panel, spec, survey, chosen)
+
+
+def _evaluate(
+    panel: pd.DataFrame, spec: EvaluationSpec, survey: pd.Series | None, engine: Engine
+) -> ProgramImpact:
     estimates: list[dict[str, Any]] = []
     cells = []
     pieces: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
-    shared: dict[str, GroupTimeATT] = {}  # whole-sample ATT(g,t) the return figures reuse
+    shared: dict[str, GroupTime] = {}  # whole-sample ATT(g,t) the return figures reuse
     if spec.callaway_santanna:
         for definition in spec.evaluated:
-            rows, gt_cells, pieces[definition.name] = _cs_unit(panel, definition, spec, shared)
+            rows, gt_cells, pieces[definition.name] = _cs_unit(
+                panel, definition, spec, shared, engine
+            )
             estimates += rows
             if gt_cells is not None:
                 cells.append(
@@ -916,10 +961,14 @@ def evaluate_program(
         for row in estimates:
             if row.get("aggregation") == "simple" and row.get("key") is None:
                 row["pvalue_rw"] = adjusted.get(str(row["outcome"]))
-        estimates += _subgroup_rows(panel, spec)
+        estimates += _subgroup_rows(panel, spec, engine)
     # here, so that the whole-sample ATT(g,t) it reuses are freed before the other estimators
-    roi_rows = _roi_rows(panel, spec, survey, shared)
-    shared.clear()
+    try:
+        roi_rows = _roi_rows(panel, spec, survey, shared, engine)
+    finally:
+        for gt in shared.values():
+            release(gt)
+        shared.clear()
     if spec.imputation:
         for definition in spec.evaluated:
             estimates += _imputation_unit(panel, definition, spec)
@@ -929,7 +978,9 @@ def evaluate_program(
         matching_rows, balance = _matching_rows(panel, spec)
         estimates += matching_rows
     robustness = (
-        sensitivity.program_sensitivity(panel, spec) if spec.callaway_santanna else pd.DataFrame()
+        sensitivity.program_sensitivity(panel, spec, engine)
+        if spec.callaway_santanna
+        else pd.DataFrame()
     )
     return ProgramImpact(
         estimates=_with_columns(pd.DataFrame(estimates), ESTIMATE_COLUMNS),
@@ -1019,11 +1070,15 @@ def program_impact(
     panel: pd.DataFrame,
     spec: EvaluationSpec,
     survey: pd.Series | None = None,
+    *,
+    engine: str = "auto",
+    duckdb_config: Mapping[str, Any] | None = None,
 ) -> ProgramImpact:
     """One program's results, labelled with its id: the unit the pipeline estimates one at
     a time (or on a Dask worker), so that only one program's panel is ever in memory.
-    `combine_impacts` joins the units of a run as `estimate_impacts` would."""
-    one = evaluate_program(panel, spec, survey)
+    `combine_impacts` joins the units of a run as `estimate_impacts` would. `engine`,
+    `duckdb_config`: as `evaluate_program`."""
+    one = evaluate_program(panel, spec, survey, engine=engine, duckdb_config=duckdb_config)
     return ProgramImpact(
         *(
             t.assign(program_id=program_id)

@@ -5,7 +5,8 @@ whose pre-entry test passes). On the log scale, the totals apply the effects on 
 outcomes to the beneficiaries' observed levels (`incremental_total_log`,
 `jobs_in_last_year_log`; standard errors by the delta method). On the level scale, the
 totals are linear combinations of group-time effects in levels, so their standard
-errors follow from the same influence functions as the effects themselves:
+errors follow from the same influence functions as the effects themselves (their Gram
+matrix on the DuckDB engine, `evaluation.engine.combination_se`):
 
 * incremental value added (or sales) = sum over post-entry cells (g, t) of
   ATT(g, t) x the cohort-g beneficiaries observed in both t and the base year: the
@@ -32,7 +33,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from evaluation.did import GroupTimeATT
+from evaluation.engine import GroupTime, combination_se
 
 Z_95 = NormalDist().inv_cdf(0.975)
 
@@ -63,32 +64,31 @@ class Ratio:
     public_cost_usd: float
 
 
-def _total(gt: GroupTimeATT, mask: np.ndarray) -> Total:
+def _total(gt: GroupTime, mask: np.ndarray) -> Total:
     cells = gt.cells
     keep = mask & cells["att"].notna().to_numpy()
     weights = cells.loc[keep, "n_treated"].to_numpy(dtype=float)
     estimate = float(cells.loc[keep, "att"].to_numpy() @ weights)
-    influence = gt.influence[:, keep] @ weights
-    std_error = float(np.sqrt(np.sum(influence**2)) / gt.n_units)
+    std_error = combination_se(gt, keep, weights)
     cohorts = set(cells.loc[keep, "group"])
     beneficiaries = int(np.isin(gt.unit_cohort, list(cohorts)).sum())
     return Total(estimate, std_error, beneficiaries)
 
 
-def incremental_total(gt: GroupTimeATT) -> Total:
+def incremental_total(gt: GroupTime) -> Total:
     """Program effect on a level outcome (USD) summed over beneficiaries and post-entry years."""
     cells = gt.cells
     return _total(gt, (cells["time"] >= cells["group"]).to_numpy())
 
 
-def jobs_in_last_year(gt: GroupTimeATT) -> Total:
+def jobs_in_last_year(gt: GroupTime) -> Total:
     """Jobs created or retained: the employment effect in the panel's last year, summed."""
     cells = gt.cells
     last = cells["time"].max()
     return _total(gt, ((cells["time"] == last) & (cells["time"] >= cells["group"])).to_numpy())
 
 
-def _log_total(gt: GroupTimeATT, levels: pd.DataFrame, mask: np.ndarray) -> Total:
+def _log_total(gt: GroupTime, levels: pd.DataFrame, mask: np.ndarray) -> Total:
     """Sum over the cells in `mask` of S_gt (1 - e^-ATT(g,t)), with S_gt the observed
     level summed over cohort g's beneficiaries in year t; SE by the delta method."""
     cells = gt.cells
@@ -101,14 +101,13 @@ def _log_total(gt: GroupTimeATT, levels: pd.DataFrame, mask: np.ndarray) -> Tota
     # d/dθ S (1 - e^-θ) = S e^-θ: the total's influence function is that combination of the
     # cells' influence functions (the observed levels are the beneficiaries' own: fixed)
     gradient = s[keep] * np.exp(-theta[keep])
-    influence = gt.influence[:, keep] @ gradient
-    std_error = float(np.sqrt(np.sum(influence**2)) / gt.n_units)
+    std_error = combination_se(gt, keep, gradient)
     cohorts = set(cells.loc[keep, "group"])
     beneficiaries = int(np.isin(gt.unit_cohort, list(cohorts)).sum())
     return Total(estimate, std_error, beneficiaries)
 
 
-def incremental_total_log(gt: GroupTimeATT, levels: pd.DataFrame) -> Total:
+def incremental_total_log(gt: GroupTime, levels: pd.DataFrame) -> Total:
     """Program effect summed over beneficiaries and post-entry years, from effects on the
     log scale: sum over post-entry cells (g, t) of Y_gt (1 - e^(-ATT(g,t))), where ATT(g,t)
     is the effect on ln Y and Y_gt the observed level of cohort g's beneficiaries in year t
@@ -120,7 +119,7 @@ def incremental_total_log(gt: GroupTimeATT, levels: pd.DataFrame) -> Total:
     return _log_total(gt, levels, (cells["time"] >= cells["group"]).to_numpy())
 
 
-def jobs_in_last_year_log(gt: GroupTimeATT, levels: pd.DataFrame) -> Total:
+def jobs_in_last_year_log(gt: GroupTime, levels: pd.DataFrame) -> Total:
     """Jobs created or retained in the panel's last year, from the effects on log
     employment applied to the beneficiaries' employment that year."""
     cells = gt.cells

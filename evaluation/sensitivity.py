@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import honest
+from evaluation.engine import NUMPY, Engine, release
 from evaluation.reasons import ESTIMATED, NotEstimated, Reason
 
 if TYPE_CHECKING:
@@ -250,7 +251,9 @@ def _unit_failed(reason: Reason) -> list[dict[str, Any]]:
     ]
 
 
-def program_sensitivity(panel: pd.DataFrame, spec: EvaluationSpec) -> pd.DataFrame:
+def program_sensitivity(
+    panel: pd.DataFrame, spec: EvaluationSpec, engine: Engine = NUMPY
+) -> pd.DataFrame:
     """The sensitivity rows of every evaluated outcome of one program (whole sample,
     Callaway-Sant'Anna): the estimator of `spec` with a universal base period. The
     evaluation's own design check, estimator and guard are used, so a unit fails for the
@@ -266,13 +269,15 @@ def program_sensitivity(panel: pd.DataFrame, spec: EvaluationSpec) -> pd.DataFra
 
         def compute(name: str = definition.name, column: str = definition.column) -> list[Any]:
             check_design(panel, name, spec, column=column)
-            gt = _group_time(panel, name, universal)
+            gt = _group_time(panel, name, universal, engine)
             try:
                 es = honest.event_study_with_covariance(gt, min_e=WINDOW[0], max_e=WINDOW[1])
             except ValueError as exc:
                 if "no event time" in str(exc) or "all ATT" in str(exc):
                     raise NotEstimated("no_post_entry_effect", outcome=name) from exc
                 raise
+            finally:
+                release(gt)
             # the grids of the charted (headline) outcomes even when not significant
             return sensitivity_rows(es, name, always=name in spec.headline)
 

@@ -209,6 +209,13 @@ class RunConfig(BaseModel):
         "decisions to keep, drop or correct submitted rows, with who and why, re-applied on "
         "every run; and the follow-up of outlier flags.",
     )
+    estimation_engine: Literal["auto", "numpy", "duckdb"] = Field(
+        "auto",
+        description="How Callaway-Sant'Anna is computed: numpy (influence functions in "
+        "memory, the fastest), duckdb (moments in DuckDB, memory bounded by "
+        "MES_EVAL_DUCKDB_MEMORY) or auto: duckdb only for a program whose influence "
+        "functions would take more than 2 GiB per outcome. The results are the same.",
+    )
     dask: DaskSettings | None = Field(
         None,
         description="Run the estimation units (one per program) as Prefect tasks on a Dask "

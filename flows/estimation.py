@@ -23,7 +23,7 @@ from evaluation.impact import EvaluationSpec, ProgramImpact, combine_impacts, pr
 from flows import progress
 from flows.config import RunConfig
 from schemas.validate import ContractError
-from warehouse.db import open_warehouse
+from warehouse.db import duckdb_settings, open_warehouse
 from warehouse.load import data_version
 from warehouse.results import (
     find_cached_program,
@@ -47,6 +47,9 @@ class ProgramUnit:
     # the specification and the run's code version: a fixed estimator must not serve stale
     # results. Set once by the planner, so every worker of a run keys its cache the same.
     cache_key: str
+    # which implementation of Callaway-Sant'Anna (evaluation.engine); not in the cache key:
+    # both give the same results
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,13 @@ def plan_units(config: RunConfig) -> list[ProgramUnit]:
             f"registry: {', '.join(sorted(registry)) or 'none'}"
         )
     return [
-        ProgramUnit(config.warehouse, str(p), spec, spec.to_json() + code_version())
+        ProgramUnit(
+            config.warehouse,
+            str(p),
+            spec,
+            spec.to_json() + code_version(),
+            engine=config.estimation_engine,
+        )
         for p in sorted(registry | panel, key=str)
         for spec in [config.evaluation_spec(str(p))]
     ]
@@ -103,7 +112,7 @@ def estimate_program(unit: ProgramUnit) -> ProgramResult:
         surveys = read_self_reported(con, program_id)
         clients = read_clients(con, program_id)
         if panel.empty:  # registered, but no row: every unit says why it has no estimate
-            impact = program_impact(program_id, panel, unit.spec)
+            impact = program_impact(program_id, panel, unit.spec, engine=unit.engine)
             return ProgramResult(program_id, None, None, impact, _no_claims())
         keys = {program_id: unit.cache_key}
         version = program_input_versions(panel, surveys, keys, clients)[program_id]
@@ -123,7 +132,10 @@ def estimate_program(unit: ProgramUnit) -> ProgramResult:
         claims = _no_claims() if stored else estimate_claims(clients, panel, cells, [program_id])
         return ProgramResult(program_id, version, reused, None, claims)
     survey = surveys.set_index("program_id").loc[program_id] if len(surveys) else None
-    impact = program_impact(program_id, panel, unit.spec, survey)
+    # the DuckDB engine's connection obeys the warehouse's memory and thread settings
+    impact = program_impact(
+        program_id, panel, unit.spec, survey, engine=unit.engine, duckdb_config=duckdb_settings()
+    )
     claims = estimate_claims(clients, panel, impact.att_gt, [program_id])
     return ProgramResult(program_id, version, None, impact, claims)
 

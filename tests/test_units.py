@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation import engine as engine_module
 from evaluation import impact as impact_module
 from evaluation.impact import (
     ESTIMATOR,
@@ -202,14 +203,14 @@ def test_an_estimator_bug_in_one_unit_is_that_units_reason(
 ) -> None:
     """An unexpected error inside one outcome's estimator stores that outcome as
     'estimation_failed' with the error; the other outcomes are estimated."""
-    real = impact_module.att_gt
+    real = engine_module.att_gt
 
     def flaky(frame: pd.DataFrame, **kw: object) -> object:
         if kw["outcome"] == "log_employment":
             raise ZeroDivisionError("boom")
         return real(frame, **kw)
 
-    monkeypatch.setattr(impact_module, "att_gt", flaky)
+    monkeypatch.setattr(engine_module, "att_gt", flaky)
     est = estimate_impacts(panel, spec(estimators=("callaway_santanna",))).estimates
     row = simple(est, "log_employment")
     assert_reason(row, "estimation_failed")

@@ -26,7 +26,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _settings() -> dict[str, str | bool | int | float | list[str]]:
+def duckdb_settings() -> dict[str, str | bool | int | float | list[str]]:
     """DuckDB settings from the environment: MES_EVAL_DUCKDB_MEMORY caps the memory DuckDB
     uses for a process (e.g. '4GB'; default DuckDB's own, 80% of RAM; it spills to its
     temp directory beyond), MES_EVAL_DUCKDB_THREADS its threads. The environment rather
@@ -45,7 +45,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only, config=_settings())
+        return duckdb.connect(str(path), read_only=read_only, config=duckdb_settings())
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseError(
