@@ -283,9 +283,11 @@ def _rss_gb(pid: int) -> float:
     return 0.0
 
 
-def run_worker(args: list[str], timeout: float, max_rss_gb: float) -> dict[str, Any]:
-    """Run this script as a worker; its own peak RSS comes from wait4, not from us."""
-    cmd = [sys.executable, __file__, *args]
+def run_worker(
+    args: list[str], timeout: float, max_rss_gb: float, script: str = __file__
+) -> dict[str, Any]:
+    """Run `script` (this one) as a worker; its own peak RSS comes from wait4, not from us."""
+    cmd = [sys.executable, script, *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     start, status, killed = time.perf_counter(), None, ""
     while True:
