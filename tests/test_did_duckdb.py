@@ -500,3 +500,16 @@ def test_parquet_view_and_string_ids(tmp_path, synth: pd.DataFrame) -> None:
         uniform_band(aggregate(ref, "dynamic"), seed=3),
     )
     assert band.crit_value == pytest.approx(band_pd.crit_value, rel=1e-6)
+
+
+def test_the_covariance_of_a_panel_past_46341_units_does_not_overflow() -> None:
+    """n^2 passes INT32 at 46,341 units: the vcov statement once multiplied the bound n as
+    an INT32 and failed on every national-register program (found by
+    benchmarks/bench_engine.py). 60,000 units, the numpy path's IF'IF / n^2."""
+    con = duckdb.connect()
+    panel = make_panel(n_units=60_000, seed=21)
+    gt = _sql_gt(con, panel, SYNTH)
+    ref = att_gt(panel, **SYNTH)
+    assert gt.n_units == 60_000
+    for kind in ("dynamic", "calendar"):
+        _assert_vcov_equal(aggregate_sql(con, gt, kind, vcov=True), aggregate(ref, kind), ref)

@@ -320,7 +320,7 @@ terms AS (
     UNION ALL SELECT l AS k, k AS l, v FROM cross_terms
     UNION ALL SELECT k, l, v FROM wif_terms
 )
-SELECT k, l, sum(v) / ($n * $n) AS v
+SELECT k, l, sum(v) / ($n::DOUBLE * $n::DOUBLE) AS v
 FROM terms
 GROUP BY k, l;
 
