@@ -1,12 +1,14 @@
 """Which implementation of Callaway and Sant'Anna estimates a program's ATT(g,t).
 
 Two engines compute the same estimator (equal to R did to rounding, and to each other to
-~1e-12, tests/test_engine.py):
+~1e-13 on a national register's program: tests/test_estimation_engine.py,
+benchmarks/bench_engine.py):
 
 * ``numpy`` (`evaluation.did`): the unit x cell influence functions as a dense matrix in
-  memory. Fastest at every size measured (benchmarks/README.md, "numpy or DuckDB"), but
-  each outcome holds units x cells x 8 bytes: a national register's largest program
-  (400k firms, 154 cells) 0.5 GB, and a program ten times as large would not fit.
+  memory. Several times faster on small programs (the DuckDB engine pays ~0.2 s of SQL
+  statements per estimate) and as fast on a national register's largest (400k firms),
+  but each outcome holds units x cells x 8 bytes (0.5 GB there), and several such
+  matrices at once.
 * ``duckdb`` (`evaluation.did_duckdb`): per (cohort, observation pattern) moments in a
   DuckDB connection; cells, aggregations, their covariances, the ROI totals' variances,
   the event study's band and the family-wise test's influence functions all follow from
@@ -14,10 +16,11 @@ Two engines compute the same estimator (equal to R did to rounding, and to each 
   memory limit).
 
 ``auto`` (the default) picks numpy unless one outcome's influence matrix would exceed
-`DENSE_LIMIT_BYTES`. Everything downstream (`evaluation.impact`, `evaluation.roi`,
-`evaluation.sensitivity`) reads an estimate through the functions here, so it works on
-either: `aggregate`, `small_sample_corrected`, `combination_se`, `overall_influence`,
-`event_study_band`. The covariate-adjusted estimator (moderndid) always runs in numpy.
+`DENSE_LIMIT_BYTES` (1 GiB: about 800k firms with 12 cohorts over 15 years). Everything
+downstream (`evaluation.impact`, `evaluation.roi`, `evaluation.sensitivity`) reads an
+estimate through the functions here, so it works on either: `aggregate`,
+`small_sample_corrected`, `combination_se`, `overall_influence`, `event_study_band`.
+The covariate-adjusted estimator (moderndid) always runs in numpy.
 """
 
 from __future__ import annotations
@@ -50,10 +53,13 @@ from evaluation.did_duckdb import (
 
 EngineName = Literal["auto", "numpy", "duckdb"]
 ENGINES: tuple[str, ...] = ("auto", "numpy", "duckdb")
-# auto: DuckDB once one outcome's dense influence matrix would pass this (2 GiB): a
-# program's outcomes, their aggregations' influence functions and the small-sample copy
-# together hold several of them at once
-DENSE_LIMIT_BYTES = 2 * 2**30
+# auto: DuckDB once one outcome's dense influence matrix would pass this (1 GiB). The
+# numpy engine's memory above the panel's is ~5x that matrix (its aggregations' influence
+# functions, the small-sample copy); on the 1M register's largest program stacked three
+# times (1.2M firms, 1.6 GB a matrix) DuckDB took 2 GB less at the same speed, on the
+# program itself (400k firms, 0.5 GB) the two were even (benchmarks/README.md,
+# bench_engine.py), and on small programs numpy is several times faster.
+DENSE_LIMIT_BYTES = 2**30
 
 
 @dataclass(frozen=True)

@@ -533,9 +533,14 @@ def _subgroup_rows(
     """The headline outcomes' effects by each subgroup dimension's values (a missing
     value is the group 'unknown')."""
     rows: list[dict[str, object]] = []
+    # each group is a copy of its rows: only the columns the estimates read (a national
+    # register's program panel has two dozen, and its largest group is half the panel)
+    needed = ["firm_id", "year", "cohort", *spec.headline]
+    needed += [covariate_column(c, spec) for c in spec.covariates]
     for dimension in spec.subgroups:
         values = panel[dimension].astype("string").fillna("unknown")
-        for value, sub in panel.groupby(values, sort=True):
+        columns = list(dict.fromkeys(c for c in [*needed, dimension] if c in panel))
+        for value, sub in panel[columns].groupby(values, sort=True):
             for outcome in spec.headline:
                 labels = {
                     "outcome": outcome,
