@@ -16,7 +16,7 @@ benchmarks/bench_engine.py):
   memory limit).
 
 ``auto`` (the default) picks numpy unless one outcome's influence matrix would exceed
-`DENSE_LIMIT_BYTES` (256 MiB: about 200k firms with 12 cohorts over 15 years). Everything
+`DENSE_LIMIT_BYTES` (1 GiB: about 800k firms with 12 cohorts over 15 years). Everything
 downstream (`evaluation.impact`, `evaluation.roi`, `evaluation.sensitivity`) reads an
 estimate through the functions here, so it works on either: `aggregate`,
 `small_sample_corrected`, `combination_se`, `overall_influence`, `event_study_band`.
@@ -53,13 +53,14 @@ from evaluation.did_duckdb import (
 
 EngineName = Literal["auto", "numpy", "duckdb"]
 ENGINES: tuple[str, ...] = ("auto", "numpy", "duckdb")
-# auto: DuckDB once one outcome's dense influence matrix would pass this (256 MiB).
-# Measured on whole evaluations (benchmarks/README.md, bench_engine.py): a demo program
-# (7k firms) took 2.4 s on numpy and 14 s on DuckDB (its SQL statements' fixed cost); the
-# 1M register's largest program (400k firms, 0.54 GB a matrix) 110 s and 4.9 GB on numpy,
-# 99 s and 3.2 GB on DuckDB; three times that program 253 s / 13.3 GB against
-# 236 s / 8.6 GB. Even speed lies near 200k firms, about this size.
-DENSE_LIMIT_BYTES = 2**28
+# auto: DuckDB once one outcome's dense influence matrix would pass this (1 GiB).
+# Measured (benchmarks/README.md): on the 1M register's largest program (400k firms,
+# 0.54 GB a matrix) the Callaway-Sant'Anna evaluation took 110 s / 4.9 GB on numpy and
+# 99 s / 3.2 GB on DuckDB, but the whole estimate stage of that register (every
+# estimator, three programs) 557 s / 6.2 GB against 577 s / 6.7 GB: its peak is elsewhere
+# and numpy is as fast. Three times that program (1.6 GB a matrix): 253 s / 13.3 GB on
+# numpy, 236 s / 8.6 GB on DuckDB. A demo program: 2.4 s against 14 s.
+DENSE_LIMIT_BYTES = 2**30
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,7 @@ class RunConfig(BaseModel):
         description="How Callaway-Sant'Anna is computed: numpy (influence functions in "
         "memory, the fastest), duckdb (moments in DuckDB, memory bounded by "
         "MES_EVAL_DUCKDB_MEMORY) or auto: duckdb only for a program whose influence "
-        "functions would take more than 256 MiB per outcome. The results are the same.",
+        "functions would take more than 1 GiB per outcome. The results are the same.",
     )
     dask: DaskSettings | None = Field(
         None,
