@@ -109,8 +109,11 @@ def panel() -> pd.DataFrame:
         {},
         {"control_group": "notyettreated", "anticipation": 1},
         {"base_period": "universal"},
+        # conditional parallel trends run through moderndid on either engine: mixed
+        # estimates in one program must still agree
+        {"covariates": ("sector",), "outcomes": ("log_sales", "log_employment")},
     ],
-    ids=["default", "notyet-anticipation", "universal"],
+    ids=["default", "notyet-anticipation", "universal", "covariates"],
 )
 def test_a_program_is_evaluated_the_same_on_both_engines(
     panel: pd.DataFrame, design: dict[str, object]
