@@ -120,8 +120,14 @@ class Engine:
     """Estimates ATT(g,t) of one program's panels with one engine. The DuckDB engine owns
     an in-memory connection (spilling to a temporary folder), closed by `close`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection | None = None,
+        duckdb_config: Mapping[str, Any] | None = None,
+    ) -> None:
         self.con = con
+        # the run's DuckDB settings, for the other estimators' own connections too
+        self.duckdb_config = dict(duckdb_config or {})
 
     @property
     def name(self) -> str:
@@ -169,12 +175,12 @@ def program_engine(
     spill folder removed, on exit. `duckdb_config`: DuckDB settings (memory_limit,
     threads) for its connection."""
     if choose(engine, panel, limit) == "numpy":
-        yield NUMPY
+        yield Engine(duckdb_config=duckdb_config)
         return
     spill = tempfile.mkdtemp(prefix="mes-eval-did-")
     con = duckdb.connect(config={**(duckdb_config or {}), "temp_directory": spill})
     try:
-        yield Engine(con)
+        yield Engine(con, duckdb_config)
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)

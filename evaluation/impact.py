@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -77,6 +78,9 @@ from evaluation.spec import (  # noqa: F401 (re-exported: the design's names)
 log = logging.getLogger(__name__)
 
 _ROI_COLUMNS = frozenset(c for c, _, _ in (*ROI_OUTCOMES, *JOBS))
+# memory exhaustion, Python's or DuckDB's (the DuckDB engine, the imputation estimator):
+# infrastructure, which stops the run rather than publishing units as "failed"
+OUT_OF_MEMORY = (MemoryError, duckdb.OutOfMemoryException)
 # errors the estimators raise for a design without comparisons, in the reasons' terms
 _NO_CELLS = ("no periods left before the last cohort is treated", "all ATT(g,t) are undefined")
 
@@ -100,7 +104,7 @@ def guarded(
         return compute()
     except NotEstimated as exc:
         return [_not_estimated(labels, exc.reason)]
-    except MemoryError:
+    except OUT_OF_MEMORY:
         raise
     except Exception as exc:
         log.warning("estimation unit %s failed", labels, exc_info=True)
@@ -373,7 +377,7 @@ def _cs_unit(
 
 
 def _imputation_unit(
-    panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec
+    panel: pd.DataFrame, definition: OutcomeDefinition, spec: EvaluationSpec, engine: Engine = NUMPY
 ) -> list[dict[str, Any]]:
     """The whole-sample imputation (Borusyak-Jaravel-Spiess) estimates of one outcome: the
     overall effect (aggregation 'simple') and the event-time effects ('dynamic'), on the
@@ -383,11 +387,15 @@ def _imputation_unit(
         "unit": definition.unit,
         "estimator": IMPUTATION_ESTIMATOR,
     }
-    return guarded(labels, partial(_imputation_rows, panel, definition.name, labels, spec))
+    return guarded(labels, partial(_imputation_rows, panel, definition.name, labels, spec, engine))
 
 
 def _imputation_rows(
-    panel: pd.DataFrame, outcome: str, labels: dict[str, Any], spec: EvaluationSpec
+    panel: pd.DataFrame,
+    outcome: str,
+    labels: dict[str, Any],
+    spec: EvaluationSpec,
+    engine: Engine = NUMPY,
 ) -> list[dict[str, Any]]:
     check_design(panel, outcome, spec, column=spec.definition(outcome).column)
     rows = panel.loc[panel[outcome].notna(), ["firm_id", "year", "cohort", outcome]]
@@ -403,6 +411,7 @@ def _imputation_rows(
                 cohort="cohort",
                 outcome=outcome,
                 anticipation=spec.anticipation,
+                duckdb_config=engine.duckdb_config,  # the run's memory limit holds here too
             )
         except ValueError as exc:
             if "do not connect all periods" in str(exc):
@@ -572,7 +581,7 @@ def _roi_unit(labels: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> 
         return {**labels, "status": ESTIMATED, **compute()}
     except NotEstimated as exc:
         reason = exc.reason
-    except MemoryError:
+    except OUT_OF_MEMORY:
         raise
     except Exception as exc:
         log.warning("return figure %s failed", labels, exc_info=True)
@@ -935,7 +944,7 @@ def evaluate_program(
     panel = with_outcomes(panel, spec.evaluated, spec.extra_money)
     panel = with_baselines(panel, spec)
     with program_engine(panel, engine, duckdb_config=duckdb_config) as chosen:
-        if chosen is not NUMPY:
+        if chosen.con is not None:
             log.info(
                 "estimating %d firms' panel with the DuckDB engine", panel["firm_id"].nunique()
             )
@@ -976,7 +985,7 @@ def _evaluate(
         shared.clear()
     if spec.imputation:
         for definition in spec.evaluated:
-            estimates += _imputation_unit(panel, definition, spec)
+            estimates += _imputation_unit(panel, definition, spec, engine)
             estimates += _twfe_unit(panel, definition, spec)
     balance = pd.DataFrame()
     if spec.matching:

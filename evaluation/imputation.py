@@ -65,7 +65,9 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -367,12 +369,14 @@ def imputation(
     outcome: str,
     weight: str | None = None,
     anticipation: int = 0,
+    duckdb_config: Mapping[str, Any] | None = None,
 ) -> ImputationResult:
     """Pandas convenience wrapper: :func:`imputation_sql` on an in-memory DuckDB.
 
-    Same arguments as :func:`imputation_sql`, with ``data`` a long panel DataFrame.
+    Same arguments as :func:`imputation_sql`, with ``data`` a long panel DataFrame;
+    ``duckdb_config``: the connection's settings (memory_limit, threads).
     """
-    con = duckdb.connect()
+    con = duckdb.connect(config=dict(duckdb_config or {}))
     caught: list[warnings.WarningMessage] = []
     try:
         # Re-issue stage warnings (dropped rows) at the caller's line, not this wrapper's.

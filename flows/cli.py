@@ -123,6 +123,13 @@ def exit_for(exc: Exception) -> typer.Exit:
     if isinstance(exc, _loaded(RUN_FAILURES)):
         return _fail(_one_line(exc), RUN_FAILED)
     log = error_log(exc)
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryException":
+        return _fail(
+            f"out of memory: {_one_line(exc)}; details in {log}. Cap DuckDB's memory with "
+            "MES_EVAL_DUCKDB_MEMORY (e.g. 4GB; it spills to disk beyond it), and for a "
+            "program too large for memory set estimation_engine: duckdb",
+            RUN_FAILED,
+        )
     if isinstance(exc, OSError):  # a disk, a permission: not a bug, but worth the details
         return _fail(f"{_one_line(exc)}; details in {log}", RUN_FAILED)
     return _fail(

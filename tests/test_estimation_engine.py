@@ -288,3 +288,19 @@ def test_submission_shapes_evaluate_the_same_on_both_engines(tmp_path: Path) -> 
                 raise AssertionError(f"shape {name}, program {program_id}: {exc}") from exc
             compared += 1
     assert compared >= len(ODD_SHAPES)
+
+
+def test_the_runs_duckdb_settings_reach_the_imputation_and_running_out_stops_the_run(
+    panel: pd.DataFrame,
+) -> None:
+    """The imputation estimator's own DuckDB connection takes the run's settings (a run's
+    memory cap holds there too), and memory exhaustion in DuckDB stops the run like
+    Python's MemoryError rather than publishing the unit as failed."""
+    import duckdb
+
+    spec = _spec(estimators=("imputation",), outcomes=("log_sales",), subgroups=())
+    small = panel[panel["firm_id"].isin(panel["firm_id"].unique()[:300])]
+    fine = evaluate_program(small, spec, duckdb_config={"memory_limit": "1GB"}).estimates
+    assert (fine["status"] == "estimated").all()
+    with pytest.raises(duckdb.OutOfMemoryException):
+        evaluate_program(small, spec, duckdb_config={"memory_limit": "1MB"})

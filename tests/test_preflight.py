@@ -507,6 +507,24 @@ def test_exit_codes_input_2_run_failures_1() -> None:
     assert exit_for(ValueError("a bug")).exit_code == 1
 
 
+def test_out_of_memory_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python's MemoryError or DuckDB's out-of-memory error: one line naming the settings
+    that help, exit 1, the details in a log."""
+    import duckdb
+
+    monkeypatch.setenv("MES_EVAL_HOME", str(tmp_path / "home"))
+    oom = duckdb.OutOfMemoryException(
+        "Out of Memory Error: failed to allocate data of size 2.0 MiB\n\nPossible solutions:"
+    )
+    for exc in (oom, MemoryError()):
+        assert exit_for(exc).exit_code == 1
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: out of memory"), lines
+        assert "MES_EVAL_DUCKDB_MEMORY" in lines[0] and "estimation_engine: duckdb" in lines[0]
+
+
 def test_a_failing_invocation_never_imports_prefect(
     tmp_path: Path, submission: dict[str, Path]
 ) -> None:
