@@ -29,11 +29,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from evaluation.engine import GroupTime, combination_se
+if TYPE_CHECKING:  # the reports import this module for its names: not the estimators
+    from evaluation.engine import GroupTime
 
 Z_95 = NormalDist().inv_cdf(0.975)
 
@@ -69,6 +71,8 @@ def _total(gt: GroupTime, mask: np.ndarray) -> Total:
     keep = mask & cells["att"].notna().to_numpy()
     weights = cells.loc[keep, "n_treated"].to_numpy(dtype=float)
     estimate = float(cells.loc[keep, "att"].to_numpy() @ weights)
+    from evaluation.engine import combination_se
+
     std_error = combination_se(gt, keep, weights)
     cohorts = set(cells.loc[keep, "group"])
     beneficiaries = int(np.isin(gt.unit_cohort, list(cohorts)).sum())
@@ -101,6 +105,8 @@ def _log_total(gt: GroupTime, levels: pd.DataFrame, mask: np.ndarray) -> Total:
     # d/dθ S (1 - e^-θ) = S e^-θ: the total's influence function is that combination of the
     # cells' influence functions (the observed levels are the beneficiaries' own: fixed)
     gradient = s[keep] * np.exp(-theta[keep])
+    from evaluation.engine import combination_se
+
     std_error = combination_se(gt, keep, gradient)
     cohorts = set(cells.loc[keep, "group"])
     beneficiaries = int(np.isin(gt.unit_cohort, list(cohorts)).sum())
