@@ -32,7 +32,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -51,7 +51,6 @@ from evaluation.did_duckdb import (
     uniform_band_sql,
 )
 
-EngineName = Literal["auto", "numpy", "duckdb"]
 ENGINES: tuple[str, ...] = ("auto", "numpy", "duckdb")
 # auto: DuckDB once one outcome's dense influence matrix would pass this (1 GiB).
 # Measured (benchmarks/README.md): on the 1M register's largest program (400k firms,
@@ -117,8 +116,9 @@ def choose(engine: str, panel: pd.DataFrame, limit: int = DENSE_LIMIT_BYTES) -> 
 
 
 class Engine:
-    """Estimates ATT(g,t) of one program's panels with one engine. The DuckDB engine owns
-    an in-memory connection (spilling to a temporary folder), closed by `close`."""
+    """Estimates ATT(g,t) of one program's panels with one engine: the DuckDB engine with
+    an in-memory connection (`program_engine` opens it, spilling to a temporary folder, and
+    closes it), numpy without one."""
 
     def __init__(
         self,
@@ -154,10 +154,6 @@ class Engine:
                 panel, unit="firm_id", time="year", cohort="cohort", outcome=outcome, **options
             )
         return _group_time_duckdb(self.con, panel, outcome, options)
-
-    def close(self) -> None:
-        if self.con is not None:
-            self.con.close()
 
 
 NUMPY = Engine()
